@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: MIT
+/*
+ * lockdep.h - ballast's lock primitives and the dependency validator that
+ * watches them (layer 12 of ARCHITECTURE.md; it sits at the bottom of the
+ * stack in practice: every other layer uses these primitives).
+ *
+ * Rules for users:
+ *  1. Every lock is a ballast lock: spinlock_t, struct mutex,
+ *     struct rw_semaphore; every wait is a ballast wait: a completion or a
+ *     page-bit wait from page.h. Never use a pthread lock for state that
+ *     ballast's own code shares.
+ *  2. Locks have a class: one per initialisation site (spin_lock_init() and
+ *     friends make a static key at the call site), or an explicit key with
+ *     the *_init_key() variants, or, for DEFINE_* static locks, the lock
+ *     itself. Locks of one class taken nested need *_nested() with a
+ *     distinct subclass (0..LOCKDEP_MAX_SUBCLASSES-1), ordered by the caller.
+ *  3. A spinlock holder never sleeps and never allocates with direct
+ *     reclaim. Sleeping: mutex, rwsem, page lock, completion waits and any
+ *     allocation that may enter direct reclaim.
+ *  4. A function that may sleep says so on entry with might_sleep(); a
+ *     function that may allocate says so with might_alloc() (alloc.h).
+ *  5. A successful trylock is recorded as held but orders nothing before it.
+ *  6. Waiting for an event (a completion, a page bit) while holding a lock
+ *     makes the lock depend on whoever signals the event. A task that has
+ *     started an event it has not yet handed off (set PG_writeback on a page
+ *     it has not submitted) owes it: what it then acquires or waits for
+ *     depends on that event. Declare it with lockdep_event_owe() and
+ *     lockdep_event_discharge().
+ *
+ * With BALLAST_LOCKDEP=0 (release builds) the validator is compiled out: the
+ * maps are empty, the annotations are empty inlines, and the primitives are
+ * thin inline wrappers around the C library's futex-based locks.
+ */
+#ifndef BALLAST_LOCKDEP_H
+#define BALLAST_LOCKDEP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <ballast/lib/compiler.h>
+#include <ballast/lib/log.h>
+
+/* ------------------------------------------------------------------ */
+/* Classes and maps                                                      */
+/* ------------------------------------------------------------------ */
+
+#define LOCKDEP_MAX_SUBCLASSES 8
+
+/* Identity of a lock class: only its address matters. Static storage. */
+struct lock_class_key {
+	char __unused_byte;
+};
+
+enum lockdep_kind {
+	LOCKDEP_SPIN,		/* spinlock_t: holder must not sleep */
+	LOCKDEP_MUTEX,		/* struct mutex */
+	LOCKDEP_RWSEM,		/* struct rw_semaphore */
+	LOCKDEP_COMPLETION,	/* struct completion: an event */
+	LOCKDEP_EVENT,		/* a page bit or other signalled event */
+	LOCKDEP_PSEUDO,		/* a pseudo-lock (reclaim contexts) */
+};
+
+/*
+ * What the validator knows of one lock, wait object or pseudo-lock.
+ * name, key, kind, file, line: immutable after init.
+ * class_cache: atomic; the validator's cached class pointers per subclass.
+ */
+struct lockdep_map {
+#if BALLAST_LOCKDEP
+	const char *name;
+	const struct lock_class_key *key;
+	const char *file;
+	int line;
+	enum lockdep_kind kind;
+	_Atomic(void *) class_cache[LOCKDEP_MAX_SUBCLASSES];
+#endif
+};
+
+#if BALLAST_LOCKDEP
+#define LOCKDEP_MAP_INIT(_name, _kind) \
+	{ .name = (_name), .key = NULL, .file = __FILE__, .line = __LINE__, \
+	  .kind = (_kind) }
+#else
+#define LOCKDEP_MAP_INIT(_name, _kind) {}
+#endif
+
+/* read argument of lock_acquire() */
+#define LOCKDEP_EXCLUSIVE 0
+#define LOCKDEP_SHARED 1
+
+#if BALLAST_LOCKDEP
+/**
+ * lockdep_init_map() - give a map its class.
+ * @map: the map, embedded in the lock.
+ * @name: class name printed in reports.
+ * @key: class key; NULL keys the class by @map itself (static locks).
+ * @kind: what the map stands for.
+ * @file, @line: initialisation site, printed in reports.
+ *
+ * Context: no locks; never sleeps; no allocation from ballast.
+ */
+void lockdep_init_map(struct lockdep_map *map, const char *name,
+		      const struct lock_class_key *key, enum lockdep_kind kind,
+		      const char *file, int line);
+
+/**
+ * lock_acquire() - record that the current task holds @map.
+ * @map: the lock.
+ * @subclass: 0, or the nesting level for same-class nesting.
+ * @trylock: non-zero for a successful trylock: held, but no new edges.
+ * @read: LOCKDEP_EXCLUSIVE or LOCKDEP_SHARED (rwsem readers).
+ * @ip: acquisition site (_RET_IP_ of the primitive).
+ *
+ * Adds an edge from every held lock (and every event the task owes) to
+ * @map, checks new edges for cycles, checks the context (rule 3).
+ * Context: no locks; never sleeps; may allocate from the C heap for the
+ * validator's tables (bounded; a full table is reported, not corrupted).
+ */
+void lock_acquire(struct lockdep_map *map, unsigned int subclass, int trylock,
+		  int read, unsigned long ip);
+
+/**
+ * lock_release() - record that the current task no longer holds @map.
+ *
+ * Releasing a map the task does not hold is reported.
+ * Context: no locks; never sleeps.
+ */
+void lock_release(struct lockdep_map *map, unsigned long ip);
+
+/**
+ * lock_wait() - the current task waits for the event @map (a completion,
+ * a page bit). Adds edges from everything held or owed to @map.
+ *
+ * Context: no locks; called before blocking; the caller may sleep after.
+ */
+void lock_wait(struct lockdep_map *map, unsigned long ip);
+
+/**
+ * lockdep_event_owe() - the current task has started an event that others
+ * may wait for and has not handed it off (rule 6). Nestable (counted).
+ */
+void lockdep_event_owe(struct lockdep_map *map, unsigned long ip);
+
+/**
+ * lockdep_event_discharge() - the current task no longer owes one instance
+ * of @map (it submitted or signalled it). No effect if it owes none.
+ */
+void lockdep_event_discharge(struct lockdep_map *map);
+
+/**
+ * lock_is_held() - does the current task hold @map?
+ *
+ * Context: no locks; never sleeps.
+ */
+bool lock_is_held(const struct lockdep_map *map);
+
+/**
+ * __might_sleep() - report a sleep from invalid context: with a spinlock
+ * held or inside lockdep_atomic_enter(). Use might_sleep().
+ */
+void __might_sleep(const char *file, int line);
+
+/**
+ * lockdep_atomic_enter() / lockdep_atomic_exit() - mark an atomic section
+ * (as preempt_disable() does): sleeping inside is reported. Nestable.
+ */
+void lockdep_atomic_enter(void);
+void lockdep_atomic_exit(void);
+
+/**
+ * lockdep_block_begin() / lockdep_block_end() - the current task blocks
+ * waiting for @map (a contended lock or an event). The hung-task watchdog
+ * reports tasks blocked longer than its threshold.
+ */
+void lockdep_block_begin(const struct lockdep_map *map, unsigned long ip);
+void lockdep_block_end(void);
+
+/*
+ * Allocation scopes (detects item 5 of the issue: an allocation API called
+ * with a restrictive mask that internally allocates with a laxer one).
+ * @allowed and @bits are sets of LOCKDEP_ALLOC_* capabilities computed by
+ * the allocator from the effective GFP mask.
+ */
+#define LOCKDEP_ALLOC_RECLAIM 0x1u	/* may enter direct reclaim */
+#define LOCKDEP_ALLOC_IO 0x2u		/* reclaim may start I/O */
+#define LOCKDEP_ALLOC_FS 0x4u		/* reclaim may call into the fs */
+
+/**
+ * lockdep_alloc_scope_push() - an allocating API was entered with a mask
+ * that allows only @allowed; allocations made inside it until the matching
+ * pop must not allow more.
+ * @what: name of the API, for the report.
+ */
+void lockdep_alloc_scope_push(unsigned int allowed, const char *what,
+			      unsigned long ip);
+void lockdep_alloc_scope_pop(void);
+
+/**
+ * lockdep_alloc_check() - an allocation with capabilities @bits is made;
+ * report if the innermost open scope allows less, naming both sites.
+ */
+void lockdep_alloc_check(unsigned int bits, const char *what,
+			 unsigned long ip);
+
+/**
+ * lockdep_set_task_name() - name the current task in reports.
+ * @name: copied (up to 15 characters).
+ */
+void lockdep_set_task_name(const char *name);
+
+#else /* !BALLAST_LOCKDEP */
+
+static inline void lockdep_init_map(struct lockdep_map *map, const char *name,
+				    const struct lock_class_key *key,
+				    enum lockdep_kind kind, const char *file,
+				    int line) {}
+static inline void lock_acquire(struct lockdep_map *map, unsigned int subclass,
+				int trylock, int read, unsigned long ip) {}
+static inline void lock_release(struct lockdep_map *map, unsigned long ip) {}
+static inline void lock_wait(struct lockdep_map *map, unsigned long ip) {}
+static inline void lockdep_event_owe(struct lockdep_map *map,
+				     unsigned long ip) {}
+static inline void lockdep_event_discharge(struct lockdep_map *map) {}
+static inline bool lock_is_held(const struct lockdep_map *map) { return true; }
+static inline void __might_sleep(const char *file, int line) {}
+static inline void lockdep_atomic_enter(void) {}
+static inline void lockdep_atomic_exit(void) {}
+static inline void lockdep_block_begin(const struct lockdep_map *map,
+				       unsigned long ip) {}
+static inline void lockdep_block_end(void) {}
+static inline void lockdep_alloc_scope_push(unsigned int allowed,
+					    const char *what,
+					    unsigned long ip) {}
+static inline void lockdep_alloc_scope_pop(void) {}
+static inline void lockdep_alloc_check(unsigned int bits, const char *what,
+				       unsigned long ip) {}
+static inline void lockdep_set_task_name(const char *name) {}
+#endif /* BALLAST_LOCKDEP */
+
+#define might_sleep() __might_sleep(__FILE__, __LINE__)
+
+/* ------------------------------------------------------------------ */
+/* Spinlocks                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * spinlock_t - a short critical section whose holder never sleeps. In user
+ * space a holder can still be preempted, so contended waiters spin briefly
+ * and then block in the kernel (an adaptive mutex); the validator treats it
+ * as a spinlock all the same. lock: owner only; dep_map: immutable.
+ */
+typedef struct spinlock {
+	pthread_mutex_t lock;
+	struct lockdep_map dep_map;
+} spinlock_t;
+
+#define __SPIN_LOCK_UNLOCKED(lockname)                                  \
+	{ .lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP,                \
+	  .dep_map = LOCKDEP_MAP_INIT(#lockname, LOCKDEP_SPIN) }
+#define DEFINE_SPINLOCK(x) spinlock_t x = __SPIN_LOCK_UNLOCKED(x)
+
+/**
+ * __spin_lock_init() - initialise @lock with class @key; use
+ * spin_lock_init(), which makes one class per call site.
+ *
+ * Context: the lock is not in use; never sleeps; no allocation.
+ */
+void __spin_lock_init(spinlock_t *lock, const char *name,
+		      struct lock_class_key *key, const char *file, int line);
+#define spin_lock_init(lock)                                              \
+	do {                                                              \
+		static struct lock_class_key __key;                       \
+		__spin_lock_init((lock), #lock, &__key, __FILE__, __LINE__); \
+	} while (0)
+#define spin_lock_init_key(lock, name, key) \
+	__spin_lock_init((lock), (name), (key), __FILE__, __LINE__)
+
+#if BALLAST_LOCKDEP
+/*
+ * Context for all spinlock operations: the caller must not already hold
+ * @lock; never sleeps (in the validator's model); no allocation.
+ */
+void spin_lock_nested(spinlock_t *lock, unsigned int subclass);
+void spin_unlock(spinlock_t *lock);
+bool spin_trylock(spinlock_t *lock);
+#else
+static inline void spin_lock_nested(spinlock_t *lock, unsigned int subclass)
+{
+	pthread_mutex_lock(&lock->lock);
+}
+static inline void spin_unlock(spinlock_t *lock)
+{
+	pthread_mutex_unlock(&lock->lock);
+}
+static inline bool spin_trylock(spinlock_t *lock)
+{
+	return pthread_mutex_trylock(&lock->lock) == 0;
+}
+#endif
+#define spin_lock(lock) spin_lock_nested((lock), 0)
+/* There are no interrupts in ballast: the irq variants are the plain ones. */
+#define spin_lock_irq(lock) spin_lock(lock)
+#define spin_unlock_irq(lock) spin_unlock(lock)
+#define spin_lock_irqsave(lock, flags) \
+	do { (flags) = 0; spin_lock(lock); } while (0)
+#define spin_unlock_irqrestore(lock, flags) \
+	do { (void)(flags); spin_unlock(lock); } while (0)
+
+/* ------------------------------------------------------------------ */
+/* Mutexes                                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * struct mutex - a sleeping lock. lock: owner only; owner: atomic, the task
+ * cookie of the holder (debug builds), for lockdep_assert_held() and the
+ * hung-task report; dep_map: immutable.
+ */
+struct mutex {
+	pthread_mutex_t lock;
+	_Atomic(unsigned long) owner;
+	struct lockdep_map dep_map;
+};
+
+#define __MUTEX_INITIALIZER(lockname)                                  \
+	{ .lock = PTHREAD_MUTEX_INITIALIZER, .owner = 0,               \
+	  .dep_map = LOCKDEP_MAP_INIT(#lockname, LOCKDEP_MUTEX) }
+#define DEFINE_MUTEX(x) struct mutex x = __MUTEX_INITIALIZER(x)
+
+void __mutex_init(struct mutex *lock, const char *name,
+		  struct lock_class_key *key, const char *file, int line);
+#define mutex_init(lock)                                                  \
+	do {                                                              \
+		static struct lock_class_key __key;                       \
+		__mutex_init((lock), #lock, &__key, __FILE__, __LINE__);  \
+	} while (0)
+#define mutex_init_key(lock, name, key) \
+	__mutex_init((lock), (name), (key), __FILE__, __LINE__)
+
+/**
+ * mutex_lock_nested() - take @lock, sleeping while it is contended.
+ * @subclass: nesting level for same-class nesting (mutex_lock() uses 0).
+ *
+ * Context: caller holds no spinlock and does not hold @lock; may sleep;
+ * no allocation.
+ */
+void mutex_lock_nested(struct mutex *lock, unsigned int subclass);
+#define mutex_lock(lock) mutex_lock_nested((lock), 0)
+
+/**
+ * mutex_trylock() - take @lock if it is free.
+ *
+ * Context: never sleeps. Return: true if taken.
+ */
+bool mutex_trylock(struct mutex *lock);
+
+/**
+ * mutex_unlock() - release @lock, held by the current task.
+ *
+ * Context: caller holds @lock; never sleeps.
+ */
+void mutex_unlock(struct mutex *lock);
+
+/**
+ * mutex_destroy() - @lock is no longer used. Destroying a held mutex is
+ * reported. Context: never sleeps.
+ */
+void mutex_destroy(struct mutex *lock);
+
+/* ------------------------------------------------------------------ */
+/* Read-write semaphores                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * struct rw_semaphore - sleeping reader/writer lock; a waiting writer
+ * blocks new readers (as Linux's rwsem does), so read-after-read by one
+ * task while a writer waits can deadlock and is treated as a dependency.
+ */
+struct rw_semaphore {
+	pthread_rwlock_t lock;
+	_Atomic(unsigned long) owner;	/* atomic: writer's task cookie */
+	struct lockdep_map dep_map;
+};
+
+#define __RWSEM_INITIALIZER(name)                                        \
+	{ .lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP,      \
+	  .owner = 0, .dep_map = LOCKDEP_MAP_INIT(#name, LOCKDEP_RWSEM) }
+#define DECLARE_RWSEM(name) struct rw_semaphore name = __RWSEM_INITIALIZER(name)
+
+void __init_rwsem(struct rw_semaphore *sem, const char *name,
+		  struct lock_class_key *key, const char *file, int line);
+#define init_rwsem(sem)                                                   \
+	do {                                                              \
+		static struct lock_class_key __key;                       \
+		__init_rwsem((sem), #sem, &__key, __FILE__, __LINE__);    \
+	} while (0)
+
+/*
+ * Context for down_*: caller holds no spinlock; may sleep; no allocation.
+ * The trylock variants never sleep and return true when taken. up_* never
+ * sleep; the caller holds the semaphore in the matching mode.
+ */
+void down_read(struct rw_semaphore *sem);
+bool down_read_trylock(struct rw_semaphore *sem);
+void up_read(struct rw_semaphore *sem);
+void down_write_nested(struct rw_semaphore *sem, unsigned int subclass);
+#define down_write(sem) down_write_nested((sem), 0)
+bool down_write_trylock(struct rw_semaphore *sem);
+void up_write(struct rw_semaphore *sem);
+
+/* ------------------------------------------------------------------ */
+/* Completions                                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * struct completion - a one-shot (or counted) event. done: protected by
+ * lock; dep_map: immutable; the class is the initialisation site.
+ */
+struct completion {
+	pthread_mutex_t lock;
+	pthread_cond_t wait;
+	unsigned int done;
+	struct lockdep_map dep_map;
+};
+
+void __init_completion(struct completion *x, const char *name,
+		       struct lock_class_key *key, const char *file, int line);
+#define init_completion(x)                                                \
+	do {                                                              \
+		static struct lock_class_key __key;                       \
+		__init_completion((x), #x, &__key, __FILE__, __LINE__);   \
+	} while (0)
+
+/**
+ * reinit_completion() - reset @x to not done. Context: no waiters.
+ */
+void reinit_completion(struct completion *x);
+
+/**
+ * wait_for_completion() - sleep until complete() has been called on @x
+ * (consumes one completion).
+ *
+ * Context: caller holds no spinlock; may sleep; no allocation. Everything
+ * the caller holds becomes a dependency of whoever completes @x.
+ */
+void wait_for_completion(struct completion *x);
+
+/**
+ * wait_for_completion_timeout() - as wait_for_completion(), at most
+ * @timeout_ms milliseconds.
+ *
+ * Return: true if completed, false on timeout.
+ */
+bool wait_for_completion_timeout(struct completion *x,
+				 unsigned long timeout_ms);
+
+/**
+ * try_wait_for_completion() - consume a completion if one is pending.
+ *
+ * Context: never sleeps. Return: true if one was consumed.
+ */
+bool try_wait_for_completion(struct completion *x);
+
+/**
+ * complete() / complete_all() - wake one waiter / all waiters, now and in
+ * the future (complete_all). Context: never sleeps; any context.
+ */
+void complete(struct completion *x);
+void complete_all(struct completion *x);
+
+/**
+ * completion_done() - true if a wait would not block. Never sleeps.
+ */
+bool completion_done(struct completion *x);
+
+/* ------------------------------------------------------------------ */
+/* Assertions                                                            */
+/* ------------------------------------------------------------------ */
+
+#if BALLAST_LOCKDEP
+#define lockdep_assert_held(l)                                             \
+	do {                                                               \
+		if (!lock_is_held(&(l)->dep_map))                          \
+			ballast_fatal("%s not held", (l)->dep_map.name);   \
+	} while (0)
+#define lockdep_assert_not_held(l)                                         \
+	do {                                                               \
+		if (lock_is_held(&(l)->dep_map))                           \
+			ballast_fatal("%s held", (l)->dep_map.name);       \
+	} while (0)
+#else
+#define lockdep_assert_held(l) ((void)(l))
+#define lockdep_assert_not_held(l) ((void)(l))
+#endif
+
+#endif /* BALLAST_LOCKDEP_H */

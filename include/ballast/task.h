@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+/*
+ * task.h - the calling thread's context, `current` (layer 2): its flags,
+ * its memalloc scopes, its memcg and address space, and the one API that
+ * starts kernel-style threads (kswapd, workers) and workload threads.
+ *
+ * Rules for users:
+ *  1. Every thread that uses ballast has a struct task. Threads started
+ *     with task_create() get one before their function runs; any other
+ *     thread (main, a test runner's thread) is adopted on its first use of
+ *     `current` and released when it exits.
+ *  2. A task's flags are written only by the task itself (scopes, PF_*),
+ *     and read by others (OOM, hung-task reports) atomically.
+ *  3. memalloc_*_save() returns the previous state; pass it to the matching
+ *     restore in the same function, innermost first. Say in a comment why
+ *     the scope is needed.
+ *  4. current_gfp_context() is applied by the allocator at its entry, to
+ *     every allocation; nobody else needs to call it.
+ *  5. A thread started with task_create() checks task_should_stop() in its
+ *     loop; task_destroy() asks it to stop, waits for it and frees it.
+ */
+#ifndef BALLAST_TASK_H
+#define BALLAST_TASK_H
+
+#include <stdatomic.h>
+#include <pthread.h>
+#include <ballast/gfp.h>
+#include <ballast/lib/list.h>
+#include <ballast/lockdep.h>
+
+#define TASK_COMM_LEN 16
+
+/* Task flags (Linux's names; values are ballast's own). */
+#define PF_EXITING		0x00000004u	/* getting shut down */
+#define PF_MEMALLOC		0x00000800u	/* in reclaim: use reserves, no recursion */
+#define PF_KSWAPD		0x00020000u	/* I am kswapd */
+#define PF_MEMALLOC_NOFS	0x00040000u	/* all allocations inherit GFP_NOFS */
+#define PF_MEMALLOC_NOIO	0x00080000u	/* all allocations inherit GFP_NOIO */
+#define PF_MEMALLOC_NORECLAIM	0x00100000u	/* all allocations lose __GFP_DIRECT_RECLAIM */
+#define PF_KTHREAD		0x00200000u	/* kernel-style thread */
+#define PF_OOM_VICTIM		0x00400000u	/* chosen by the OOM killer */
+
+#define OOM_SCORE_ADJ_MIN (-1000)
+#define OOM_SCORE_ADJ_MAX 1000
+
+struct mm_struct;
+struct mem_cgroup;
+
+typedef int (*task_fn)(void *arg);
+
+/*
+ * struct task - one thread's ballast context.
+ *
+ * comm, pid, kthread: immutable after creation. flags: atomic, written by
+ * the task itself only (rule 2). mm, memcg: written by the task itself or
+ * before it starts; their layers say how others read them. oom_score_adj:
+ * atomic. should_stop: atomic. tasks: tasklist_lock. refcount: atomic.
+ * stop_req, exited: completions (their own locking).
+ */
+struct task {
+	char comm[TASK_COMM_LEN];
+	int pid;
+	bool kthread;
+	_Atomic(unsigned int) flags;
+	_Atomic(int) oom_score_adj;
+	struct mm_struct *mm;
+	struct mem_cgroup *memcg;
+	_Atomic(bool) should_stop;
+	_Atomic(int) refcount;
+	struct list_head tasks;
+	struct completion stop_req;	/* completed by task_destroy() */
+	struct completion exited;	/* completed when fn returned */
+	/* thread management: immutable after creation, or owner only */
+	pthread_t thread;
+	task_fn fn;
+	void *arg;
+	int exit_code;
+	bool adopted;
+};
+
+/**
+ * get_current() - the calling thread's task, adopting the thread if it has
+ * none yet (rule 1). Use the `current` macro.
+ *
+ * Context: no locks needed; never sleeps; may allocate from the C heap on
+ * first use in a thread (never from ballast's allocator).
+ */
+struct task *get_current(void);
+#define current get_current()
+
+/**
+ * task_create() - start a thread running @fn(@arg) with its own task.
+ * @taskp: receives the task on success; it stays valid until
+ *	   task_destroy().
+ * @name: thread name (truncated to 15 characters).
+ * @flags: initial PF_* flags of the new task (PF_KTHREAD for kernel-style
+ *	   threads).
+ *
+ * Context: no locks required; may sleep; allocates the task from the C
+ * heap, never from ballast's allocator.
+ * Return: 0, or -EAGAIN/-ENOMEM if the thread cannot be started.
+ */
+int __must_check task_create(struct task **taskp, const char *name, task_fn fn,
+			     void *arg, unsigned int flags);
+
+/**
+ * task_destroy() - ask a task made by task_create() to stop, wait for its
+ * function to return, and free it.
+ *
+ * Context: caller holds no lock the task may need to finish; may sleep.
+ * Return: the value @fn returned.
+ */
+int task_destroy(struct task *task);
+
+/**
+ * task_should_stop() - has task_destroy() been called on the current task?
+ * Context: never sleeps.
+ */
+bool task_should_stop(void);
+
+/**
+ * task_get() / task_put() - pin a task found through task_for_each() past
+ * the iteration. Context: never sleep.
+ */
+void task_get(struct task *task);
+void task_put(struct task *task);
+
+/**
+ * task_for_each() - call @fn on every live task, under tasklist_lock.
+ *
+ * Context: @fn runs with tasklist_lock (a spinlock) held: it must not
+ * sleep or allocate with direct reclaim; take a reference with task_get()
+ * to keep a task beyond the call. Stops early if @fn returns non-zero,
+ * and returns that value; 0 otherwise.
+ */
+int task_for_each(int (*fn)(struct task *task, void *arg), void *arg);
+
+/** task_nr() - number of live tasks. Never sleeps. */
+size_t task_nr(void);
+
+static inline unsigned int task_flags(const struct task *task)
+{
+	return atomic_load_explicit(&((struct task *)task)->flags,
+				    memory_order_relaxed);
+}
+
+/* Set and clear flags of the *current* task (rule 2). */
+static inline void current_set_flags(unsigned int flags)
+{
+	struct task *t = current;
+
+	atomic_store_explicit(&t->flags, task_flags(t) | flags,
+			      memory_order_relaxed);
+}
+
+static inline void current_clear_flags(unsigned int flags)
+{
+	struct task *t = current;
+
+	atomic_store_explicit(&t->flags, task_flags(t) & ~flags,
+			      memory_order_relaxed);
+}
+
+/*
+ * Scopes. Each save returns the previous state of its flag; restore puts
+ * it back, so scopes nest.
+ */
+static inline unsigned int memalloc_flags_save(unsigned int flags)
+{
+	unsigned int old = task_flags(current) & flags;
+
+	current_set_flags(flags);
+	return old;
+}
+
+static inline void memalloc_flags_restore(unsigned int flags,
+					  unsigned int mask)
+{
+	current_clear_flags(mask & ~flags);
+}
+
+/**
+ * memalloc_noio_save() - every allocation until the matching restore
+ * behaves as GFP_NOIO: reclaim started by it does no I/O (and no fs
+ * calls). memalloc_noio_restore() ends the scope.
+ *
+ * Context: current task only; never sleeps.
+ */
+static inline unsigned int memalloc_noio_save(void)
+{
+	return memalloc_flags_save(PF_MEMALLOC_NOIO);
+}
+static inline void memalloc_noio_restore(unsigned int flags)
+{
+	memalloc_flags_restore(flags, PF_MEMALLOC_NOIO);
+}
+
+/** memalloc_nofs_save() - as memalloc_noio_save(), for GFP_NOFS. */
+static inline unsigned int memalloc_nofs_save(void)
+{
+	return memalloc_flags_save(PF_MEMALLOC_NOFS);
+}
+static inline void memalloc_nofs_restore(unsigned int flags)
+{
+	memalloc_flags_restore(flags, PF_MEMALLOC_NOFS);
+}
+
+/**
+ * memalloc_noreclaim_save() - set PF_MEMALLOC, as Linux does: the task is
+ * reclaiming; its allocations may use reserves and never recurse into
+ * reclaim. memalloc_noreclaim_restore() ends it.
+ */
+static inline unsigned int memalloc_noreclaim_save(void)
+{
+	return memalloc_flags_save(PF_MEMALLOC);
+}
+static inline void memalloc_noreclaim_restore(unsigned int flags)
+{
+	memalloc_flags_restore(flags, PF_MEMALLOC);
+}
+
+/**
+ * memalloc_nodirect_save() - set PF_MEMALLOC_NORECLAIM: every allocation
+ * until the restore loses __GFP_DIRECT_RECLAIM (it may wake kswapd, but
+ * never sleeps in reclaim).
+ */
+static inline unsigned int memalloc_nodirect_save(void)
+{
+	return memalloc_flags_save(PF_MEMALLOC_NORECLAIM);
+}
+static inline void memalloc_nodirect_restore(unsigned int flags)
+{
+	memalloc_flags_restore(flags, PF_MEMALLOC_NORECLAIM);
+}
+
+/**
+ * current_gfp_context() - @flags with the current task's scopes applied:
+ * NOIO clears __GFP_IO and __GFP_FS, NOFS clears __GFP_FS, NORECLAIM
+ * clears __GFP_DIRECT_RECLAIM.
+ *
+ * Context: never sleeps.
+ */
+static inline gfp_t current_gfp_context(gfp_t flags)
+{
+	unsigned int pflags = task_flags(current);
+
+	if (unlikely(pflags & (PF_MEMALLOC_NOIO | PF_MEMALLOC_NOFS |
+			       PF_MEMALLOC_NORECLAIM))) {
+		if (pflags & PF_MEMALLOC_NOIO)
+			flags &= ~(__GFP_IO | __GFP_FS);
+		else if (pflags & PF_MEMALLOC_NOFS)
+			flags &= ~__GFP_FS;
+		if (pflags & PF_MEMALLOC_NORECLAIM)
+			flags &= ~__GFP_DIRECT_RECLAIM;
+	}
+	return flags;
+}
+
+/**
+ * memalloc_retry_wait() - the one helper for allocation retry loops:
+ * sleep briefly so reclaim, writeback or an OOM victim can make progress.
+ * @gfp: the mask of the failed allocation (only blocking masks sleep).
+ *
+ * Context: caller holds no spinlock when @gfp allows blocking; may sleep.
+ */
+void memalloc_retry_wait(gfp_t gfp);
+
+/**
+ * task_sleep_ms() - sleep for @ms milliseconds, or until task_destroy() is
+ * called on the current task (returns early then).
+ *
+ * Context: caller holds no spinlock; may sleep; no allocation.
+ */
+void task_sleep_ms(unsigned int ms);
+
+#endif /* BALLAST_TASK_H */

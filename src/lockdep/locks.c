@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: MIT
+/*
+ * locks.c - spinlocks, mutexes, rw-semaphores and completions, each
+ * reporting to the validator.
+ *
+ * Invariants and locking:
+ *  - Each primitive wraps one C-library object (an adaptive mutex for
+ *    spinlock_t, a mutex, a writer-preferring rwlock, a mutex + condvar for
+ *    completions); those objects are never exposed.
+ *  - The validator is told about an acquisition *before* the task may
+ *    block on it (so an inversion is reported before it hangs), and about a
+ *    successful trylock only after it succeeded.
+ *  - Contended acquisitions and event waits are bracketed by
+ *    lockdep_block_begin/end so the hung-task watchdog sees them.
+ *  - completion.done is protected by completion.lock; UINT_MAX means
+ *    complete_all() was called.
+ *  - In release builds (BALLAST_LOCKDEP=0) the lock operations are inline
+ *    in lockdep.h; only the initialisers and completions live here.
+ */
+#include <ballast/lockdep.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <time.h>
+
+static void init_adaptive_mutex(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t attr;
+
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(m, &attr);
+	pthread_mutexattr_destroy(&attr);
+}
+
+void __spin_lock_init(spinlock_t *lock, const char *name,
+		      struct lock_class_key *key, const char *file, int line)
+{
+	init_adaptive_mutex(&lock->lock);
+	lockdep_init_map(&lock->dep_map, name, key, LOCKDEP_SPIN, file, line);
+}
+
+void __mutex_init(struct mutex *lock, const char *name,
+		  struct lock_class_key *key, const char *file, int line)
+{
+	pthread_mutex_init(&lock->lock, NULL);
+	atomic_init(&lock->owner, 0);
+	lockdep_init_map(&lock->dep_map, name, key, LOCKDEP_MUTEX, file, line);
+}
+
+void __init_rwsem(struct rw_semaphore *sem, const char *name,
+		  struct lock_class_key *key, const char *file, int line)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(
+		&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&sem->lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	atomic_init(&sem->owner, 0);
+	lockdep_init_map(&sem->dep_map, name, key, LOCKDEP_RWSEM, file, line);
+}
+
+#if BALLAST_LOCKDEP
+static unsigned long owner_cookie(void)
+{
+	return (unsigned long)pthread_self();
+}
+
+void spin_lock_nested(spinlock_t *lock, unsigned int subclass)
+{
+	lock_acquire(&lock->dep_map, subclass, 0, LOCKDEP_EXCLUSIVE, _RET_IP_);
+	if (pthread_mutex_trylock(&lock->lock) != 0) {
+		lockdep_block_begin(&lock->dep_map, _RET_IP_);
+		pthread_mutex_lock(&lock->lock);
+		lockdep_block_end();
+	}
+}
+
+void spin_unlock(spinlock_t *lock)
+{
+	lock_release(&lock->dep_map, _RET_IP_);
+	pthread_mutex_unlock(&lock->lock);
+}
+
+bool spin_trylock(spinlock_t *lock)
+{
+	if (pthread_mutex_trylock(&lock->lock) != 0)
+		return false;
+	lock_acquire(&lock->dep_map, 0, 1, LOCKDEP_EXCLUSIVE, _RET_IP_);
+	return true;
+}
+
+void mutex_lock_nested(struct mutex *lock, unsigned int subclass)
+{
+	might_sleep();
+	lock_acquire(&lock->dep_map, subclass, 0, LOCKDEP_EXCLUSIVE, _RET_IP_);
+	if (pthread_mutex_trylock(&lock->lock) != 0) {
+		lockdep_block_begin(&lock->dep_map, _RET_IP_);
+		pthread_mutex_lock(&lock->lock);
+		lockdep_block_end();
+	}
+	atomic_store_explicit(&lock->owner, owner_cookie(),
+			      memory_order_relaxed);
+}
+
+bool mutex_trylock(struct mutex *lock)
+{
+	if (pthread_mutex_trylock(&lock->lock) != 0)
+		return false;
+	lock_acquire(&lock->dep_map, 0, 1, LOCKDEP_EXCLUSIVE, _RET_IP_);
+	atomic_store_explicit(&lock->owner, owner_cookie(),
+			      memory_order_relaxed);
+	return true;
+}
+
+void mutex_unlock(struct mutex *lock)
+{
+	if (atomic_load_explicit(&lock->owner, memory_order_relaxed) !=
+	    owner_cookie()) {
+		report_misuse("%s unlocked by a task that does not hold it",
+			      lock->dep_map.name);
+		return;
+	}
+	atomic_store_explicit(&lock->owner, 0, memory_order_relaxed);
+	lock_release(&lock->dep_map, _RET_IP_);
+	pthread_mutex_unlock(&lock->lock);
+}
+
+void down_read(struct rw_semaphore *sem)
+{
+	might_sleep();
+	lock_acquire(&sem->dep_map, 0, 0, LOCKDEP_SHARED, _RET_IP_);
+	if (pthread_rwlock_tryrdlock(&sem->lock) != 0) {
+		lockdep_block_begin(&sem->dep_map, _RET_IP_);
+		pthread_rwlock_rdlock(&sem->lock);
+		lockdep_block_end();
+	}
+}
+
+bool down_read_trylock(struct rw_semaphore *sem)
+{
+	if (pthread_rwlock_tryrdlock(&sem->lock) != 0)
+		return false;
+	lock_acquire(&sem->dep_map, 0, 1, LOCKDEP_SHARED, _RET_IP_);
+	return true;
+}
+
+void up_read(struct rw_semaphore *sem)
+{
+	lock_release(&sem->dep_map, _RET_IP_);
+	pthread_rwlock_unlock(&sem->lock);
+}
+
+void down_write_nested(struct rw_semaphore *sem, unsigned int subclass)
+{
+	might_sleep();
+	lock_acquire(&sem->dep_map, subclass, 0, LOCKDEP_EXCLUSIVE, _RET_IP_);
+	if (pthread_rwlock_trywrlock(&sem->lock) != 0) {
+		lockdep_block_begin(&sem->dep_map, _RET_IP_);
+		pthread_rwlock_wrlock(&sem->lock);
+		lockdep_block_end();
+	}
+	atomic_store_explicit(&sem->owner, owner_cookie(),
+			      memory_order_relaxed);
+}
+
+bool down_write_trylock(struct rw_semaphore *sem)
+{
+	if (pthread_rwlock_trywrlock(&sem->lock) != 0)
+		return false;
+	lock_acquire(&sem->dep_map, 0, 1, LOCKDEP_EXCLUSIVE, _RET_IP_);
+	atomic_store_explicit(&sem->owner, owner_cookie(),
+			      memory_order_relaxed);
+	return true;
+}
+
+void up_write(struct rw_semaphore *sem)
+{
+	atomic_store_explicit(&sem->owner, 0, memory_order_relaxed);
+	lock_release(&sem->dep_map, _RET_IP_);
+	pthread_rwlock_unlock(&sem->lock);
+}
+#endif /* BALLAST_LOCKDEP */
+
+#if !BALLAST_LOCKDEP
+/* Release builds: mutex and rwsem operations without the validator. */
+void mutex_lock_nested(struct mutex *lock, unsigned int subclass)
+{
+	pthread_mutex_lock(&lock->lock);
+}
+
+bool mutex_trylock(struct mutex *lock)
+{
+	return pthread_mutex_trylock(&lock->lock) == 0;
+}
+
+void mutex_unlock(struct mutex *lock)
+{
+	pthread_mutex_unlock(&lock->lock);
+}
+
+void down_read(struct rw_semaphore *sem)
+{
+	pthread_rwlock_rdlock(&sem->lock);
+}
+
+bool down_read_trylock(struct rw_semaphore *sem)
+{
+	return pthread_rwlock_tryrdlock(&sem->lock) == 0;
+}
+
+void up_read(struct rw_semaphore *sem)
+{
+	pthread_rwlock_unlock(&sem->lock);
+}
+
+void down_write_nested(struct rw_semaphore *sem, unsigned int subclass)
+{
+	pthread_rwlock_wrlock(&sem->lock);
+}
+
+bool down_write_trylock(struct rw_semaphore *sem)
+{
+	return pthread_rwlock_trywrlock(&sem->lock) == 0;
+}
+
+void up_write(struct rw_semaphore *sem)
+{
+	pthread_rwlock_unlock(&sem->lock);
+}
+#endif
+
+void mutex_destroy(struct mutex *lock)
+{
+	if (pthread_mutex_trylock(&lock->lock) != 0) {
+		report_misuse("destroying a held mutex");
+		return;
+	}
+	pthread_mutex_unlock(&lock->lock);
+	pthread_mutex_destroy(&lock->lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* Completions                                                           */
+/* ------------------------------------------------------------------ */
+
+void __init_completion(struct completion *x, const char *name,
+		       struct lock_class_key *key, const char *file, int line)
+{
+	pthread_condattr_t attr;
+
+	pthread_mutex_init(&x->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&x->wait, &attr);
+	pthread_condattr_destroy(&attr);
+	x->done = 0;
+	lockdep_init_map(&x->dep_map, name, key, LOCKDEP_COMPLETION, file,
+			 line);
+}
+
+void reinit_completion(struct completion *x)
+{
+	pthread_mutex_lock(&x->lock);
+	x->done = 0;
+	pthread_mutex_unlock(&x->lock);
+}
+
+static void consume_locked(struct completion *x)
+{
+	if (x->done != UINT_MAX)
+		x->done--;
+}
+
+void wait_for_completion(struct completion *x)
+{
+	might_sleep();
+	lock_wait(&x->dep_map, _RET_IP_);
+	pthread_mutex_lock(&x->lock);
+	if (!x->done) {
+		lockdep_block_begin(&x->dep_map, _RET_IP_);
+		while (!x->done)
+			pthread_cond_wait(&x->wait, &x->lock);
+		lockdep_block_end();
+	}
+	consume_locked(x);
+	pthread_mutex_unlock(&x->lock);
+}
+
+bool wait_for_completion_timeout(struct completion *x,
+				 unsigned long timeout_ms)
+{
+	struct timespec deadline;
+	bool done = true;
+
+	might_sleep();
+	lock_wait(&x->dep_map, _RET_IP_);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += (time_t)(timeout_ms / 1000);
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&x->lock);
+	if (!x->done) {
+		lockdep_block_begin(&x->dep_map, _RET_IP_);
+		while (!x->done) {
+			if (pthread_cond_timedwait(&x->wait, &x->lock,
+						   &deadline) == ETIMEDOUT) {
+				done = x->done != 0;
+				break;
+			}
+		}
+		lockdep_block_end();
+	}
+	if (done)
+		consume_locked(x);
+	pthread_mutex_unlock(&x->lock);
+	return done;
+}
+
+bool try_wait_for_completion(struct completion *x)
+{
+	bool ret = false;
+
+	pthread_mutex_lock(&x->lock);
+	if (x->done) {
+		consume_locked(x);
+		ret = true;
+	}
+	pthread_mutex_unlock(&x->lock);
+	return ret;
+}
+
+void complete(struct completion *x)
+{
+	pthread_mutex_lock(&x->lock);
+	if (x->done != UINT_MAX)
+		x->done++;
+	pthread_cond_signal(&x->wait);
+	pthread_mutex_unlock(&x->lock);
+}
+
+void complete_all(struct completion *x)
+{
+	pthread_mutex_lock(&x->lock);
+	x->done = UINT_MAX;
+	pthread_cond_broadcast(&x->wait);
+	pthread_mutex_unlock(&x->lock);
+}
+
+bool completion_done(struct completion *x)
+{
+	bool ret;
+
+	pthread_mutex_lock(&x->lock);
+	ret = x->done != 0;
+	pthread_mutex_unlock(&x->lock);
+	return ret;
+}
