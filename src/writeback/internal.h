@@ -29,7 +29,7 @@ struct pi_node {
 /* Nodes allocated before taking the tree's lock (radix_tree_preload). */
 struct pi_preload {
 	int nr;
-	struct pi_node *nodes[PI_MAX_LEVELS + 1];
+	struct pi_node *nodes[2 * PI_MAX_LEVELS];
 };
 
 int page_index_cache_init(void);

@@ -61,8 +61,11 @@ int page_index_nodes_needed(struct page_index *pi, pgoff_t index)
 	struct pi_node *node = pi->root;
 	unsigned int need = shift_for(index);
 
-	if (!node || node->shift < need)
+	if (!node)
 		return (int)(need / PI_SHIFT) + 1;
+	if (node->shift < need)	/* new top levels, then a new path below */
+		return (int)((need - node->shift) / PI_SHIFT +
+			     need / PI_SHIFT);
 	while (node->shift > 0) {
 		struct pi_node *child =
 			node->slots[(index >> node->shift) & PI_MASK];
