@@ -92,6 +92,8 @@ static unsigned long do_shrink_slab(struct shrink_control *sc,
 		if (ret == SHRINK_STOP)
 			break;
 		freed += ret;
+		if (!sc->nr_scanned)
+			break;		/* the cache emptied meanwhile */
 		count_vm_events(SLABS_SCANNED, sc->nr_scanned);
 		total_scan -= (long)sc->nr_scanned;
 		scanned += sc->nr_scanned;
