@@ -44,6 +44,8 @@
 /* ------------------------------------------------------------------ */
 
 #define LOCKDEP_MAX_SUBCLASSES 8
+/* Acquisitions and waits a task remembers for lock_signal(). */
+#define LOCKDEP_HISTORY 64
 
 /* Identity of a lock class: only its address matters. Static storage. */
 struct lock_class_key {
@@ -83,9 +85,17 @@ struct lockdep_map {
 #define LOCKDEP_MAP_INIT(_name, _kind) {}
 #endif
 
-/* read argument of lock_acquire() */
+/*
+ * read argument of lock_acquire(). ballast's rw_semaphore is writer
+ * preferring, so its readers are LOCKDEP_SHARED: a reader waits behind a
+ * queued writer and therefore depends on everything that writer waits for.
+ * LOCKDEP_SHARED_RECURSIVE is for a reader that never waits behind a writer
+ * (as Linux's read_lock() in interrupt context); no ballast primitive uses
+ * it yet, the engine models it as lockdep does (docs/lockdep.md).
+ */
 #define LOCKDEP_EXCLUSIVE 0
 #define LOCKDEP_SHARED 1
+#define LOCKDEP_SHARED_RECURSIVE 2
 
 #if BALLAST_LOCKDEP
 /**
@@ -145,6 +155,26 @@ void lockdep_event_owe(struct lockdep_map *map, unsigned long ip);
  * of @map (it submitted or signalled it). No effect if it owes none.
  */
 void lockdep_event_discharge(struct lockdep_map *map);
+
+/**
+ * lock_wait_timeout() - the current task waits for @map with a timeout.
+ *
+ * A wait that ends by itself cannot deadlock: only the sleeping context is
+ * checked (rule 3); no dependency is recorded.
+ * Context: no locks; called before blocking.
+ */
+void lock_wait_timeout(struct lockdep_map *map, unsigned long ip);
+
+/**
+ * lock_signal() - the current task signals the event @map (complete()).
+ *
+ * Everything the task acquired or waited for since it last signalled @map
+ * (at most its last LOCKDEP_HISTORY acquisitions and waits) becomes a
+ * dependency of @map: a waiter on @map that holds one of those locks can
+ * deadlock with this task. See docs/lockdep.md, "Events".
+ * Context: no locks; never sleeps; any context.
+ */
+void lock_signal(struct lockdep_map *map, unsigned long ip);
 
 /**
  * lock_is_held() - does the current task hold @map?
@@ -207,6 +237,158 @@ void lockdep_alloc_check(unsigned int bits, const char *what,
  */
 void lockdep_set_task_name(const char *name);
 
+/* ------------------------------------------------------------------ */
+/* Reports, knobs and the test API                                      */
+/* ------------------------------------------------------------------ */
+
+enum lockdep_report_kind {
+	LOCKDEP_REPORT_CYCLE,		/* circular dependency (locks, reclaim,
+					 * events) */
+	LOCKDEP_REPORT_RECURSION,	/* same class nested without subclass */
+	LOCKDEP_REPORT_INVALID_CONTEXT,	/* sleeping in atomic context */
+	LOCKDEP_REPORT_ALLOC_SCOPE,	/* nested allocation laxer than scope */
+	LOCKDEP_REPORT_HUNG_TASK,	/* blocked longer than the threshold */
+	LOCKDEP_REPORT_MISUSE,		/* unbalanced annotations */
+	LOCKDEP_REPORT_LIMIT,		/* a bounded table is full */
+	LOCKDEP_NR_REPORT_KINDS
+};
+
+/* What happens after a report is printed (env BALLAST_LOCKDEP). */
+enum lockdep_mode {
+	LOCKDEP_MODE_CONTINUE,		/* keep running ("continue") */
+	LOCKDEP_MODE_ABORT,		/* abort() the process ("abort") */
+};
+
+/**
+ * lockdep_set_mode() - choose between report-and-continue and
+ * report-and-abort; the initial mode comes from $BALLAST_LOCKDEP
+ * ("continue", the default, or "abort").
+ *
+ * Context: no locks; never sleeps; no allocation.
+ */
+void lockdep_set_mode(enum lockdep_mode mode);
+
+/**
+ * lockdep_set_json_path() - also write every report as one JSON object per
+ * line to @path (appended); NULL stops. The initial path comes from
+ * $BALLAST_LOCKDEP_JSON.
+ *
+ * Context: no locks; never sleeps on ballast primitives; opens a file.
+ * Return: 0, or a negative errno from open(2).
+ */
+int __must_check lockdep_set_json_path(const char *path);
+
+/**
+ * lockdep_report_kind_name() - "cycle", "recursion", ... for @kind.
+ */
+const char *lockdep_report_kind_name(enum lockdep_report_kind kind);
+
+/**
+ * lockdep_report_count() - reports of @kind since start or the last
+ * lockdep_reset(), claimed or not.
+ *
+ * Context: no locks; never sleeps.
+ */
+unsigned long lockdep_report_count(enum lockdep_report_kind kind);
+
+/**
+ * lockdep_report_claim() - mark the unclaimed reports of @kind whose
+ * one-line summary contains @mention (NULL: any) as expected.
+ *
+ * Every report has a summary such as "cycle: A -> B -> A" naming the
+ * classes involved; tests claim what they provoked and fail on the rest
+ * (lockdep_reports_unclaimed()).
+ * Context: no locks; never sleeps.
+ * Return: the number of reports claimed.
+ */
+unsigned long lockdep_report_claim(enum lockdep_report_kind kind,
+				   const char *mention);
+
+/**
+ * lockdep_reports_unclaimed() - reports nobody claimed; with @print, their
+ * summaries are printed.
+ *
+ * In test builds (BALLAST_TESTING), a process that exits with unclaimed
+ * reports prints them and exits with status 3 unless
+ * $BALLAST_LOCKDEP_EXIT_CHECK is "0".
+ * Context: no locks; never sleeps.
+ */
+unsigned long lockdep_reports_unclaimed(bool print);
+
+/*
+ * lockdep_report_hook_fn - called after each report has been printed, from
+ * the reporting thread, with no validator lock held. It must not use
+ * ballast locks (it may run inside any lock operation).
+ */
+typedef void (*lockdep_report_hook_fn)(enum lockdep_report_kind kind,
+				       const char *summary, void *arg);
+
+/**
+ * lockdep_set_report_hook() - install @fn (NULL removes it).
+ * Context: no locks; never sleeps.
+ */
+void lockdep_set_report_hook(lockdep_report_hook_fn fn, void *arg);
+
+/**
+ * lockdep_reset() - forget the dependency graph, the chain cache, the
+ * reports and every task's event history; classes are kept.
+ *
+ * Context: quiescent: no other thread runs a lock operation, and no task
+ * holds a lock or owes an event (threads that will use locks again may
+ * exist, idle). Never sleeps.
+ * Return: 0, or -EBUSY (nothing reset) if a task holds a lock or owes an
+ * event.
+ */
+int __must_check lockdep_reset(void);
+
+/* Sizes and fills of the bounded tables. */
+struct lockdep_stats {
+	unsigned long nr_classes, max_classes;
+	unsigned long nr_edges, max_edges;
+	unsigned long nr_chains, max_chains;
+	unsigned long nr_stack_entries, max_stack_entries;
+	unsigned long nr_tasks;
+};
+
+/** lockdep_get_stats() - fill @stats. Never sleeps. */
+void lockdep_get_stats(struct lockdep_stats *stats);
+
+/**
+ * lockdep_set_limits() - lower the table bounds (test builds use it to
+ * reach them cheaply); 0 restores a bound to its compiled maximum, larger
+ * values are clamped to it. A bound below the current fill means "full".
+ *
+ * Context: no locks; never sleeps.
+ */
+void lockdep_set_limits(unsigned long max_classes, unsigned long max_edges,
+			unsigned long max_chains);
+
+/**
+ * lockdep_print_held_locks() - print every task's held locks, owed events
+ * and what it is blocked on (as the hung-task report does).
+ *
+ * Context: no locks; never sleeps on ballast primitives.
+ */
+void lockdep_print_held_locks(void);
+
+/**
+ * lockdep_hung_task_start() - start the hung-task watchdog: a thread (not a
+ * ballast task; it takes no ballast lock) that reports every task blocked
+ * in a lock or wait (lockdep_block_begin/end) for longer than
+ * @threshold_ms, once per blocking, with every task's held locks.
+ * @threshold_ms: 0 takes $BALLAST_HUNG_TASK_MS, else 10000.
+ *
+ * Context: no locks; may sleep (thread creation).
+ * Return: 0, -EBUSY if already running, or a negative errno.
+ */
+int __must_check lockdep_hung_task_start(unsigned long threshold_ms);
+
+/**
+ * lockdep_hung_task_stop() - stop the watchdog and wait for its thread.
+ * Context: no locks; may sleep.
+ */
+void lockdep_hung_task_stop(void);
+
 #else /* !BALLAST_LOCKDEP */
 
 static inline void lockdep_init_map(struct lockdep_map *map, const char *name,
@@ -234,6 +416,15 @@ static inline void lockdep_alloc_scope_pop(void) {}
 static inline void lockdep_alloc_check(unsigned int bits, const char *what,
 				       unsigned long ip) {}
 static inline void lockdep_set_task_name(const char *name) {}
+static inline void lock_wait_timeout(struct lockdep_map *map,
+				     unsigned long ip) {}
+static inline void lock_signal(struct lockdep_map *map, unsigned long ip) {}
+static inline int lockdep_hung_task_start(unsigned long threshold_ms)
+{
+	return 0;
+}
+static inline void lockdep_hung_task_stop(void) {}
+static inline void lockdep_print_held_locks(void) {}
 #endif /* BALLAST_LOCKDEP */
 
 #define might_sleep() __might_sleep(__FILE__, __LINE__)
