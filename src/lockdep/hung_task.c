@@ -78,7 +78,7 @@ static size_t wd_scan(uint64_t threshold_ms, struct victim *v)
 						  memory_order_relaxed);
 		v[n].ip = atomic_load_explicit(&t->blocked_ip,
 					       memory_order_relaxed);
-		atomic_thread_fence(memory_order_acquire);
+		atomic_signal_fence(memory_order_acquire);
 		if (atomic_load_explicit(&t->seq, memory_order_relaxed) != s1)
 			continue;	/* changed under us: next scan */
 		t->hung_reported = episode;

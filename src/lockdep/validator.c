@@ -15,6 +15,10 @@
  *    (name, held stack, owed events, blocked state) are atomics written
  *    inside the task's seqcount (odd while a write is in progress); the
  *    watchdog reads them under ld_registry_lock and retries on a change.
+ *    The seqcount orders with compiler barriers only (x86-64 keeps stores
+ *    and loads in order; TSan does not support thread fences); on a weaker
+ *    machine a snapshot could be torn, which only affects what a report
+ *    prints, never the graph.
  *  - ctx_key is the sum of one hash per held entry with a class (class,
  *    shared or not) and one per owed class; nr_ctx counts those terms. A
  *    chain key (ctx_key, new class, recursive or not) in the chain cache
@@ -84,7 +88,7 @@ static void seq_begin(struct ld_task *t)
 	unsigned int s = atomic_load_explicit(&t->seq, memory_order_relaxed);
 
 	atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
+	atomic_signal_fence(memory_order_release);
 }
 
 static void seq_end(struct ld_task *t)
@@ -446,7 +450,14 @@ void lock_wait(struct lockdep_map *map, unsigned long ip)
 	if (!class)
 		return;
 	check_deps(t, class, LOCKDEP_EXCLUSIVE, LD_VIA_WAIT, ip);
-	hist_record(t, class, LOCKDEP_EXCLUSIVE, ip);
+	/*
+	 * A wait for an event is not part of a completion window: a wait
+	 * followed by a signal is how tokens are handed on (a relay of two
+	 * completions would otherwise be a cycle however it is primed).
+	 * Waiting for a lock to be released (a page lock) is kept.
+	 */
+	if (class->kind != LOCKDEP_EVENT && class->kind != LOCKDEP_COMPLETION)
+		hist_record(t, class, LOCKDEP_EXCLUSIVE, ip);
 }
 
 void lock_wait_timeout(struct lockdep_map *map, unsigned long ip)
@@ -775,7 +786,7 @@ static void task_snapshot(struct ld_task *t, struct task_snap *s)
 						     memory_order_relaxed);
 		s->blocked_since = atomic_load_explicit(&t->blocked_since_ns,
 							memory_order_relaxed);
-		atomic_thread_fence(memory_order_acquire);
+		atomic_signal_fence(memory_order_acquire);
 		if (atomic_load_explicit(&t->seq, memory_order_relaxed) == s1)
 			return;
 	}

@@ -580,6 +580,7 @@ static void test_lock_acquire_random_ordered_workload_no_report(void **state)
 		spin_lock_init_key(&rnd_spin[i], "rnd_spin",
 				   &rnd_keys[RW_LOCKS + MUTEX_LOCKS + i]);
 	rnd_iters = test_scaled(20000);
+	(void)test_seed();	/* initialise it before the threads share it */
 	for (uintptr_t i = 0; i < NR_WORKERS; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, rnd_worker,
 						(void *)(i + 1)), 0);
