@@ -812,9 +812,14 @@ static void print_snap(FILE *out, const struct task_snap *s, uint64_t now)
 	for (unsigned int i = 0; i < s->nr_held; i++) {
 		ld_class_label(s->held[i].class, label, sizeof(label));
 		ld_format_ip(s->held[i].ip, where, sizeof(where));
-		fprintf(out, "    #%u %s%s%s taken at %s\n", i, label,
+		/* lock_acquire() comes before blocking on the lock itself. */
+		bool acquiring = s->blocked_since && i + 1 == s->nr_held &&
+				 s->held[i].class == s->blocked_class;
+
+		fprintf(out, "    #%u %s%s%s %s at %s\n", i, label,
 			s->held[i].read ? " (read)" : "",
-			s->held[i].trylock ? " (trylock)" : "", where);
+			s->held[i].trylock ? " (trylock)" : "",
+			acquiring ? "being acquired" : "taken", where);
 	}
 	for (unsigned int i = 0; i < LD_MAX_OWED; i++) {
 		if (!s->owed[i].class)
