@@ -131,28 +131,36 @@ void lock_acquire(struct lockdep_map *map, unsigned int subclass, int trylock,
 /**
  * lock_release() - record that the current task no longer holds @map.
  *
- * Releasing a map the task does not hold is reported.
- * Context: no locks; never sleeps.
+ * Releasing a map the task does not hold is reported (kind "misuse").
+ * Context: the caller holds @map; never sleeps; no allocation; not
+ * reclaim-relevant.
  */
 void lock_release(struct lockdep_map *map, unsigned long ip);
 
 /**
  * lock_wait() - the current task waits for the event @map (a completion,
- * a page bit). Adds edges from everything held or owed to @map.
+ * a page bit). Adds edges from everything held or owed to @map, even when
+ * the wait will not block; checks the sleeping context.
  *
- * Context: no locks; called before blocking; the caller may sleep after.
+ * Context: any locks (they become dependencies); called before blocking;
+ * never sleeps itself; may allocate from the C heap (tables, reports).
  */
 void lock_wait(struct lockdep_map *map, unsigned long ip);
 
 /**
  * lockdep_event_owe() - the current task has started an event that others
- * may wait for and has not handed it off (rule 6). Nestable (counted).
+ * may wait for and has not handed it off (rule 6). Nestable (counted per
+ * class); at most 8 classes owed at once (more is reported as "limit").
+ *
+ * Context: any; never sleeps; no allocation.
  */
 void lockdep_event_owe(struct lockdep_map *map, unsigned long ip);
 
 /**
  * lockdep_event_discharge() - the current task no longer owes one instance
  * of @map (it submitted or signalled it). No effect if it owes none.
+ *
+ * Context: any; never sleeps; no allocation.
  */
 void lockdep_event_discharge(struct lockdep_map *map);
 
@@ -179,19 +187,27 @@ void lock_signal(struct lockdep_map *map, unsigned long ip);
 /**
  * lock_is_held() - does the current task hold @map?
  *
- * Context: no locks; never sleeps.
+ * Context: any; never sleeps; no allocation.
+ * Return: true if @map is on the current task's held-lock stack.
  */
 bool lock_is_held(const struct lockdep_map *map);
 
 /**
  * __might_sleep() - report a sleep from invalid context: with a spinlock
  * held or inside lockdep_atomic_enter(). Use might_sleep().
+ * @file, @line: the site, printed in the report.
+ *
+ * Context: any; never sleeps; reports at most once per atomic section and
+ * per site.
  */
 void __might_sleep(const char *file, int line);
 
 /**
  * lockdep_atomic_enter() / lockdep_atomic_exit() - mark an atomic section
- * (as preempt_disable() does): sleeping inside is reported. Nestable.
+ * (as preempt_disable() does): sleeping inside is reported. Nestable; an
+ * exit without an enter is reported as misuse.
+ *
+ * Context: current task only; never sleeps; no allocation.
  */
 void lockdep_atomic_enter(void);
 void lockdep_atomic_exit(void);
@@ -200,6 +216,9 @@ void lockdep_atomic_exit(void);
  * lockdep_block_begin() / lockdep_block_end() - the current task blocks
  * waiting for @map (a contended lock or an event). The hung-task watchdog
  * reports tasks blocked longer than its threshold.
+ *
+ * Context: called by the primitives around the blocking call; never
+ * sleeps; no allocation.
  */
 void lockdep_block_begin(const struct lockdep_map *map, unsigned long ip);
 void lockdep_block_end(void);
@@ -218,7 +237,12 @@ void lockdep_block_end(void);
  * lockdep_alloc_scope_push() - an allocating API was entered with a mask
  * that allows only @allowed; allocations made inside it until the matching
  * pop must not allow more.
- * @what: name of the API, for the report.
+ * @what: name of the API, for the report (static string).
+ * @ip: the API's call site.
+ *
+ * lockdep_alloc_scope_pop() closes the innermost scope; popping with none
+ * open is reported as misuse. At most 16 scopes nest per task.
+ * Context: current task only; never sleeps; no allocation.
  */
 void lockdep_alloc_scope_push(unsigned int allowed, const char *what,
 			      unsigned long ip);
@@ -226,7 +250,11 @@ void lockdep_alloc_scope_pop(void);
 
 /**
  * lockdep_alloc_check() - an allocation with capabilities @bits is made;
- * report if the innermost open scope allows less, naming both sites.
+ * report if an open scope allows less, naming the innermost such scope's
+ * API and site and @what at @ip (kind "alloc-scope", once per site pair).
+ *
+ * Context: current task only; never sleeps; may allocate from the C heap
+ * for the report.
  */
 void lockdep_alloc_check(unsigned int bits, const char *what,
 			 unsigned long ip);
@@ -234,6 +262,9 @@ void lockdep_alloc_check(unsigned int bits, const char *what,
 /**
  * lockdep_set_task_name() - name the current task in reports.
  * @name: copied (up to 15 characters).
+ *
+ * Context: current task; never sleeps; takes the validator's task
+ * registry mutex (internal).
  */
 void lockdep_set_task_name(const char *name);
 
@@ -280,6 +311,9 @@ int __must_check lockdep_set_json_path(const char *path);
 
 /**
  * lockdep_report_kind_name() - "cycle", "recursion", ... for @kind.
+ *
+ * Context: any; never sleeps.
+ * Return: a static string ("?" for an unknown kind).
  */
 const char *lockdep_report_kind_name(enum lockdep_report_kind kind);
 
@@ -288,6 +322,7 @@ const char *lockdep_report_kind_name(enum lockdep_report_kind kind);
  * lockdep_reset(), claimed or not.
  *
  * Context: no locks; never sleeps.
+ * Return: the number of reports of @kind.
  */
 unsigned long lockdep_report_count(enum lockdep_report_kind kind);
 
@@ -311,7 +346,9 @@ unsigned long lockdep_report_claim(enum lockdep_report_kind kind,
  * In test builds (BALLAST_TESTING), a process that exits with unclaimed
  * reports prints them and exits with status 3 unless
  * $BALLAST_LOCKDEP_EXIT_CHECK is "0".
- * Context: no locks; never sleeps.
+ * Context: no locks; never sleeps on ballast primitives.
+ * Return: the number of unclaimed reports (including any past the
+ * record's 512 entries, which cannot be claimed).
  */
 unsigned long lockdep_reports_unclaimed(bool print);
 
@@ -350,7 +387,10 @@ struct lockdep_stats {
 	unsigned long nr_tasks;
 };
 
-/** lockdep_get_stats() - fill @stats. Never sleeps. */
+/**
+ * lockdep_get_stats() - fill @stats with the tables' fill and bounds.
+ * Context: any; never sleeps; no allocation.
+ */
 void lockdep_get_stats(struct lockdep_stats *stats);
 
 /**
