@@ -68,11 +68,13 @@ static struct notifier_block balloon_oom_nb = {
 /*
  * Setup: an OOM notifier that takes balloon_lock (bug 1's deflate-on-OOM).
  * Action: one GFP_KERNEL allocation with the OOM pass forced runs the
- * notifier inside reclaim_fs; then, unforced, balloon_lock is held across
- * a GFP_NOWAIT allocation (cannot enter reclaim) and across a GFP_KERNEL
- * one (bug 1's inflate). Expected: nothing for GFP_NOWAIT; a cycle
- * balloon_lock -> reclaim_fs -> balloon_lock for GFP_KERNEL, explained as
- * a lock held across an allocation and taken in an OOM notifier.
+ * notifier, which always holds the lowest level, "reclaim" (any
+ * allocation that may enter direct reclaim can reach the notifiers); then,
+ * unforced, balloon_lock is held across a GFP_NOWAIT allocation (cannot
+ * enter reclaim) and across a GFP_KERNEL one (bug 1's inflate). Expected:
+ * nothing for GFP_NOWAIT; a cycle balloon_lock -> reclaim -> balloon_lock
+ * for GFP_KERNEL, explained as a lock held across an allocation and taken
+ * in an OOM notifier.
  */
 static void test_alloc_pages_lock_taken_by_oom_notifier_reports_cycle(void **state)
 {
@@ -92,7 +94,28 @@ static void test_alloc_pages_lock_taken_by_oom_notifier_reports_cycle(void **sta
 	mutex_unlock(&balloon_lock);
 	assert_int_equal(unregister_oom_notifier(&balloon_oom_nb), 0);
 	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE,
-			     "balloon_lock -> reclaim_fs -> balloon_lock", 1);
+			     "balloon_lock -> reclaim -> balloon_lock", 1);
+}
+
+/*
+ * Setup: the same notifier, seen only once, from a GFP_KERNEL allocation.
+ * Action: balloon_lock held across a GFP_NOIO allocation. Expected: the
+ * cycle is still reported: a GFP_NOIO allocation reaches the OOM
+ * notifiers too, so the level the notifier happened to be seen at must not
+ * hide it.
+ */
+static void test_alloc_pages_noio_under_oom_notifier_lock_reports_cycle(void **state)
+{
+	assert_int_equal(register_oom_notifier(&balloon_oom_nb), 0);
+	force(0, 1);
+	alloc_and_free(GFP_KERNEL);
+	force(0, 0);
+	mutex_lock(&balloon_lock);
+	alloc_and_free(GFP_NOIO);
+	mutex_unlock(&balloon_lock);
+	assert_int_equal(unregister_oom_notifier(&balloon_oom_nb), 0);
+	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE,
+			     "balloon_lock -> reclaim -> balloon_lock", 1);
 }
 
 /*
@@ -320,6 +343,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		lockdep_unit_test(test_alloc_pages_lock_taken_by_oom_notifier_reports_cycle),
+		lockdep_unit_test(test_alloc_pages_noio_under_oom_notifier_lock_reports_cycle),
 		lockdep_unit_test(test_alloc_pages_before_lock_oom_notifier_no_report),
 		lockdep_unit_test(test_alloc_pages_lock_taken_by_shrinker_reports_cycle),
 		lockdep_unit_test(test_alloc_pages_io_lock_in_noio_scope_no_report),
