@@ -25,7 +25,7 @@
  *    ballast's; nothing is called under it that takes another lock except
  *    the vmstat atomics. put_page() is never called under it.
  *  - Ops groups (file, rmap, memcg) are pointers written at layer start-up
- *    and exit under ops_lock (a leaf) and read with acquire loads.
+ *    and exit under reclaim_ops_lock (a leaf) and read with acquire loads.
  * Nothing here sleeps or allocates.
  */
 #include "internal.h"
@@ -42,11 +42,11 @@ static struct lock_class_key lru_lock_key;
 static const struct reclaim_file_ops *_Atomic file_ops;
 static const struct reclaim_rmap_ops *_Atomic rmap_ops;
 static const struct reclaim_memcg_ops *_Atomic memcg_ops;
-static DEFINE_SPINLOCK(ops_lock);
+static DEFINE_SPINLOCK(reclaim_ops_lock);
 
 void reclaim_set_ops(const struct reclaim_ops *ops)
 {
-	spin_lock(&ops_lock);
+	spin_lock(&reclaim_ops_lock);
 	if (ops->file)
 		atomic_store_explicit(&file_ops, ops->file,
 				      memory_order_release);
@@ -56,19 +56,19 @@ void reclaim_set_ops(const struct reclaim_ops *ops)
 	if (ops->memcg)
 		atomic_store_explicit(&memcg_ops, ops->memcg,
 				      memory_order_release);
-	spin_unlock(&ops_lock);
+	spin_unlock(&reclaim_ops_lock);
 }
 
 void reclaim_clear_ops(const struct reclaim_ops *ops)
 {
-	spin_lock(&ops_lock);
+	spin_lock(&reclaim_ops_lock);
 	if (ops->file && atomic_load(&file_ops) == ops->file)
 		atomic_store(&file_ops, NULL);
 	if (ops->rmap && atomic_load(&rmap_ops) == ops->rmap)
 		atomic_store(&rmap_ops, NULL);
 	if (ops->memcg && atomic_load(&memcg_ops) == ops->memcg)
 		atomic_store(&memcg_ops, NULL);
-	spin_unlock(&ops_lock);
+	spin_unlock(&reclaim_ops_lock);
 }
 
 const struct reclaim_file_ops *reclaim_file_ops(void)

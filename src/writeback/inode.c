@@ -49,7 +49,6 @@ static int backing_dirfd = -1;
 static bool wb_initialised;
 
 struct writeback_counters wb_counters;
-extern const struct reclaim_ops pagecache_reclaim_ops;
 
 static unsigned int name_hash(const char *name)
 {

@@ -66,6 +66,7 @@ unsigned long page_index_check(struct page_index *pi,
 /* ------------------------------------------------------------------ */
 
 extern const struct address_space_operations backing_file_aops;
+extern const struct reclaim_ops pagecache_reclaim_ops;
 void delete_from_page_cache_locked(struct address_space *mapping,
 				   struct page *page, struct pi_node **freed);
 void pagecache_account_dirty(struct page *page, long delta);
