@@ -324,8 +324,8 @@ static void test_try_to_free_mem_cgroup_pages_legacy_waits_unified_skips(void **
 /*
  * Setup: a file of 256 dirty pages (never written back), the flusher
  * idle. Action: direct reclaim forced; then flusher_sync(); then direct
- * reclaim again. Expected: the first reclaim frees none of them (direct
- * reclaim never writes file pages), marks them PG_reclaim and wakes the
+ * reclaim again. Expected: the first reclaim writes none of them (direct
+ * reclaim never writes file pages): it marks them PG_reclaim and wakes the
  * flusher; once the flusher has written them, their writeback end rotates
  * them to the inactive tail (PGROTATED) and the next reclaim frees them.
  * The file content survives byte-exact.
@@ -347,7 +347,10 @@ static void test_shrink_page_list_direct_reclaim_leaves_dirty_to_flusher(void **
 	assert_true(st.dirty_kept > 0);
 	assert_true(st.flusher_wakeups > 0);
 	assert_int_equal(st.dirty_written, 0);
-	assert_int_equal(m->nrpages, 256);
+	/*
+	 * The woken flusher may already have cleaned (and reclaim freed) some
+	 * pages during that reclaim; none was written by reclaim itself.
+	 */
 	assert_int_equal(flusher_sync(20000), 0);
 	assert_int_equal(m->nrdirty, 0);
 	assert_true(vm_event_sum(PGROTATED) > rotated);
