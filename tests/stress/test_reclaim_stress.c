@@ -191,7 +191,8 @@ static void assert_backing_pattern(int id)
 
 /*
  * Setup: 32 MiB of RAM, two 6 MiB files, kswapd, a flusher waking every
- * 50 ms, every 10007th allocation forced into direct reclaim. Action: two
+ * 50 ms, every 10007th allocation forced into direct reclaim (and every
+ * 10009th through the OOM notifiers). Action: two
  * writers, two readers, the pressure task and the inode churner run to
  * their iteration counts. Expected: every read returned the file's
  * pattern, every fsync 0, no GFP_KERNEL allocation failed; at the end the
@@ -199,7 +200,8 @@ static void assert_backing_pattern(int id)
  */
 static void test_reclaim_stress_pagecache_under_pressure_consistent(void **state)
 {
-	struct alloc_fault_config force = { .reclaim_nth = 10007 };
+	struct alloc_fault_config force = { .reclaim_nth = 10007,
+					    .oom_nth = 10009 };
 	struct writeback_config cfg = { .writeback_interval_ms = 50 };
 	struct task *tasks[6];
 	int nt = 0;

@@ -116,6 +116,88 @@ static void test_find_or_create_page_sparse_indices_found_again(void **state)
 	assert_checks_quiescent();
 }
 
+#define POOL 256
+
+/*
+ * Setup: a pool of 256 indices spread over every tree level (0 .. 2^40),
+ * a model of which are cached and which dirty. Action: 3000 seeded random
+ * operations: create (find_or_create_page), dirty one (set_page_dirty
+ * under its lock), look one up, fsync (cleans all), drop every clean page
+ * (invalidate_mapping_pages). Expected: after each step lookups agree
+ * with the model; at checkpoints writeback_check() finds the index well
+ * formed (links, counts, tag summaries) and the counters exact.
+ */
+static void test_page_index_random_ops_match_model(void **state)
+{
+	static pgoff_t pool[POOL];
+	static bool cached[POOL], dirty[POOL];
+	struct address_space *m;
+
+	test_rand_seed(17);
+	for (int i = 0; i < POOL; i++)
+		pool[i] = (pgoff_t)(test_rand() >> (24 + test_rand_below(40)));
+	assert_int_equal(filemap_open("random", &m), 0);
+	for (int op = 0; op < 3000; op++) {
+		int i = (int)test_rand_below(POOL);
+		unsigned int what = (unsigned int)test_rand_below(100);
+		struct page *page;
+
+		/* Duplicate indices in the pool share one page. */
+		for (int j = 0; j < POOL; j++)
+			if (pool[j] == pool[i] && j != i) {
+				cached[j] = cached[i];
+				dirty[j] = dirty[i];
+			}
+		if (what < 45) {
+			page = find_or_create_page(m, pool[i], GFP_KERNEL);
+			assert_non_null(page);
+			SetPageUptodate(page);
+			unlock_page(page);
+			put_page(page);
+			cached[i] = true;
+		} else if (what < 70) {
+			page = find_lock_page(m, pool[i]);
+			assert_true(!!page == cached[i]);
+			if (page) {
+				set_page_dirty(page);
+				dirty[i] = true;
+				unlock_page(page);
+				put_page(page);
+			}
+		} else if (what < 95) {
+			page = find_get_page(m, pool[i]);
+			assert_true(!!page == cached[i]);
+			if (page) {
+				assert_int_equal(page->index, pool[i]);
+				assert_true(PageDirty(page) == dirty[i]);
+				put_page(page);
+			}
+		} else if (what < 98) {
+			assert_int_equal(filemap_fsync(m), 0);
+			memset(dirty, 0, sizeof(dirty));
+		} else {
+			invalidate_mapping_pages(m);
+			for (int j = 0; j < POOL; j++)
+				if (!dirty[j])
+					cached[j] = false;
+		}
+		for (int j = 0; j < POOL; j++)
+			if (pool[j] == pool[i] && j != i) {
+				cached[j] = cached[i];
+				dirty[j] = dirty[i];
+			}
+		if (op % 500 == 0)
+			assert_int_equal(
+				writeback_check(WRITEBACK_CHECK_QUIESCENT), 0);
+	}
+	assert_int_equal(writeback_check(WRITEBACK_CHECK_QUIESCENT), 0);
+	assert_int_equal(filemap_fsync(m), 0);
+	invalidate_mapping_pages(m);
+	assert_int_equal(m->nrpages, 0);
+	assert_null(m->i_pages.root);	/* every node freed */
+	filemap_close(m);
+}
+
 /*
  * Setup: a file. Action: write 1 MiB + 123 bytes of a pattern at offset
  * 0 in uneven chunks through filemap_write(), fsync, then re-read the
@@ -422,6 +504,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_find_or_create_page_sparse_indices_found_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_page_index_random_ops_match_model, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filemap_write_fsync_backing_file_byte_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filemap_write_partial_page_reads_old_content, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_cache_pages_contiguous_runs_one_pwritev_each, setup, teardown),
