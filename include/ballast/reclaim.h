@@ -577,7 +577,8 @@ static inline bool throttle_queue_active(struct throttle_queue *q)
  */
 unsigned long __must_check reclaim_check(unsigned int flags);
 
-/* Counters of reclaim that /proc/vmstat does not have. Atomic. */
+/* Counters of reclaim that /proc/vmstat does not have (since
+ * reclaim_init()). Atomic. */
 struct reclaim_stats {
 	unsigned long kswapd_runs;		/* balance passes */
 	unsigned long kswapd_wakeups;		/* wakes that woke it */

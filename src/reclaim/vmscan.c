@@ -31,6 +31,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <string.h>
 
 struct reclaim_counters reclaim_counters;
 _Atomic(int) kswapd_failures;
@@ -572,6 +573,7 @@ int reclaim_init(void)
 		return -EBUSY;
 	throttle_queue_init(&reclaim_wb_throttle);
 	atomic_store(&kswapd_failures, 0);
+	memset(&reclaim_counters, 0, sizeof(reclaim_counters));
 	ret = lru_register_free_hook();
 	if (ret)
 		return ret;

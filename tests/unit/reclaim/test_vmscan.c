@@ -361,11 +361,69 @@ static void test_shrink_page_list_direct_reclaim_leaves_dirty_to_flusher(void **
 	free(buf);
 }
 
+static int setup_no_flusher(void **state)
+{
+	struct writeback_config cfg = { .no_flusher = true };
+
+	test_pagecache_setup(RAM, &cfg, false);
+	return 0;
+}
+
+/*
+ * Setup: no flusher; a file of 2000 dirty pages (under the dirty limit)
+ * is the only reclaimable memory; kswapd running. Action: take pages
+ * with GFP_NOWAIT until both zones are under their low watermark, then
+ * kswapd_sync(). Expected: kswapd finds a tail of dirty pages (marks them
+ * PG_reclaim, flags the lruvec), and on seeing them again (within a few
+ * passes, each one a kswapd_sync()) writes them itself through the file
+ * ops writepage (dirty_written > 0), then frees them; the file still
+ * reads back byte-exact.
+ */
+static void test_kswapd_writes_dirty_pages_seen_twice(void **state)
+{
+	struct zone *normal = &contig_page_data.node_zones[ZONE_NORMAL];
+	struct zone *dma = &contig_page_data.node_zones[ZONE_DMA];
+	unsigned long limit = RAM / PAGE_SIZE, nr = 2000;
+	char *buf = malloc(nr * PAGE_SIZE);
+	struct address_space *m;
+	struct reclaim_stats st;
+
+	test_pattern(buf, nr * PAGE_SIZE, 8, 0);
+	assert_int_equal(filemap_open("kswapd-dirty", &m), 0);
+	assert_int_equal(filemap_write(m, 0, buf, nr * PAGE_SIZE),
+			 (ssize_t)(nr * PAGE_SIZE));
+	assert_int_equal(m->nrdirty, nr);
+	assert_int_equal(kswapd_run(), 0);
+	while (limit-- &&
+	       (zone_page_state(normal, NR_FREE_PAGES) >
+			(long)low_wmark_pages(normal) ||
+		zone_page_state(dma, NR_FREE_PAGES) >
+			(long)low_wmark_pages(dma)))
+		if (hold_pages(1, GFP_NOWAIT) != 1)
+			break;
+	/* Seeing a page twice may take kswapd more than one pass. */
+	for (int pass = 0; pass < 16; pass++) {
+		assert_int_equal(kswapd_sync(20000), 0);
+		reclaim_get_stats(&st);
+		if (st.dirty_written)
+			break;
+	}
+	assert_true(st.dirty_kept > 0);
+	assert_true(st.dirty_written > 0);
+	assert_true(m->nrpages < nr);
+	kswapd_stop();
+	release_held();
+	assert_file_bytes(m, nr, 8);
+	filemap_close(m);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_try_to_free_pages_fills_ram_clean_cache_reclaimed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kswapd_low_watermark_reclaims_to_high, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kswapd_writes_dirty_pages_seen_twice, setup_no_flusher, teardown),
 		cmocka_unit_test_setup_teardown(test_shrink_page_list_direct_reclaim_skips_writeback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_try_to_free_mem_cgroup_pages_legacy_waits_unified_skips, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shrink_page_list_direct_reclaim_leaves_dirty_to_flusher, setup, teardown),
