@@ -144,8 +144,8 @@ enum lru_list page_lru(const struct page *page);
  *	  Set PG_swapbacked first for anonymous memory.
  *
  * Context: takes and releases the page's lru_lock; never sleeps; no
- * allocation; may be called under a page lock or a spinlock that is not
- * an lru_lock.
+ * allocation; no reclaim, and callable from reclaim; may be called under
+ * a page lock or a spinlock that is not an lru_lock.
  */
 void lru_cache_add(struct page *page);
 
@@ -155,7 +155,8 @@ void lru_cache_add(struct page *page);
  * list is moved to the active list (PGACTIVATE).
  * @page: a page the caller holds a reference on.
  *
- * Context: may take the page's lru_lock; never sleeps; no allocation.
+ * Context: may take the page's lru_lock; never sleeps; no allocation; no
+ * reclaim, callable from reclaim.
  */
 void mark_page_accessed(struct page *page);
 
@@ -168,7 +169,7 @@ void mark_page_accessed(struct page *page);
  * PG_lru is clear, and NR_ISOLATED_{ANON,FILE} counts it; give it back
  * with putback_lru_page().
  * Context: takes and releases the page's lru_lock; never sleeps; no
- * allocation.
+ * allocation; no reclaim, callable from reclaim and compaction.
  * Return: 0, or -EBUSY if the page is not on an LRU (already isolated,
  * being freed, or never added).
  */
@@ -180,7 +181,8 @@ int __must_check isolate_lru_page(struct page *page);
  * it: rule 1).
  *
  * Context: takes and releases the page's lru_lock; never sleeps; no
- * allocation; must not hold an lru_lock (rule 3).
+ * allocation; no reclaim, callable from reclaim; must not hold an
+ * lru_lock (rule 3).
  */
 void putback_lru_page(struct page *page);
 
@@ -190,7 +192,8 @@ void putback_lru_page(struct page *page);
  * scan frees it soon (PGROTATED), and clear PG_reclaim.
  *
  * Called by the page cache when it ends writeback. Context: takes the
- * page's lru_lock; never sleeps; no allocation.
+ * page's lru_lock and the reclaim throttle queue's lock; never sleeps; no
+ * allocation; no reclaim (runs on the I/O path).
  */
 void rotate_reclaimable_page(struct page *page);
 

@@ -168,7 +168,8 @@ const char *writeback_dir(void);
  * @mappingp: receives the mapping, with a reference for the caller.
  *
  * Context: takes inode_lock; may sleep (open(2)); allocates the inode
- * with GFP_KERNEL before taking any lock.
+ * with GFP_KERNEL before taking any lock, so it may enter reclaim (the
+ * caller holds no page lock and no lock reclaim takes).
  * Return: 0; -EINVAL for a bad name; -ENOMEM; or the errno of open(2).
  */
 int __must_check filemap_open(const char *name,
@@ -177,7 +178,7 @@ int __must_check filemap_open(const char *name,
 /**
  * filemap_close() - drop the caller's reference. The last one leaves the
  * mapping cached, unused, on the inode LRU (rule 5).
- * Context: takes inode_lock; never sleeps; no allocation.
+ * Context: takes inode_lock; never sleeps; no allocation; no reclaim.
  */
 void filemap_close(struct address_space *mapping);
 
@@ -194,7 +195,8 @@ static inline loff_t i_size_read(struct address_space *mapping)
 
 /**
  * find_get_page() - the cached page at @index, with a reference.
- * Context: takes i_pages_lock; never sleeps; no allocation.
+ * Context: takes i_pages_lock; never sleeps; no allocation; no reclaim,
+ * callable from reclaim.
  * Return: the page (caller put_page()s it), or NULL if not cached.
  */
 struct page *find_get_page(struct address_space *mapping, pgoff_t index);
@@ -202,8 +204,9 @@ struct page *find_get_page(struct address_space *mapping, pgoff_t index);
 /**
  * find_lock_page() - as find_get_page(), and locked; a page truncated
  * while we waited for its lock is not returned.
- * Context: may sleep (lock_page); caller holds no page lock (the lock is
- * taken blocking) and no spinlock.
+ * Context: caller holds no page lock (the lock is taken blocking) and no
+ * spinlock; may sleep (lock_page); no allocation; no reclaim, but must
+ * not be called from reclaim (blocking page lock).
  * Return: the locked page with a reference, or NULL.
  */
 struct page *find_lock_page(struct address_space *mapping, pgoff_t index);
@@ -266,7 +269,8 @@ ssize_t filemap_write(struct address_space *mapping, loff_t pos,
 /**
  * set_page_dirty() - mark a locked cache page dirty: PG_dirty, the index
  * tag, the gauges, and the mapping on the flusher's list.
- * Context: caller holds the page lock; never sleeps; no allocation.
+ * Context: caller holds the page lock; takes i_pages_lock and wb_lock;
+ * never sleeps; no allocation; no reclaim.
  * Return: true if the page was clean.
  */
 bool set_page_dirty(struct page *page);
@@ -274,21 +278,24 @@ bool set_page_dirty(struct page *page);
 /**
  * clear_page_dirty_for_io() - about to write a locked page: clear
  * PG_dirty, its tag and the dirty gauges.
- * Context: caller holds the page lock; never sleeps.
+ * Context: caller holds the page lock; takes i_pages_lock; never sleeps;
+ * no allocation; no reclaim.
  * Return: true if it was dirty (the caller must then write it).
  */
 bool clear_page_dirty_for_io(struct page *page);
 
 /**
  * mapping_set_error() - record a writeback error on @mapping (rule 4).
- * Context: any; atomic; never sleeps.
+ * Context: any (no locks, atomic); never sleeps; no allocation; no
+ * reclaim.
  */
 void mapping_set_error(struct address_space *mapping, int err);
 
 /**
  * invalidate_mapping_pages() - drop the clean, unlocked, unmapped pages of
  * @mapping that are not under writeback (trylocks only).
- * Context: may be called from a shrinker; never sleeps; no allocation.
+ * Context: takes i_pages_lock and the LRU lock, trylocks page locks;
+ * never sleeps; no allocation; no reclaim, callable from a shrinker.
  * Return: pages dropped.
  */
 unsigned long invalidate_mapping_pages(struct address_space *mapping);
@@ -370,13 +377,14 @@ void global_dirty_limits(unsigned long *background, unsigned long *dirty);
  * pages of @mapping itself.
  *
  * Context: caller holds no page lock and no spinlock; may sleep; no
- * allocation.
+ * allocation; no reclaim (may do writeback I/O itself without a flusher).
  */
 void balance_dirty_pages_ratelimited(struct address_space *mapping);
 
 /**
  * wakeup_flusher_threads() - ask the flusher to write about @nr_pages
- * (0: everything dirty). Context: any; never sleeps.
+ * (0: everything dirty). Context: any (atomics and a completion); never
+ * sleeps; no allocation; callable from reclaim (the file ops use it).
  */
 void wakeup_flusher_threads(unsigned long nr_pages);
 
