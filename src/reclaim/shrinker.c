@@ -133,6 +133,7 @@ unsigned long drop_slab(void)
 	unsigned long freed, total = 0;
 	unsigned int noreclaim;
 
+	might_sleep();
 	fs_reclaim_acquire(GFP_KERNEL);
 	noreclaim = memalloc_noreclaim_save();
 	do {

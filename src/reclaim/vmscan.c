@@ -522,6 +522,7 @@ unsigned long try_to_free_mem_cgroup_pages(struct mem_cgroup *memcg,
 	unsigned int noreclaim;
 	unsigned long ret;
 
+	might_sleep();
 	if (WARN_ON_ONCE(!memcg || !ops))
 		return 0;
 	sc.wait_writeback = ops->reclaim_waits_writeback &&
@@ -546,6 +547,7 @@ unsigned long reclaim_clean_pagecache(unsigned long nr_pages)
 	unsigned int noreclaim;
 	unsigned long ret;
 
+	might_sleep();
 	fs_reclaim_acquire(GFP_KERNEL);
 	noreclaim = memalloc_noreclaim_save();
 	ret = do_try_to_free_pages(&sc);

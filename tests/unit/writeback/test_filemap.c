@@ -442,6 +442,49 @@ static void test_balance_dirty_pages_no_flusher_writer_throttles_and_progresses(
 	filemap_close(m);
 }
 
+static int setup_low_dirty_limit(void **state)
+{
+	struct writeback_config cfg = { .dirty_ratio = 2,
+					.dirty_background_ratio = 1,
+					.writeback_interval_ms = 60000 };
+
+	test_pagecache_setup(RAM, &cfg, false);
+	return 0;
+}
+
+/*
+ * Setup: the flusher, and a foreground dirty limit of 2% (~280 pages).
+ * Action: one writer dirties 4000 pages, one page per call.
+ * Expected: after every call returns, dirty + writeback pages are within
+ * the current limit (plus one flusher batch in flight): the writer was
+ * held back whenever it got ahead of the flusher, and still wrote
+ * everything, byte-exact.
+ */
+static void test_balance_dirty_pages_flusher_keeps_writer_under_limit(void **state)
+{
+	const unsigned long n = 4000;
+	char page[PAGE_SIZE];
+	struct address_space *m;
+
+	assert_int_equal(filemap_open("limit", &m), 0);
+	for (unsigned long i = 0; i < n; i++) {
+		unsigned long bg, thresh;
+		long d;
+
+		test_pattern(page, PAGE_SIZE, 4, i * PAGE_SIZE);
+		assert_int_equal(filemap_write(m, (loff_t)i * PAGE_SIZE, page,
+					       PAGE_SIZE),
+				 (ssize_t)PAGE_SIZE);
+		global_dirty_limits(&bg, &thresh);
+		d = node_page_state(NR_FILE_DIRTY) +
+		    node_page_state(NR_WRITEBACK);
+		assert_true(d <= (long)(thresh + WB_BATCH_PAGES));
+	}
+	assert_int_equal(filemap_fsync(m), 0);
+	assert_backing_equals("limit", n * PAGE_SIZE, 4);
+	filemap_close(m);
+}
+
 /*
  * Setup: the flusher, with a long periodic interval. Action: dirty more
  * than the background threshold; then wait for the flusher with
@@ -514,6 +557,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_cache_pages_short_writes_continued, setup, teardown),
 #endif
 		cmocka_unit_test_setup_teardown(test_balance_dirty_pages_no_flusher_writer_throttles_and_progresses, setup_no_flusher, teardown),
+		cmocka_unit_test_setup_teardown(test_balance_dirty_pages_flusher_keeps_writer_under_limit, setup_low_dirty_limit, teardown),
 		cmocka_unit_test_setup_teardown(test_flusher_background_writeback_cleans_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filemap_open_same_name_shares_mapping, setup, teardown),
 	};
