@@ -10,7 +10,10 @@
  *     thread (main, a test runner's thread) is adopted on its first use of
  *     `current` and released when it exits.
  *  2. A task's flags are written only by the task itself (scopes, PF_*),
- *     and read by others (OOM, hung-task reports) atomically.
+ *     and read by others (OOM, hung-task reports) atomically. The one
+ *     exception is task_kill() (the OOM killer), which sets PF_SIGKILL and
+ *     PF_OOM_VICTIM on another task; every flag update is therefore an
+ *     atomic read-modify-write, so no update is lost.
  *  3. memalloc_*_save() returns the previous state; pass it to the matching
  *     restore in the same function, innermost first. Say in a comment why
  *     the scope is needed.
@@ -18,6 +21,11 @@
  *     every allocation; nobody else needs to call it.
  *  5. A thread started with task_create() checks task_should_stop() in its
  *     loop; task_destroy() asks it to stop, waits for it and frees it.
+ *  6. A workload loop also checks fatal_signal_pending(current): a killed
+ *     task (task_kill(), the OOM killer) stops its work and returns. When
+ *     any task's thread ends, the exit hooks that upper layers registered
+ *     (task_register_exit_hook(): vm tears down the address space, memcg
+ *     detaches the task) run in that thread, in registration order.
  */
 #ifndef BALLAST_TASK_H
 #define BALLAST_TASK_H
@@ -39,6 +47,8 @@
 #define PF_MEMALLOC_NORECLAIM	0x00100000u	/* all allocations lose __GFP_DIRECT_RECLAIM */
 #define PF_KTHREAD		0x00200000u	/* kernel-style thread */
 #define PF_OOM_VICTIM		0x00400000u	/* chosen by the OOM killer */
+#define PF_SIGKILL		0x00800000u	/* a fatal kill is pending
+						 * (task_kill(); rule 6) */
 
 #define OOM_SCORE_ADJ_MIN (-1000)
 #define OOM_SCORE_ADJ_MAX 1000
@@ -51,8 +61,8 @@ typedef int (*task_fn)(void *arg);
 /*
  * struct task - one thread's ballast context.
  *
- * comm, pid, kthread: immutable after creation. flags: atomic, written by
- * the task itself only (rule 2). mm, memcg: written by the task itself or
+ * comm, pid, kthread: immutable after creation. flags: atomic RMWs,
+ * written by the task itself, except task_kill()'s (rule 2). mm, memcg: written by the task itself or
  * before it starts; their layers say how others read them. oom_score_adj:
  * atomic. should_stop: atomic. tasks: tasklist_lock. refcount: atomic.
  * stop_req, exited: completions (their own locking).
@@ -144,22 +154,69 @@ static inline unsigned int task_flags(const struct task *task)
 				    memory_order_relaxed);
 }
 
-/* Set and clear flags of the *current* task (rule 2). */
+/*
+ * Set and clear flags of the *current* task (rule 2). Atomic RMWs: the
+ * OOM killer may set PF_SIGKILL / PF_OOM_VICTIM at the same time.
+ */
 static inline void current_set_flags(unsigned int flags)
 {
-	struct task *t = current;
-
-	atomic_store_explicit(&t->flags, task_flags(t) | flags,
-			      memory_order_relaxed);
+	atomic_fetch_or_explicit(&current->flags, flags, memory_order_relaxed);
 }
 
 static inline void current_clear_flags(unsigned int flags)
 {
-	struct task *t = current;
-
-	atomic_store_explicit(&t->flags, task_flags(t) & ~flags,
-			      memory_order_relaxed);
+	atomic_fetch_and_explicit(&current->flags, ~flags,
+				  memory_order_relaxed);
 }
+
+/**
+ * fatal_signal_pending() - has @task been killed (task_kill())?
+ * @task: any live task.
+ *
+ * Context: no locks; never sleeps; no allocation; no reclaim, callable
+ * from anywhere.
+ * Return: true once task_kill() was called on @task (it never clears).
+ */
+static inline bool fatal_signal_pending(const struct task *task)
+{
+	return task_flags(task) & PF_SIGKILL;
+}
+
+/**
+ * task_kill() - kill @task: set PF_SIGKILL (and PF_OOM_VICTIM if
+ * @oom_victim) and wake it from task_sleep_ms(). The task notices with
+ * fatal_signal_pending() and returns from its function (rule 6); its exit
+ * hooks then free what it held.
+ * @task: a live task the caller holds a reference on (task_get(), or
+ *	  under tasklist_lock).
+ * @oom_victim: also mark it as an OOM victim, whose allocations may dip
+ *		into the OOM reserve and then fail rather than loop.
+ *
+ * Context: any locks (only atomics and complete_all()); never sleeps; no
+ * allocation; no reclaim, callable from the OOM killer.
+ */
+void task_kill(struct task *task, bool oom_victim);
+
+/*
+ * task_exit_fn - called in an ending task's own thread (current == @task)
+ * after its function returned (task_create() tasks) or when an adopted
+ * thread exits. May sleep and take locks; holds none when called.
+ */
+typedef void (*task_exit_fn)(struct task *task);
+
+#define TASK_MAX_EXIT_HOOKS 4
+
+/**
+ * task_register_exit_hook() / task_unregister_exit_hook() - add or remove
+ * a function every ending task calls (rule 6): the upward hook through
+ * which vm and memcg free a task's address space and charge on exit.
+ *
+ * Context: layer start-up and exit, while no task is ending; takes the
+ * exit-hook table's leaf spinlock; never sleeps; no allocation.
+ * Return (register): 0, or -EBUSY if TASK_MAX_EXIT_HOOKS are registered.
+ */
+int __must_check task_register_exit_hook(task_exit_fn fn);
+void task_unregister_exit_hook(task_exit_fn fn);
 
 /*
  * Scopes. Each save returns the previous state of its flag; restore puts

@@ -15,6 +15,10 @@
  *    the thread; flags are written only by the owning thread.
  *  - task_should_stop() reads should_stop (atomic); task_destroy() sets it
  *    and completes stop_req so sleepers in task_sleep_ms() wake at once.
+ *    task_kill() sets PF_SIGKILL and completes stop_req the same way.
+ *  - Exit hooks (exit_hooks[], atomic pointers, written under
+ *    exit_hooks_lock, a leaf) run in the ending thread after its function
+ *    returned, before the task leaves the task list, holding no lock.
  *  - Tasks live in the C heap, like mem_map: they are the emulator's own
  *    bookkeeping, and the task layer sits below the allocator.
  * Entry points that sleep: task_create, task_destroy, task_sleep_ms,
@@ -34,6 +38,9 @@ static DEFINE_SPINLOCK(tasklist_lock);
 static LIST_HEAD(task_list);
 static size_t nr_tasks;			/* tasklist_lock */
 static _Atomic(int) next_pid = 1;
+
+static _Atomic(task_exit_fn) exit_hooks[TASK_MAX_EXIT_HOOKS];
+static DEFINE_SPINLOCK(exit_hooks_lock);
 
 static __thread struct task *current_task;
 static pthread_key_t adopted_key;
@@ -90,11 +97,56 @@ void task_put(struct task *task)
 		report_misuse("task refcount underflow (%s)", task->comm);
 }
 
+int task_register_exit_hook(task_exit_fn fn)
+{
+	int ret = -EBUSY;
+
+	spin_lock(&exit_hooks_lock);
+	for (int i = 0; i < TASK_MAX_EXIT_HOOKS; i++) {
+		if (!atomic_load(&exit_hooks[i])) {
+			atomic_store(&exit_hooks[i], fn);
+			ret = 0;
+			break;
+		}
+	}
+	spin_unlock(&exit_hooks_lock);
+	return ret;
+}
+
+void task_unregister_exit_hook(task_exit_fn fn)
+{
+	spin_lock(&exit_hooks_lock);
+	for (int i = 0; i < TASK_MAX_EXIT_HOOKS; i++)
+		if (atomic_load(&exit_hooks[i]) == fn)
+			atomic_store(&exit_hooks[i], NULL);
+	spin_unlock(&exit_hooks_lock);
+}
+
+/* The ending thread's own context: current == @t, no lock held. */
+static void run_exit_hooks(struct task *t)
+{
+	for (int i = 0; i < TASK_MAX_EXIT_HOOKS; i++) {
+		task_exit_fn fn = atomic_load_explicit(&exit_hooks[i],
+						       memory_order_acquire);
+
+		if (fn)
+			fn(t);
+	}
+}
+
+void task_kill(struct task *task, bool oom_victim)
+{
+	atomic_fetch_or(&task->flags,
+			PF_SIGKILL | (oom_victim ? PF_OOM_VICTIM : 0));
+	complete_all(&task->stop_req);
+}
+
 static void adopted_thread_exit(void *arg)
 {
 	struct task *t = arg;
 
 	atomic_fetch_or(&t->flags, PF_EXITING);
+	run_exit_hooks(t);
 	task_unlink(t);
 	current_task = NULL;
 	task_put(t);
@@ -134,6 +186,7 @@ static void *task_trampoline(void *arg)
 	lockdep_set_task_name(t->comm);
 	t->exit_code = t->fn(t->arg);
 	atomic_fetch_or(&t->flags, PF_EXITING);
+	run_exit_hooks(t);
 	task_unlink(t);
 	complete_all(&t->exited);
 	return NULL;
