@@ -179,8 +179,13 @@ void alloc_exit(void);
  * the OOM killer, retrying as __GFP_NORETRY / __GFP_RETRY_MAYFAIL /
  * __GFP_NOFAIL say.
  *
+ * With __GFP_ACCOUNT the block is charged to the current task's memory
+ * cgroup (the memcg_charge hook) before it is returned; a charge that
+ * cannot be made fails the allocation.
+ *
  * Context: caller holds no spinlock if @gfp allows direct reclaim; may
- * sleep then, and may enter reclaim, compaction and OOM (rule 2). With
+ * sleep then, and may enter reclaim, compaction and OOM, global or inside
+ * the memcg (rule 2). With
  * GFP_ATOMIC / GFP_NOWAIT it never sleeps and may be called under
  * spinlocks. Must not be called from an OOM notifier with a mask that
  * allows direct reclaim.
@@ -395,6 +400,16 @@ struct alloc_hooks {
 	 * true if a victim was chosen (memory will be freed).
 	 */
 	bool (*oom_kill)(struct oom_control *oc);
+	/*
+	 * memcg: charge a block of 2^@order pages just taken for an
+	 * allocation with __GFP_ACCOUNT in @gfp (the effective mask), before
+	 * alloc_pages() returns it, and record the group in page->memcg.
+	 * May reclaim, throttle and OOM-kill inside the group as @gfp
+	 * allows. Returns 0, or -ENOMEM: the allocator then frees the block
+	 * and the allocation fails. The matching uncharge is the memcg
+	 * layer's free hook (alloc_register_free_hook()).
+	 */
+	int (*memcg_charge)(struct page *page, unsigned int order, gfp_t gfp);
 };
 
 /**

@@ -139,6 +139,23 @@ struct page *get_page_from_freelist(gfp_t gfp, unsigned int order,
 	return NULL;
 }
 
+/*
+ * Charge a new block to the memcg (alloc.h rule 5 holds: nobody else has
+ * seen it). On failure the block goes back (page->memcg is still NULL, so
+ * the uncharge hook leaves it alone) and the allocation fails.
+ */
+static struct page *alloc_charge(struct page *page, unsigned int order,
+				 gfp_t gfp)
+{
+	int (*charge)(struct page *, unsigned int, gfp_t) = __atomic_load_n(
+		&alloc_hooks_active.memcg_charge, __ATOMIC_ACQUIRE);
+
+	if (!charge || likely(!charge(page, order, gfp)))
+		return page;
+	__free_pages(page, order);
+	return NULL;
+}
+
 struct page *alloc_pages(gfp_t gfp, unsigned int order)
 {
 	struct alloc_context ac;
@@ -151,7 +168,8 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 		return NULL;
 	}
 	gfp = current_gfp_context(gfp);
-	might_alloc(gfp);
+	/* Name our caller, not this function, in the validator's reports. */
+	might_alloc_ip(gfp, _RET_IP_);
 #if BALLAST_TESTING
 	{
 		struct alloc_forced forced;
@@ -168,9 +186,11 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 	ac.highest_zoneidx = (gfp & __GFP_DMA) ? ZONE_DMA : ZONE_NORMAL;
 	ac.migratetype = gfp_migratetype(gfp);
 	page = get_page_from_freelist(gfp, order, ALLOC_WMARK_LOW, &ac);
-	if (likely(page))
-		return page;
-	return alloc_pages_slowpath(gfp, order, &ac);
+	if (unlikely(!page))
+		page = alloc_pages_slowpath(gfp, order, &ac);
+	if (page && (gfp & __GFP_ACCOUNT))
+		page = alloc_charge(page, order, gfp);
+	return page;
 }
 
 void *__get_free_pages(gfp_t gfp, unsigned int order)

@@ -38,6 +38,7 @@ void alloc_set_hooks(const struct alloc_hooks *h)
 	SET(try_to_compact_pages);
 	SET(wakeup_kcompactd);
 	SET(oom_kill);
+	SET(memcg_charge);
 #undef SET
 	spin_unlock(&hooks_lock);
 }
@@ -53,6 +54,7 @@ void alloc_clear_hooks(const struct alloc_hooks *h)
 	CLR(try_to_compact_pages);
 	CLR(wakeup_kcompactd);
 	CLR(oom_kill);
+	CLR(memcg_charge);
 #undef CLR
 	spin_unlock(&hooks_lock);
 }
