@@ -327,6 +327,18 @@ void ld_format_ip(unsigned long ip, char *buf, size_t len)
 		snprintf(buf, len, "%s [%#lx]", s.func, ip);
 }
 
+/* The name of the function containing @ip, into @buf. */
+static const char *ip_function(unsigned long ip, char *buf, size_t len)
+{
+	struct stack_sym s;
+
+	if (!ip)
+		return "?";
+	stack_trace_symbolize(ip, &s, 1);
+	snprintf(buf, len, "%s", s.func[0] ? s.func : "?");
+	return buf;
+}
+
 static json_t *json_site(unsigned long ip)
 {
 	struct stack_sym s[8];
@@ -760,7 +772,7 @@ void ld_report_alloc_scope(struct ld_task *t, const struct ld_scope *scope,
 			   unsigned int bits, const char *what,
 			   unsigned long ip)
 {
-	char outer[256], inner[256];
+	char outer[256], inner[256], fn_outer[64], fn_inner[64];
 	struct report r;
 
 	if (site_reported(hash_str(scope->ip * 31 + ip, "scope")))
@@ -769,8 +781,12 @@ void ld_report_alloc_scope(struct ld_task *t, const struct ld_scope *scope,
 		return;
 	ld_format_ip(scope->ip, outer, sizeof(outer));
 	ld_format_ip(ip, inner, sizeof(inner));
-	snprintf(r.summary, SUMMARY_LEN, "alloc-scope: %s inside %s",
-		 what ? what : "allocation", scope->what ? scope->what : "?");
+	/* Both sites by function, so a claim can name them. */
+	snprintf(r.summary, SUMMARY_LEN, "alloc-scope: %s in %s inside %s "
+		 "from %s", what ? what : "allocation",
+		 ip_function(ip, fn_inner, sizeof(fn_inner)),
+		 scope->what ? scope->what : "?",
+		 ip_function(scope->ip, fn_outer, sizeof(fn_outer)));
 	fprintf(r.f, "%s\n\n%s was called at %s with a mask that allows "
 		"%s%s%s%s,\nbut inside it %s at %s allows %s%s%s%s.\n"
 		"The nested allocation may enter reclaim its caller ruled out "
