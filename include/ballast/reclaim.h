@@ -29,7 +29,9 @@
  *     and removed with reclaim_clear_ops() at a quiescent point (no
  *     reclaim running). A missing group means: file pages are never
  *     written or freed (no file ops), mapped pages are never reclaimed (no
- *     rmap ops), one node lruvec (no memcg ops).
+ *     rmap ops), one node lruvec (no memcg ops), no task is an OOM
+ *     victim (no oom ops: vm registers them, memcg adds group membership
+ *     through its memcg ops).
  *  7. Reclaim runs inside fs_reclaim_acquire() of the mask it reclaims
  *     for, with PF_MEMALLOC set: the ops and shrinkers it calls must not
  *     allocate with direct reclaim and must not take a lock that anyone
@@ -90,6 +92,9 @@ struct lruvec {
 	_Atomic(long) nr_pages[NR_LRU_LISTS][MAX_NR_ZONES];
 	struct mem_cgroup *memcg;
 	_Atomic(unsigned long) flags;
+	/* events of reclaim on this lruvec, by any reclaimer (atomic) */
+	_Atomic(unsigned long) nr_scanned;	/* inactive pages isolated */
+	_Atomic(unsigned long) nr_reclaimed;	/* of those, pages freed */
 };
 
 /* lruvec->flags */
@@ -198,6 +203,20 @@ void putback_lru_page(struct page *page);
 void rotate_reclaimable_page(struct page *page);
 
 /**
+ * mod_lruvec_page_state() - add @delta pages to the node gauge @item for
+ * @page, and to @page's memory cgroup's copy of it (memcg ops
+ * mod_page_state), as Linux's mod_lruvec_page_state(). For the gauges a
+ * memcg reports per group: NR_FILE_PAGES, NR_FILE_DIRTY, NR_WRITEBACK,
+ * NR_ANON_MAPPED, NR_FILE_MAPPED, NR_PAGETABLE.
+ * @page: a page the caller holds (page->memcg is stable while it lives).
+ *
+ * Context: any, including spinlocks; never sleeps; no allocation; no
+ * reclaim, callable from reclaim.
+ */
+void mod_lruvec_page_state(struct page *page, enum node_stat_item item,
+			   long delta);
+
+/**
  * lru_page_count() - pages on every LRU of every lruvec, by list
  * (summed over zones) into @nr (NR_LRU_LISTS entries).
  *
@@ -242,6 +261,8 @@ struct reclaim_file_ops {
 	void (*wakeup_flusher)(unsigned long nr_pages);
 };
 
+struct task;
+
 /*
  * Reverse mapping, registered by the vm layer. Called with @page locked
  * and isolated, inside the reclaim context.
@@ -284,12 +305,58 @@ struct reclaim_memcg_ops {
 	 * reclaim never waits; it throttles.
 	 */
 	bool (*reclaim_waits_writeback)(struct mem_cgroup *memcg);
+	/* Add @delta to @page's group's copy of gauge @item (optional). */
+	void (*mod_page_state)(struct page *page, enum node_stat_item item,
+			       long delta);
+	/*
+	 * OOM killer (optional): is @task in @memcg's subtree? Called under
+	 * tasklist_lock (a spinlock).
+	 */
+	bool (*task_in_memcg)(struct task *task, struct mem_cgroup *memcg);
+	/* OOM killer (optional): @victim was killed; count it in its group. */
+	void (*oom_kill_event)(struct task *victim);
+};
+
+/*
+ * OOM victims' address spaces, registered by the vm layer (the OOM killer
+ * knows tasks; vm knows what they map). Optional: without it no task is
+ * eligible and the killer never kills.
+ */
+enum oom_task_state {
+	OOM_TASK_INELIGIBLE,	/* no address space (kernel-style thread) */
+	OOM_TASK_ELIGIBLE,	/* *nr_pages set */
+	OOM_TASK_REAPED,	/* its memory was already reaped: skip it */
+};
+
+struct reclaim_oom_ops {
+	/*
+	 * The badness input of @task: pages its address space holds
+	 * (resident pages + page-table pages). Called under tasklist_lock:
+	 * never sleeps.
+	 */
+	enum oom_task_state (*task_pages)(struct task *task,
+					  unsigned long *nr_pages);
+	/*
+	 * @task was chosen: pin its address space for the reaper and return
+	 * the pin (NULL if it has none any more). Never sleeps.
+	 */
+	void *(*victim_pin)(struct task *task);
+	/*
+	 * OOM reaper: free what can be freed of the pinned address space
+	 * (private memory), without waiting for the victim. May sleep; must
+	 * not allocate with direct reclaim. Returns false if it could not
+	 * start (its lock is busy): the reaper retries a few times.
+	 */
+	bool (*reap)(void *pin);
+	/* Done with @pin (reaped or given up): mark it reaped and drop it. */
+	void (*victim_unpin)(void *pin);
 };
 
 struct reclaim_ops {
 	const struct reclaim_file_ops *file;
 	const struct reclaim_rmap_ops *rmap;
 	const struct reclaim_memcg_ops *memcg;
+	const struct reclaim_oom_ops *oom;
 };
 
 /**
@@ -595,6 +662,72 @@ struct reclaim_stats {
 
 /** reclaim_get_stats() - snapshot of the counters. Never sleeps. */
 void reclaim_get_stats(struct reclaim_stats *stats);
+
+/* ------------------------------------------------------------------ */
+/* The OOM killer                                                        */
+/* ------------------------------------------------------------------ */
+
+/**
+ * oom_killer_init() - register the OOM killer with the allocator
+ * (alloc_hooks.oom_kill) and start the OOM reaper task ("oom_reaper").
+ *
+ * The killer picks the eligible task with the highest badness: pages of
+ * its address space (reclaim_oom_ops task_pages) plus oom_score_adj
+ * thousandths of the memory at stake; tasks with OOM_SCORE_ADJ_MIN,
+ * kernel-style threads and tasks already reaped are never chosen; for a
+ * memcg OOM only tasks of that group's subtree are. While a chosen victim
+ * has not been reaped, no second victim is chosen (the caller waits). The
+ * victim is killed (task_kill(), PF_OOM_VICTIM), counted (OOM_KILL, and
+ * its memcg's oom_kill), and its private memory is freed by the reaper
+ * without waiting for it to exit.
+ *
+ * Context: after reclaim_init(); start-up; may sleep (task creation).
+ * Return: 0, -EBUSY if already running, or the task_create() error.
+ */
+int __must_check oom_killer_init(void);
+
+/**
+ * oom_killer_exit() - unregister the killer, stop the reaper (victims
+ * still queued are released unreaped).
+ * Context: quiescent (no allocation in OOM); may sleep.
+ */
+void oom_killer_exit(void);
+
+/**
+ * oom_kill_victim() - what alloc_hooks.oom_kill calls: select and kill a
+ * victim for @oc (global if oc->memcg is NULL, else inside that memcg).
+ * The memcg layer calls it through out_of_memory().
+ * @oc: the OOM's description; oc->chosen and oc->chosen_points are set.
+ *
+ * Context: caller holds oom_lock; takes tasklist_lock and the reaper's
+ * leaf lock; never sleeps; no allocation.
+ * Return: true if progress is under way (a victim was killed, or an
+ * earlier victim is still being reaped: wait and retry); false if no
+ * task is eligible.
+ */
+bool oom_kill_victim(struct oom_control *oc);
+
+/**
+ * oom_reaper_sync() - wait until the reaper has finished with every
+ * victim queued before this call (tests).
+ * @timeout_ms: failure detector; 0 waits forever.
+ *
+ * Context: caller holds no lock; may sleep.
+ * Return: 0, -ENOENT if the reaper is not running, -ETIMEDOUT.
+ */
+int __must_check oom_reaper_sync(unsigned long timeout_ms);
+
+struct oom_stats {
+	unsigned long kills;		/* victims killed */
+	unsigned long memcg_kills;	/* of which inside a memcg */
+	unsigned long waits;		/* OOMs that waited for a victim */
+	unsigned long no_victim;	/* OOMs with nobody eligible */
+	unsigned long reaped;		/* victims the reaper finished */
+	unsigned long reap_retries;	/* reaps put off (lock busy) */
+};
+
+/** oom_get_stats() - snapshot of the counters (atomic). Never sleeps. */
+void oom_get_stats(struct oom_stats *stats);
 
 #if BALLAST_TESTING
 /*

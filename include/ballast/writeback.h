@@ -182,6 +182,26 @@ int __must_check filemap_open(const char *name,
  */
 void filemap_close(struct address_space *mapping);
 
+/**
+ * filemap_get() - take another reference on an open mapping (a mapping in
+ * an address space holds one, as a VMA holds its file).
+ * @mapping: a mapping the caller holds a reference on.
+ *
+ * Context: takes inode_lock; never sleeps; no allocation; no reclaim.
+ */
+void filemap_get(struct address_space *mapping);
+
+/**
+ * i_size_extend() - grow the file size to @end bytes if it is smaller
+ * (a write through the cache or a shared mapping reached @end).
+ * @end: new size in bytes.
+ *
+ * Context: caller holds the lock of the page that holds byte @end - 1 (so
+ * writeback, which clamps to i_size, sees the size and the bytes
+ * together); atomic; never sleeps; no allocation; no reclaim.
+ */
+void i_size_extend(struct address_space *mapping, loff_t end);
+
 /** i_size_read() - file size in bytes. Lockless. */
 static inline loff_t i_size_read(struct address_space *mapping)
 {

@@ -42,6 +42,7 @@ struct reclaim_stat {
 const struct reclaim_file_ops *reclaim_file_ops(void);
 const struct reclaim_rmap_ops *reclaim_rmap_ops(void);
 const struct reclaim_memcg_ops *reclaim_memcg_ops(void);
+const struct reclaim_oom_ops *reclaim_oom_ops(void);
 
 /* lru.c */
 struct lruvec *page_lruvec_lock(struct page *page);

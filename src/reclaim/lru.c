@@ -24,7 +24,7 @@
  *  - lru_lock nests inside the page lock and inside nothing else of
  *    ballast's; nothing is called under it that takes another lock except
  *    the vmstat atomics. put_page() is never called under it.
- *  - Ops groups (file, rmap, memcg) are pointers written at layer start-up
+ *  - Ops groups (file, rmap, memcg, oom) are pointers written at layer start-up
  *    and exit under reclaim_ops_lock (a leaf) and read with acquire loads.
  * Nothing here sleeps or allocates.
  */
@@ -42,6 +42,7 @@ static struct lock_class_key lru_lock_key;
 static const struct reclaim_file_ops *_Atomic file_ops;
 static const struct reclaim_rmap_ops *_Atomic rmap_ops;
 static const struct reclaim_memcg_ops *_Atomic memcg_ops;
+static const struct reclaim_oom_ops *_Atomic oom_ops;
 static DEFINE_SPINLOCK(reclaim_ops_lock);
 
 void reclaim_set_ops(const struct reclaim_ops *ops)
@@ -56,6 +57,9 @@ void reclaim_set_ops(const struct reclaim_ops *ops)
 	if (ops->memcg)
 		atomic_store_explicit(&memcg_ops, ops->memcg,
 				      memory_order_release);
+	if (ops->oom)
+		atomic_store_explicit(&oom_ops, ops->oom,
+				      memory_order_release);
 	spin_unlock(&reclaim_ops_lock);
 }
 
@@ -68,6 +72,8 @@ void reclaim_clear_ops(const struct reclaim_ops *ops)
 		atomic_store(&rmap_ops, NULL);
 	if (ops->memcg && atomic_load(&memcg_ops) == ops->memcg)
 		atomic_store(&memcg_ops, NULL);
+	if (ops->oom && atomic_load(&oom_ops) == ops->oom)
+		atomic_store(&oom_ops, NULL);
 	spin_unlock(&reclaim_ops_lock);
 }
 
@@ -86,6 +92,11 @@ const struct reclaim_memcg_ops *reclaim_memcg_ops(void)
 	return atomic_load_explicit(&memcg_ops, memory_order_acquire);
 }
 
+const struct reclaim_oom_ops *reclaim_oom_ops(void)
+{
+	return atomic_load_explicit(&oom_ops, memory_order_acquire);
+}
+
 /* ------------------------------------------------------------------ */
 /* lruvecs                                                               */
 /* ------------------------------------------------------------------ */
@@ -101,6 +112,8 @@ void lruvec_init(struct lruvec *lruvec, struct mem_cgroup *memcg)
 	}
 	lruvec->memcg = memcg;
 	atomic_init(&lruvec->flags, 0);
+	atomic_init(&lruvec->nr_scanned, 0);
+	atomic_init(&lruvec->nr_reclaimed, 0);
 }
 
 struct lruvec *node_lruvec(void)
@@ -128,6 +141,16 @@ struct lruvec *page_lruvec_lock(struct page *page)
 			return lruvec;
 		spin_unlock(&lruvec->lru_lock);
 	}
+}
+
+void mod_lruvec_page_state(struct page *page, enum node_stat_item item,
+			   long delta)
+{
+	const struct reclaim_memcg_ops *ops = reclaim_memcg_ops();
+
+	mod_node_page_state(item, delta);
+	if (ops && ops->mod_page_state && page->memcg)
+		ops->mod_page_state(page, item, delta);
 }
 
 unsigned long lruvec_lru_size(struct lruvec *lruvec, enum lru_list lru,

@@ -318,6 +318,11 @@ static unsigned long shrink_inactive_list(unsigned long nr_to_scan,
 	nr_reclaimed = shrink_page_list(&page_list, lruvec, sc, &stat);
 	count_vm_events(sc->is_kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT,
 			nr_reclaimed);
+	/* Per lruvec too: a memcg reports its own pgscan and pgsteal. */
+	atomic_fetch_add_explicit(&lruvec->nr_scanned, nr_taken,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&lruvec->nr_reclaimed, nr_reclaimed,
+				  memory_order_relaxed);
 	lru_putback_list(&page_list);
 
 	/*

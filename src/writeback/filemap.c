@@ -21,6 +21,8 @@
  *    page lock: a page under writeback is never removed from the cache.
  *  - Gauges: NR_FILE_DIRTY and NR_ZONE_WRITE_PENDING count dirty pages,
  *    NR_WRITEBACK and NR_ZONE_WRITE_PENDING pages under writeback.
+ *    NR_FILE_PAGES, NR_FILE_DIRTY and NR_WRITEBACK go through
+ *    mod_lruvec_page_state(), so the page's memcg counts them too.
  *  - Allocation happens with no lock held: the new page and the index
  *    nodes (page_index_preload) first, then the new page is trylocked
  *    (nobody else can see it, so the trylock succeeds and orders
@@ -108,7 +110,7 @@ static int add_to_page_cache_locked(struct page *page,
 		page->index = 0;
 		return ret;
 	}
-	mod_node_page_state(NR_FILE_PAGES, 1);
+	mod_lruvec_page_state(page, NR_FILE_PAGES, 1);
 	return 0;
 }
 
@@ -169,7 +171,7 @@ void delete_from_page_cache_locked(struct address_space *mapping,
 	page_index_delete(&mapping->i_pages, page->index, freed);
 	page->mapping = NULL;
 	mapping->nrpages--;
-	mod_node_page_state(NR_FILE_PAGES, -1);
+	mod_lruvec_page_state(page, NR_FILE_PAGES, -1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -178,7 +180,7 @@ void delete_from_page_cache_locked(struct address_space *mapping,
 
 void pagecache_account_dirty(struct page *page, long delta)
 {
-	mod_node_page_state(NR_FILE_DIRTY, delta);
+	mod_lruvec_page_state(page, NR_FILE_DIRTY, delta);
 	mod_zone_page_state(page_zone(page), NR_ZONE_WRITE_PENDING, delta);
 	if (delta > 0)
 		mod_node_page_state(NR_DIRTIED, delta);
@@ -235,7 +237,7 @@ void page_start_writeback(struct page *page)
 			   PAGECACHE_TAG_WRITEBACK);
 	mapping->nrwriteback++;
 	spin_unlock(&mapping->i_pages_lock);
-	mod_node_page_state(NR_WRITEBACK, 1);
+	mod_lruvec_page_state(page, NR_WRITEBACK, 1);
 	mod_zone_page_state(page_zone(page), NR_ZONE_WRITE_PENDING, 1);
 }
 
@@ -255,7 +257,7 @@ void page_end_writeback(struct page *page)
 			     PAGECACHE_TAG_WRITEBACK);
 	mapping->nrwriteback--;
 	spin_unlock(&mapping->i_pages_lock);
-	mod_node_page_state(NR_WRITEBACK, -1);
+	mod_lruvec_page_state(page, NR_WRITEBACK, -1);
 	mod_zone_page_state(page_zone(page), NR_ZONE_WRITE_PENDING, -1);
 	mod_node_page_state(NR_WRITTEN, 1);
 	end_page_writeback(page);
@@ -388,7 +390,7 @@ ssize_t filemap_read(struct address_space *mapping, loff_t pos, void *buf,
 /* Writing                                                               */
 /* ------------------------------------------------------------------ */
 
-static void i_size_extend(struct address_space *mapping, loff_t end)
+void i_size_extend(struct address_space *mapping, loff_t end)
 {
 	long long old = atomic_load(&mapping->i_size);
 

@@ -179,6 +179,18 @@ int filemap_open(const char *name, struct address_space **mappingp)
 	return 0;
 }
 
+void filemap_get(struct address_space *mapping)
+{
+	spin_lock(&inode_lock);
+	if (WARN_ON_ONCE(mapping->i_count <= 0 ||
+			 (mapping->i_state & I_FREEING)))
+		report_misuse("filemap_get on %s, which is not open",
+			      mapping->name);
+	else
+		mapping->i_count++;
+	spin_unlock(&inode_lock);
+}
+
 void filemap_close(struct address_space *mapping)
 {
 	mapping_unpin(mapping);

@@ -27,6 +27,8 @@
  */
 #include "internal.h"
 
+#include <ballast/lib/testhook.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
@@ -103,6 +105,9 @@ int writeback_submit(struct address_space *mapping, struct page **pages,
 		cnt++;
 	}
 	io_path_enter();
+	/* Test builds: a test may take a lock here, as a block driver's
+	 * submission path would (bug 4). Runs on the I/O path, pages owed. */
+	TEST_HOOK("writeback.submit", mapping);
 	err = cnt ? write_iov(mapping->fd, iov, cnt, pos) : 0;
 	io_path_exit();
 	if (err) {
@@ -176,6 +181,11 @@ int write_cache_pages(struct address_space *mapping,
 			/* Only index-contiguous runs share a pwritev. */
 			if (nr && idx[i] != batch[0]->index + nr)
 				SUBMIT();
+			/*
+			 * Test builds: the moment a flusher that may owe the
+			 * batch's writeback blocks on the next page (bug 5).
+			 */
+			TEST_HOOK("writeback.lock_page", page);
 			lock_page(page);
 again:
 			if (page->mapping != mapping || !PageDirty(page)) {
