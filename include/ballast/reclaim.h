@@ -342,6 +342,11 @@ struct reclaim_oom_ops {
 	 */
 	void *(*victim_pin)(struct task *task);
 	/*
+	 * Does @task use the address space @pin holds? (Tasks sharing the
+	 * victim's are killed with it.) Under tasklist_lock: never sleeps.
+	 */
+	bool (*task_uses)(struct task *task, void *pin);
+	/*
 	 * OOM reaper: free what can be freed of the pinned address space
 	 * (private memory), without waiting for the victim. May sleep; must
 	 * not allocate with direct reclaim. Returns false if it could not
@@ -677,9 +682,9 @@ void reclaim_get_stats(struct reclaim_stats *stats);
  * kernel-style threads and tasks already reaped are never chosen; for a
  * memcg OOM only tasks of that group's subtree are. While a chosen victim
  * has not been reaped, no second victim is chosen (the caller waits). The
- * victim is killed (task_kill(), PF_OOM_VICTIM), counted (OOM_KILL, and
- * its memcg's oom_kill), and its private memory is freed by the reaper
- * without waiting for it to exit.
+ * victim is killed (task_kill(), PF_OOM_VICTIM) with every task sharing
+ * its address space, counted (OOM_KILL, and its memcg's oom_kill), and its
+ * private memory is freed by the reaper without waiting for it to exit.
  *
  * Context: after reclaim_init(); start-up; may sleep (task creation).
  * Return: 0, -EBUSY if already running, or the task_create() error.

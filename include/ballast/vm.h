@@ -533,6 +533,8 @@ void vm_get_stats(struct vm_stats *stats);
  * buggy order) instead of before; the default is off. Hook points:
  * "vm.fault_page_locked" (arg: the locked file page, in either order) and
  * "vm.fault_pgtable_late" (arg: the page, after the late allocation).
+ * Also "vm.migration_wait" (arg: the page a migration entry names, before
+ * a fault waits for its lock; mmap_lock held for reading).
  * Context: any; never sleeps.
  */
 void vm_fault_set_late_pgtable(bool on);

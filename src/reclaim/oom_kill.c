@@ -185,14 +185,35 @@ static void queue_victim(const struct reclaim_oom_ops *ops, struct task *task,
 	task_put(task);
 }
 
+struct sharers {
+	const struct reclaim_oom_ops *ops;
+	struct task *victim;
+	void *pin;
+};
+
+/* Under tasklist_lock: kill the tasks that share the victim's memory. */
+static int kill_sharer(struct task *t, void *arg)
+{
+	struct sharers *s = arg;
+
+	if (t != s->victim && !t->kthread && s->ops->task_uses &&
+	    s->ops->task_uses(t, s->pin))
+		task_kill(t, true);
+	return 0;
+}
+
 static void oom_kill_task(const struct reclaim_oom_ops *ops,
 			  const struct reclaim_memcg_ops *mops,
 			  struct oom_control *oc, struct task *victim,
 			  unsigned long pages)
 {
 	void *pin = ops->victim_pin(victim);
+	struct sharers s = { ops, victim, pin };
 
 	task_kill(victim, true);
+	/* Its memory is about to go: nobody may keep using it. */
+	if (pin)
+		task_for_each(kill_sharer, &s);
 	count_vm_event(OOM_KILL);
 	oom_count(kills);
 	if (oc->memcg)

@@ -474,6 +474,8 @@ static int migration_entry_wait(struct mm_struct *mm, pte_slot_t *slot,
 	spin_unlock(&mm->page_table_lock);
 	vm_count(migration_waits, 1);
 	if (got) {
+		/* Test builds: a test may learn that we are about to wait. */
+		TEST_HOOK("vm.migration_wait", page);
 		wait_on_page_locked(page);
 		put_page(page);
 	}
@@ -623,8 +625,12 @@ int vm_access(struct task *task, unsigned long addr, size_t len,
 		}
 		ret = handle_mm_fault(mm, vma, page_addr,
 				      write ? FAULT_FLAG_WRITE : 0, file_end);
-		if (ret && ret != -EAGAIN)
+		if (ret && ret != -EAGAIN) {
+			/* Killed meanwhile: that is why it failed. */
+			if (fatal_signal_pending(current))
+				ret = -EINTR;
 			break;
+		}
 		ret = 0;
 	}
 out_unlock:

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_memcg.c - memory cgroups: the tree's rules; charging of anonymous
+ * pages, page tables and the page cache at allocation; limit reclaim
+ * keeping a group under max; legacy reclaim waiting on writeback and
+ * unified reclaim not; the high throttle; OOM kills that stay inside the
+ * group; an offline group with charged pages; memory.stat's format.
+ *
+ * 64 MiB of RAM, the page cache, memcg, vm and the OOM killer. Workload
+ * tasks attach themselves to a group and use their own address space.
+ */
+#include "../../support/lockdep_test.h"
+#include "../../support/vm_fixture.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BASE (1UL << 32)
+#define MIB_PAGES(n) ((n) * 256UL)
+
+static int setup(void **state)
+{
+	struct test_vm_config cfg = {
+		.memcg = true,
+		.oom = true,
+		.wb = { .writeback_interval_ms = 60000 },
+	};
+
+	test_vm_setup(&cfg);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	reclaim_set_writeback_wait_hook(NULL);
+	assert_int_equal(memcg_attach(NULL), 0);
+	test_vm_teardown();
+	return 0;
+}
+
+static struct mem_cgroup *group(const char *name, enum memcg_mode mode)
+{
+	struct mem_cgroup *g;
+
+	assert_int_equal(memcg_create(root_mem_cgroup, name, mode, &g), 0);
+	return g;
+}
+
+/* Touch @nr anonymous pages at BASE (mapped by the caller). */
+static long touch(unsigned long nr)
+{
+	for (unsigned long i = 0; i < nr; i++) {
+		char v = (char)i;
+		ssize_t n = vm_write(current, BASE + i * PAGE_SIZE, &v, 1);
+
+		if (n != 1)
+			return n;
+	}
+	return 0;
+}
+
+/*
+ * Setup: the root only. Action: create A (unified), B under A; try a
+ * legacy child of A, a duplicate name, a bad name; destroy A with B in
+ * it, B, A twice; attach to a group and destroy it. Expected: -EINVAL,
+ * -EEXIST, -EINVAL; -EBUSY for A with a child; 0, 0, -EINVAL; -EBUSY
+ * while the task is attached, 0 after it leaves.
+ */
+static void test_memcg_create_destroy_tree_rules(void **state)
+{
+	struct mem_cgroup *a = group("a", MEMCG_MODE_UNIFIED), *b, *x;
+
+	assert_int_equal(memcg_create(a, "b", MEMCG_MODE_UNIFIED, &b), 0);
+	assert_int_equal(memcg_create(a, "c", MEMCG_MODE_LEGACY, &x), -EINVAL);
+	assert_int_equal(memcg_create(a, "b", MEMCG_MODE_UNIFIED, &x), -EEXIST);
+	assert_int_equal(memcg_create(a, "", MEMCG_MODE_UNIFIED, &x), -EINVAL);
+	assert_int_equal(memcg_create(a, "x/y", MEMCG_MODE_UNIFIED, &x),
+			 -EINVAL);
+	assert_int_equal(memcg_destroy(a), -EBUSY);
+	assert_int_equal(memcg_destroy(root_mem_cgroup), -EINVAL);
+	assert_int_equal(memcg_attach(b), 0);
+	assert_int_equal(memcg_destroy(b), -EBUSY);
+	assert_int_equal(memcg_attach(NULL), 0);
+	assert_int_equal(memcg_destroy(b), 0);
+	assert_int_equal(memcg_destroy(a), 0);
+	assert_int_equal(memcg_check(MEMCG_CHECK_QUIESCENT), 0);
+}
+
+/*
+ * Setup: group G; the test attached to it with a new address space.
+ * Action: touch 100 anonymous pages, then exit the address space.
+ * Expected: G is charged for the 100 pages and the page tables (its
+ * NR_ANON_MAPPED is 100, its NR_PAGETABLE 4: PGD, PUD, PMD, PTE), and the
+ * usage equals what memcg_check() counts; memory.stat says "anon 409600";
+ * after the address space is gone G's usage is 0.
+ */
+static void test_memcg_charges_anon_pages_and_page_tables(void **state)
+{
+	struct mem_cgroup *g = group("g", MEMCG_MODE_UNIFIED);
+	struct mm_struct *mm;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	assert_int_equal(memcg_attach(g), 0);
+	mm = test_use_new_mm();
+	test_mmap(mm, BASE, MIB_PAGES(1) * PAGE_SIZE, VM_READ | VM_WRITE, NULL,
+		  0);
+	assert_int_equal(touch(100), 0);
+	assert_int_equal(memcg_page_state(g, NR_ANON_MAPPED), 100);
+	assert_int_equal(memcg_page_state(g, NR_PAGETABLE), 4);
+	assert_true(memcg_usage(g) >= 104);
+	assert_int_equal(memcg_check(MEMCG_CHECK_QUIESCENT), 0);
+	f = open_memstream(&text, &len);
+	memcg_stat_dump(g, f);
+	fclose(f);
+	assert_non_null(strstr(text, "\nanon 409600\n") ? text : strstr(text, "anon 409600\n"));
+	assert_non_null(strstr(text, "pagetables 16384\n"));
+	free(text);
+	exit_mm();
+	assert_int_equal(memcg_usage(g), 0);
+	assert_int_equal(memcg_attach(NULL), 0);
+	assert_int_equal(memcg_destroy(g), 0);
+}
+
+/*
+ * Setup: a clean 16 MiB file written from the root and evicted (nothing
+ * cached); group G with max 2 MiB (512 pages). Action: the test, in G,
+ * reads the whole file through the page cache. Expected: every page read
+ * in is charged to G, limit reclaim frees G's own clean pages as it goes
+ * (pgscan, pgsteal > 0), G never exceeds max (peak <= 512); the bytes
+ * read are exact; the root group's other memory is not touched.
+ */
+static void test_memcg_page_cache_limit_reclaims_own_lru(void **state)
+{
+	unsigned long nr = MIB_PAGES(16);
+	struct mem_cgroup *g = group("cache", MEMCG_MODE_UNIFIED);
+	char *buf = malloc(nr * PAGE_SIZE), *want = malloc(nr * PAGE_SIZE);
+	struct address_space *m;
+
+	test_pattern(want, nr * PAGE_SIZE, 3, 0);
+	assert_int_equal(filemap_open("cache", &m), 0);
+	assert_int_equal(filemap_write(m, 0, want, nr * PAGE_SIZE),
+			 (ssize_t)(nr * PAGE_SIZE));
+	assert_int_equal(filemap_fsync(m), 0);
+	filemap_close(m);
+	drop_slab();			/* evict the closed file's pages */
+	assert_int_equal(memcg_set_max(g, 512), 0);
+	assert_int_equal(memcg_attach(g), 0);
+	assert_int_equal(filemap_open("cache", &m), 0);
+	assert_int_equal(m->nrpages, 0);
+	assert_int_equal(filemap_read(m, 0, buf, nr * PAGE_SIZE),
+			 (ssize_t)(nr * PAGE_SIZE));
+	assert_memory_equal(buf, want, nr * PAGE_SIZE);
+	assert_true(memcg_peak(g) <= 512);
+	assert_true(memcg_usage(g) > 0);
+	assert_true(memcg_page_state(g, NR_FILE_PAGES) > 0);
+	assert_true(memcg_events(g, MEMCG_PGSCAN) > 0);
+	assert_true(memcg_events(g, MEMCG_PGSTEAL) > 0);
+	assert_true(memcg_events(g, MEMCG_MAX) > 0);
+	assert_int_equal(memcg_check(MEMCG_CHECK_QUIESCENT), 0);
+	filemap_close(m);
+	assert_int_equal(memcg_attach(NULL), 0);
+	assert_int_equal(memcg_destroy(g), 0);
+	free(buf);
+	free(want);
+}
+
+static unsigned long waited_hooks;
+
+/* The reclaimer is about to sleep on @page's writeback: end it (the I/O). */
+static void end_writeback_hook(struct page *page)
+{
+	waited_hooks++;
+	assert_false(PageLocked(page));
+	end_page_writeback(page);
+}
+
+/*
+ * Charge in @mode: a group at its limit whose only reclaimable pages are
+ * 8 pages under writeback, already marked PG_reclaim. Returns the
+ * reclaim's writeback waits.
+ */
+static unsigned long charge_over_writeback(enum memcg_mode mode,
+					   const char *name)
+{
+	struct mem_cgroup *g = group(name, mode);
+	struct page *wb[8], *extra;
+	struct address_space *m;
+	struct reclaim_stats st0, st1;
+	char buf[8 * PAGE_SIZE];
+
+	assert_int_equal(memcg_attach(g), 0);
+	test_pattern(buf, sizeof(buf), 4, 0);
+	assert_int_equal(filemap_open(name, &m), 0);
+	assert_int_equal(filemap_write(m, 0, buf, sizeof(buf)), sizeof(buf));
+	assert_int_equal(filemap_fsync(m), 0);
+	for (int i = 0; i < 8; i++) {
+		wb[i] = find_get_page(m, (pgoff_t)i);
+		lock_page(wb[i]);
+		assert_false(set_page_writeback(wb[i]));	/* the test is the I/O */
+		unlock_page(wb[i]);
+		page_writeback_submitted(1);
+		SetPageReclaim(wb[i]);
+	}
+	assert_int_equal(memcg_set_max(g, memcg_usage(g)), 0);
+	reclaim_get_stats(&st0);
+	reclaim_set_writeback_wait_hook(end_writeback_hook);
+	extra = alloc_page(GFP_KERNEL_ACCOUNT);	/* over the limit: reclaim */
+	reclaim_set_writeback_wait_hook(NULL);
+	reclaim_get_stats(&st1);
+	for (int i = 0; i < 8; i++) {
+		if (PageWriteback(wb[i]))
+			end_page_writeback(wb[i]);
+		put_page(wb[i]);
+	}
+	if (extra)
+		__free_page(extra);
+	filemap_close(m);
+	assert_int_equal(memcg_attach(NULL), 0);
+	return st1.writeback_waited - st0.writeback_waited;
+}
+
+/*
+ * Setup: as charge_over_writeback() describes, once per mode. Action: one
+ * GFP_KERNEL_ACCOUNT allocation over the limit. Expected: legacy limit
+ * reclaim waited on the writeback pages (as cgroup v1; the wait hook
+ * ended them); unified reclaim never waited.
+ */
+static void test_memcg_legacy_waits_on_writeback_unified_does_not(void **state)
+{
+	assert_true(charge_over_writeback(MEMCG_MODE_LEGACY, "legacy") > 0);
+	assert_int_equal(charge_over_writeback(MEMCG_MODE_UNIFIED, "unified"),
+			 0);
+	assert_int_equal(memcg_check(MEMCG_CHECK_QUIESCENT), 0);
+}
+
+/*
+ * Setup: a unified group with high 64 pages, no max; a legacy one.
+ * Action: the test in the unified group touches 128 anonymous pages (not
+ * reclaimable: no swap); memcg_set_high() on the legacy group. Expected:
+ * the charges over high were counted and throttled (bounded pauses), the
+ * usage went past high (high is not a limit); -EINVAL for legacy.
+ */
+static void test_memcg_high_throttles_unified_not_legacy(void **state)
+{
+	struct mem_cgroup *g = group("high", MEMCG_MODE_UNIFIED);
+	struct mem_cgroup *l = group("v1", MEMCG_MODE_LEGACY);
+	struct mm_struct *mm;
+
+	assert_int_equal(memcg_set_high(l, 64), -EINVAL);
+	assert_int_equal(memcg_set_high(g, 64), 0);
+	assert_int_equal(memcg_attach(g), 0);
+	mm = test_use_new_mm();
+	test_mmap(mm, BASE, 128 * PAGE_SIZE, VM_READ | VM_WRITE, NULL, 0);
+	assert_int_equal(touch(128), 0);
+	assert_true(memcg_usage(g) > 128);
+	assert_true(memcg_events(g, MEMCG_HIGH) > 0);
+	assert_true(memcg_events(g, MEMCG_THROTTLED) > 0);
+	exit_mm();
+	assert_int_equal(memcg_attach(NULL), 0);
+	assert_int_equal(memcg_destroy(g), 0);
+	assert_int_equal(memcg_destroy(l), 0);
+}
+
+struct hog {
+	struct mem_cgroup *memcg;
+	unsigned long pages;		/* to touch */
+	struct completion ready;	/* touched what it could before waiting */
+	struct completion done;		/* the test is finished with it */
+	long result;
+	bool wait;			/* stay alive until @done */
+};
+
+static int hog_fn(void *arg)
+{
+	struct hog *h = arg;
+	struct mm_struct *mm;
+
+	if (memcg_attach(h->memcg))
+		return -1;
+	mm = test_use_new_mm();
+	assert_int_equal(vm_mmap(mm, BASE, h->pages * PAGE_SIZE,
+				 VM_READ | VM_WRITE, NULL, 0,
+				 &(unsigned long){ 0 }), 0);
+	h->result = touch(h->pages);
+	complete(&h->ready);
+	if (h->wait && !h->result)
+		wait_for_completion(&h->done);
+	return 0;		/* exit hooks: address space, group */
+}
+
+static struct task *start_hog(struct hog *h, const char *name)
+{
+	struct task *t;
+
+	init_completion(&h->ready);
+	init_completion(&h->done);
+	assert_int_equal(task_create(&t, name, hog_fn, h, 0), 0);
+	return t;
+}
+
+/*
+ * Setup: a group G with max 4 MiB; outside it, in the root, a bigger task
+ * B holding 8 MiB of anonymous memory. Action: a task A in G touches
+ * 16 MiB. Expected: A is the victim of G's OOM (its vm_write returns
+ * -EINTR and it exits), not B, although B is bigger; G counts one
+ * oom_kill, the global OOM_KILL grew by one; B's memory is intact; after
+ * the reaper and A's exit, G's usage is 0.
+ */
+static void test_memcg_oom_kills_inside_the_group_only(void **state)
+{
+	struct mem_cgroup *g = group("oom", MEMCG_MODE_UNIFIED);
+	struct hog b = { .memcg = NULL, .pages = MIB_PAGES(8), .wait = true };
+	struct hog a = { .memcg = g, .pages = MIB_PAGES(16) };
+	unsigned long kills = vm_event_sum(OOM_KILL);
+	struct task *tb, *ta;
+	struct oom_stats st;
+
+	assert_int_equal(memcg_set_max(g, MIB_PAGES(4)), 0);
+	tb = start_hog(&b, "big-root");
+	wait_for_completion(&b.ready);
+	assert_int_equal(b.result, 0);
+	ta = start_hog(&a, "hog-in-g");
+	wait_for_completion(&a.ready);
+	assert_int_equal(a.result, -EINTR);
+	task_destroy(ta);
+	assert_int_equal(oom_reaper_sync(30000), 0);
+	assert_int_equal(memcg_events(g, MEMCG_OOM_KILL), 1);
+	assert_int_equal(vm_event_sum(OOM_KILL), kills + 1);
+	oom_get_stats(&st);
+	assert_int_equal(st.memcg_kills, 1);
+	assert_int_equal(memcg_usage(g), 0);
+	complete(&b.done);
+	task_destroy(tb);
+	assert_int_equal(memcg_destroy(g), 0);
+}
+
+/*
+ * Setup: group G charged for page cache (a file read while attached);
+ * the test leaves G. Action: destroy G; then evict the file. Expected:
+ * destroy succeeds though pages are charged (G goes offline, its pages
+ * stay charged to it); memcg_check() is clean both before and after the
+ * pages go; G's usage falls to 0 with the eviction (then G is freed by
+ * the next memcg_check()).
+ */
+static void test_memcg_destroy_with_charged_pages_goes_offline(void **state)
+{
+	struct mem_cgroup *g = group("zombie", MEMCG_MODE_UNIFIED);
+	struct address_space *m;
+	char buf[16 * PAGE_SIZE];
+
+	test_pattern(buf, sizeof(buf), 9, 0);
+	assert_int_equal(memcg_attach(g), 0);
+	assert_int_equal(filemap_open("zombie", &m), 0);
+	assert_int_equal(filemap_write(m, 0, buf, sizeof(buf)), sizeof(buf));
+	assert_int_equal(filemap_fsync(m), 0);
+	filemap_close(m);
+	assert_int_equal(memcg_attach(NULL), 0);
+	assert_true(memcg_usage(g) >= 16);
+	assert_int_equal(memcg_destroy(g), 0);
+	assert_int_equal(memcg_check(MEMCG_CHECK_QUIESCENT), 0);
+	assert_true(memcg_usage(g) >= 16);	/* offline, not freed */
+	drop_slab();
+	assert_int_equal(memcg_usage(g), 0);
+	assert_int_equal(memcg_check(MEMCG_CHECK_QUIESCENT), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_memcg_create_destroy_tree_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memcg_charges_anon_pages_and_page_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memcg_page_cache_limit_reclaims_own_lru, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memcg_legacy_waits_on_writeback_unified_does_not, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memcg_high_throttles_unified_not_legacy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memcg_oom_kills_inside_the_group_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memcg_destroy_with_charged_pages_goes_offline, setup, teardown),
+	};
+
+	test_seed();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
