@@ -40,4 +40,31 @@ unsigned long test_mmap(struct mm_struct *mm, unsigned long addr, size_t len,
 			unsigned long vm_flags, struct address_space *file,
 			pgoff_t pgoff);
 
+/*
+ * A workload task filling anonymous memory: attaches to @memcg (NULL: the
+ * root), sets its oom_score_adj, maps @pages anonymous pages at
+ * TEST_HOG_BASE and writes pattern @seed over them, page by page, until
+ * done or an error (result). Then it completes @ready; with @wait (and no
+ * error) it waits for @done, re-reads every page and checks the pattern
+ * (verified), and returns; its exit hooks free its address space.
+ */
+#define TEST_HOG_BASE (1UL << 36)
+
+struct test_hog {
+	struct mem_cgroup *memcg;
+	unsigned long pages;
+	int oom_score_adj;
+	bool wait;
+	uint64_t seed;
+	/* results, valid after @ready */
+	long result;
+	unsigned long touched;
+	bool verified;
+	struct completion ready, done;
+};
+
+struct task *test_hog_start(struct test_hog *h, const char *name);
+/* Let a waiting hog verify and exit; returns once it has. */
+void test_hog_finish(struct test_hog *h, struct task *t);
+
 #endif

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_oom_kill.c - the OOM killer with real memory exhaustion: a task
+ * that overcommits anonymous memory (no swap: nothing reclaims it) is
+ * killed and reaped while the other tasks survive with their data;
+ * oom_score_adj steers the choice and OOM_SCORE_ADJ_MIN is never chosen;
+ * when nobody can be killed the allocation fails instead.
+ *
+ * 32 MiB of RAM, the page cache, vm and the OOM killer; no memcg.
+ * Afterwards alloc_check(ALLOC_CHECK_QUIESCENT) and the fixture's checks
+ * hold: every page is back where it belongs.
+ */
+#include "../../support/lockdep_test.h"
+#include "../../support/vm_fixture.h"
+
+#include <errno.h>
+
+#define RAM (32UL << 20)
+#define MIB_PAGES(n) ((n) * 256UL)
+
+static int setup(void **state)
+{
+	struct test_vm_config cfg = {
+		.ram = RAM,
+		.oom = true,
+		.wb = { .writeback_interval_ms = 60000 },
+	};
+
+	test_vm_setup(&cfg);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	test_vm_teardown();
+	return 0;
+}
+
+static void assert_quiescent_accounting(void)
+{
+	struct alloc_census census;
+
+	assert_int_equal(oom_reaper_sync(30000), 0);
+	assert_int_equal(vm_check(VM_CHECK_QUIESCENT), 0);
+	assert_int_equal(reclaim_check(RECLAIM_CHECK_QUIESCENT), 0);
+	assert_int_equal(alloc_check(&census, ALLOC_CHECK_QUIESCENT), 0);
+}
+
+/*
+ * Setup: two tasks holding 2 MiB of anonymous memory each, waiting.
+ * Action: a third touches 64 MiB (twice RAM). Expected: the hog is
+ * killed (its write returns -EINTR after it touched a lot), one OOM kill,
+ * reaped; the two others survive and re-read their bytes exactly; with
+ * everyone gone the accounting identity holds.
+ */
+static void test_oom_kill_overcommit_kills_hog_others_survive(void **state)
+{
+	struct test_hog s1 = { .pages = MIB_PAGES(2), .wait = true, .seed = 1 };
+	struct test_hog s2 = { .pages = MIB_PAGES(2), .wait = true, .seed = 2 };
+	struct test_hog hog = { .pages = MIB_PAGES(64), .seed = 3 };
+	unsigned long kills = vm_event_sum(OOM_KILL);
+	struct task *t1, *t2, *th;
+	struct oom_stats st;
+
+	t1 = test_hog_start(&s1, "small-1");
+	t2 = test_hog_start(&s2, "small-2");
+	wait_for_completion(&s1.ready);
+	wait_for_completion(&s2.ready);
+	assert_int_equal(s1.result, 0);
+	assert_int_equal(s2.result, 0);
+	th = test_hog_start(&hog, "hog");
+	wait_for_completion(&hog.ready);
+	task_destroy(th);
+	assert_int_equal(hog.result, -EINTR);
+	assert_true(hog.touched > MIB_PAGES(16));
+	assert_int_equal(vm_event_sum(OOM_KILL), kills + 1);
+	test_hog_finish(&s1, t1);
+	test_hog_finish(&s2, t2);
+	assert_true(s1.verified);
+	assert_true(s2.verified);
+	assert_quiescent_accounting();
+	oom_get_stats(&st);
+	assert_int_equal(st.kills, 1);
+	assert_int_equal(st.reaped, 1);
+}
+
+/*
+ * Setup: a task of 8 MiB with oom_score_adj 0, a task of 1 MiB with
+ * oom_score_adj 1000, both waiting. Action: a hog with OOM_SCORE_ADJ_MIN
+ * touches 64 MiB. Expected: the small task with adj 1000 dies first
+ * (its badness is raised by the whole RAM), then the 8 MiB one; the hog
+ * is never chosen: once nobody is left to kill its allocation fails and
+ * its write returns -ENOMEM.
+ */
+static void test_oom_score_adj_orders_victims_min_never_killed(void **state)
+{
+	struct test_hog big = { .pages = MIB_PAGES(8), .wait = true, .seed = 4 };
+	struct test_hog pref = { .pages = MIB_PAGES(1), .wait = true,
+				 .oom_score_adj = OOM_SCORE_ADJ_MAX, .seed = 5 };
+	struct test_hog hog = { .pages = MIB_PAGES(64),
+				.oom_score_adj = OOM_SCORE_ADJ_MIN, .seed = 6 };
+	struct task *tb, *tp, *th;
+	struct oom_stats st;
+
+	tb = test_hog_start(&big, "big");
+	tp = test_hog_start(&pref, "preferred");
+	wait_for_completion(&big.ready);
+	wait_for_completion(&pref.ready);
+	th = test_hog_start(&hog, "unkillable");
+	wait_for_completion(&hog.ready);
+	task_destroy(th);
+	assert_int_equal(hog.result, -ENOMEM);
+	test_hog_finish(&big, tb);
+	test_hog_finish(&pref, tp);
+	/* Both were killed: neither got to verify (killed tasks skip it). */
+	assert_false(big.verified);
+	assert_false(pref.verified);
+	oom_get_stats(&st);
+	assert_int_equal(st.kills, 2);
+	assert_true(st.no_victim > 0);
+	assert_quiescent_accounting();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_oom_kill_overcommit_kills_hog_others_survive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oom_score_adj_orders_victims_min_never_killed, setup, teardown),
+	};
+
+	test_seed();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
