@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_vm_stress.c - address spaces under pressure, all at once:
+ *  - anonymous workers, each in its own address space (and a unified
+ *    memcg), mapping and unmapping regions at random and writing and
+ *    checking whole pages through the MMU;
+ *  - two writers sharing a file through shared mappings (each its own
+ *    half), fsyncing now and then;
+ *  - a copy-on-write worker writing into a private mapping of a file that
+ *    must never change;
+ *  - a reader in a small unified group reading a large clean file, so its
+ *    limit reclaim runs all the time;
+ *  - a migrator playing vm.h's migration-entry protocol against the
+ *    anonymous workers' live pages (the remote vm_access() to find one,
+ *    try_to_migrate(), a reference check, copy or give up,
+ *    remove_migration_ptes());
+ *  - a pressure task holding and freeing pages; kswapd and the flusher;
+ *    every 10007th allocation forced into direct reclaim.
+ * Every page's contents are a function of (owner, address, generation),
+ * so readers check any page at any time and the backing files are
+ * checked byte for byte with pread() at the end. Then, at a quiescent
+ * point: vm_check(), memcg_check(), reclaim_check(), writeback_check()
+ * and alloc_check(), all with their quiescent flags.
+ */
+#include "../support/vm_fixture.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RAM (48UL << 20)
+#define NR_ANON 2
+#define REGIONS 8
+#define REGION_PAGES 64
+#define SHARED_PAGES 512		/* two halves of 256 */
+#define PRIVATE_PAGES 128
+#define BIG_PAGES 4096			/* 16 MiB read by the small group */
+#define HOLD_MAX 4096			/* pressure: up to 16 MiB held */
+
+#define ANON_BASE(w) ((1UL << 40) + (unsigned long)(w) * (1UL << 34))
+#define REGION_ADDR(w, r) (ANON_BASE(w) + (unsigned long)(r) * (1UL << 24))
+#define FILE_BASE (1UL << 39)
+
+static _Atomic(bool) stop_all;
+static _Atomic(unsigned long) errors, migrated, migrate_aborted;
+static struct task *anon_tasks[NR_ANON];
+static struct mem_cgroup *anon_group, *small_group;
+
+static void stress_fail(const char *what, long a, long b)
+{
+	if (atomic_fetch_add(&errors, 1) < 10)
+		fprintf(stderr, "vm stress: %s (%ld, %ld)\n", what, a, b);
+}
+
+static void page_bytes(char *buf, uint64_t owner, unsigned long addr,
+		       unsigned int gen)
+{
+	test_pattern(buf, PAGE_SIZE, owner * 1000003u + gen, addr);
+}
+
+/* ------------------------------------------------------------------ */
+/* Anonymous workers                                                     */
+/* ------------------------------------------------------------------ */
+
+static int anon_worker(void *arg)
+{
+	int w = (int)(intptr_t)arg;
+	unsigned int gen[REGIONS][REGION_PAGES];
+	unsigned int pages[REGIONS] = { 0 };	/* 0: unmapped */
+	char *buf = malloc(PAGE_SIZE), *got = malloc(PAGE_SIZE);
+	unsigned long rounds = test_scaled(24000);
+	struct mm_struct *mm;
+
+	test_rand_seed(10 + (uint64_t)w);
+	if (memcg_attach(anon_group))
+		stress_fail("attach", w, 0);
+	mm = test_use_new_mm();
+	for (unsigned long i = 0; i < rounds && !atomic_load(&stop_all); i++) {
+		unsigned int r = (unsigned int)test_rand_below(REGIONS);
+		unsigned long base = REGION_ADDR(w, r), got_addr;
+		unsigned int op = (unsigned int)test_rand_below(100);
+
+		if (!pages[r]) {
+			unsigned int n = 1 + (unsigned int)test_rand_below(
+						     REGION_PAGES);
+
+			if (vm_mmap(mm, base, (size_t)n * PAGE_SIZE,
+				    VM_READ | VM_WRITE, NULL, 0, &got_addr)) {
+				stress_fail("mmap", w, r);
+				continue;
+			}
+			pages[r] = n;
+			memset(gen[r], 0, sizeof(gen[r]));
+			continue;
+		}
+		if (op < 3) {
+			if (vm_munmap(mm, base, (size_t)pages[r] * PAGE_SIZE))
+				stress_fail("munmap", w, r);
+			pages[r] = 0;
+			continue;
+		}
+		{
+			unsigned int p = (unsigned int)test_rand_below(pages[r]);
+			unsigned long addr = base + (unsigned long)p * PAGE_SIZE;
+
+			if (op < 60 || !gen[r][p]) {
+				gen[r][p]++;
+				page_bytes(buf, (uint64_t)w, addr, gen[r][p]);
+				if (vm_write(current, addr, buf, PAGE_SIZE) !=
+				    PAGE_SIZE)
+					stress_fail("anon write", w, (long)addr);
+			} else {
+				page_bytes(buf, (uint64_t)w, addr, gen[r][p]);
+				if (vm_read(current, addr, got, PAGE_SIZE) !=
+				    PAGE_SIZE || memcmp(buf, got, PAGE_SIZE))
+					stress_fail("anon bytes", w, (long)addr);
+			}
+		}
+	}
+	/* Everything still mapped must still be right. */
+	for (unsigned int r = 0; r < REGIONS; r++)
+		for (unsigned int p = 0; p < pages[r]; p++) {
+			unsigned long addr = REGION_ADDR(w, r) +
+					     (unsigned long)p * PAGE_SIZE;
+
+			if (!gen[r][p])
+				continue;
+			page_bytes(buf, (uint64_t)w, addr, gen[r][p]);
+			if (vm_read(current, addr, got, PAGE_SIZE) != PAGE_SIZE ||
+			    memcmp(buf, got, PAGE_SIZE))
+				stress_fail("anon final bytes", w, (long)addr);
+		}
+	free(buf);
+	free(got);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* File workers                                                          */
+/* ------------------------------------------------------------------ */
+
+static unsigned int shared_gen[SHARED_PAGES];	/* each half: its writer */
+
+static int shared_writer(void *arg)
+{
+	int w = (int)(intptr_t)arg;
+	unsigned long rounds = test_scaled(12000);
+	char *buf = malloc(PAGE_SIZE), *got = malloc(PAGE_SIZE);
+	struct address_space *m;
+	struct mm_struct *mm;
+
+	test_rand_seed(20 + (uint64_t)w);
+	mm = test_use_new_mm();
+	if (filemap_open("shared", &m))
+		return -1;
+	test_mmap(mm, FILE_BASE, SHARED_PAGES * PAGE_SIZE,
+		  VM_READ | VM_WRITE | VM_SHARED, m, 0);
+	for (unsigned long i = 0; i < rounds && !atomic_load(&stop_all); i++) {
+		unsigned int p = (unsigned int)(w * (SHARED_PAGES / 2) +
+						test_rand_below(SHARED_PAGES / 2));
+		unsigned long addr = FILE_BASE + (unsigned long)p * PAGE_SIZE;
+		int err;
+
+		if (test_rand_below(100) < 70 || !shared_gen[p]) {
+			shared_gen[p]++;
+			page_bytes(buf, 100, (unsigned long)p * PAGE_SIZE,
+				   shared_gen[p]);
+			if (vm_write(current, addr, buf, PAGE_SIZE) != PAGE_SIZE)
+				stress_fail("shared write", w, p);
+		} else {
+			page_bytes(buf, 100, (unsigned long)p * PAGE_SIZE,
+				   shared_gen[p]);
+			if (vm_read(current, addr, got, PAGE_SIZE) != PAGE_SIZE ||
+			    memcmp(buf, got, PAGE_SIZE))
+				stress_fail("shared bytes", w, p);
+		}
+		if (i % 500 == 499 && (err = filemap_fsync(m)))
+			stress_fail("fsync", w, err);
+	}
+	filemap_close(m);
+	free(buf);
+	free(got);
+	return 0;
+}
+
+static int cow_worker(void *arg)
+{
+	unsigned long rounds = test_scaled(12000);
+	unsigned int gen[PRIVATE_PAGES] = { 0 };
+	char *buf = malloc(PAGE_SIZE), *got = malloc(PAGE_SIZE);
+	struct address_space *m;
+	struct mm_struct *mm;
+
+	test_rand_seed(30);
+	mm = test_use_new_mm();
+	if (filemap_open("private", &m))
+		return -1;
+	test_mmap(mm, FILE_BASE, PRIVATE_PAGES * PAGE_SIZE,
+		  VM_READ | VM_WRITE, m, 0);
+	for (unsigned long i = 0; i < rounds && !atomic_load(&stop_all); i++) {
+		unsigned int p = (unsigned int)test_rand_below(PRIVATE_PAGES);
+		unsigned long addr = FILE_BASE + (unsigned long)p * PAGE_SIZE;
+
+		if (test_rand_below(100) < 30) {
+			gen[p]++;
+			page_bytes(buf, 200, addr, gen[p]);
+			if (vm_write(current, addr, buf, PAGE_SIZE) != PAGE_SIZE)
+				stress_fail("cow write", p, 0);
+			continue;
+		}
+		if (gen[p])
+			page_bytes(buf, 200, addr, gen[p]);
+		else
+			test_pattern(buf, PAGE_SIZE, 7,
+				     (uint64_t)p * PAGE_SIZE);
+		if (vm_read(current, addr, got, PAGE_SIZE) != PAGE_SIZE ||
+		    memcmp(buf, got, PAGE_SIZE))
+			stress_fail("cow bytes", p, gen[p]);
+	}
+	filemap_close(m);
+	free(buf);
+	free(got);
+	return 0;
+}
+
+static int small_group_reader(void *arg)
+{
+	unsigned long rounds = test_scaled(16000);
+	char *buf = malloc(2 * PAGE_SIZE), *want = malloc(2 * PAGE_SIZE);
+	struct address_space *m;
+
+	test_rand_seed(40);
+	if (memcg_attach(small_group) || filemap_open("big", &m))
+		return -1;
+	for (unsigned long i = 0; i < rounds && !atomic_load(&stop_all); i++) {
+		size_t len = 1 + test_rand_below(2 * PAGE_SIZE);
+		size_t off = test_rand_below(BIG_PAGES * PAGE_SIZE - len);
+
+		test_pattern(want, len, 8, off);
+		if (filemap_read(m, (loff_t)off, buf, len) != (ssize_t)len ||
+		    memcmp(buf, want, len))
+			stress_fail("big bytes", (long)off, (long)len);
+	}
+	filemap_close(m);
+	free(buf);
+	free(want);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The migrator (vm.h rule 6, played against live workers)               */
+/* ------------------------------------------------------------------ */
+
+static void migrate_one(struct task *t, unsigned long addr)
+{
+	struct page *old, *new;
+	struct vm_pin pin;
+
+	if (vm_access(t, addr, 1, 0, &pin))
+		return;			/* not mapped now */
+	old = pin.page;
+	get_page(old);
+	vm_access_put(&pin);
+	if (!PageSwapBacked(old) || isolate_lru_page(old)) {
+		put_page(old);
+		return;
+	}
+	new = alloc_page(GFP_HIGHUSER_MOVABLE);
+	lock_page(old);
+	if (!new || !trylock_page(new)) {
+		if (new)
+			put_page(new);
+		unlock_page(old);
+		putback_lru_page(old);
+		put_page(old);
+		return;
+	}
+	try_to_migrate(old);
+	/* Only our reference and the isolation's: nobody writes it now. */
+	if (page_ref_count(old) == 2) {
+		memcpy(page_address(new), page_address(old), PAGE_SIZE);
+		remove_migration_ptes(old, new);
+		lru_cache_add(new);
+		atomic_fetch_add(&migrated, 1);
+	} else {
+		remove_migration_ptes(old, old);	/* pinned: give up */
+		atomic_fetch_add(&migrate_aborted, 1);
+	}
+	unlock_page(new);
+	put_page(new);
+	unlock_page(old);
+	putback_lru_page(old);
+	put_page(old);
+}
+
+static int migrator(void *arg)
+{
+	unsigned long rounds = test_scaled(12000);
+
+	test_rand_seed(50);
+	for (unsigned long i = 0; i < rounds && !atomic_load(&stop_all); i++) {
+		int w = (int)test_rand_below(NR_ANON);
+		unsigned int r = (unsigned int)test_rand_below(REGIONS);
+		unsigned int p = (unsigned int)test_rand_below(REGION_PAGES);
+
+		migrate_one(anon_tasks[w], REGION_ADDR(w, r) +
+					   (unsigned long)p * PAGE_SIZE);
+	}
+	return 0;
+}
+
+static int pressure(void *arg)
+{
+	LIST_HEAD(held);
+	unsigned long nr = 0, rounds = test_scaled(200);
+
+	test_rand_seed(60);
+	for (unsigned long r = 0; r < rounds && !atomic_load(&stop_all); r++) {
+		unsigned long want = test_rand_below(HOLD_MAX);
+
+		while (nr < want) {
+			struct page *page = alloc_page(GFP_KERNEL | __GFP_NOWARN |
+						       __GFP_NORETRY);
+
+			if (!page)
+				break;
+			list_add(&page->lru, &held);
+			nr++;
+		}
+		while (nr > want / 2) {
+			struct page *page = list_first_entry(&held, struct page,
+							     lru);
+
+			list_del(&page->lru);
+			__free_page(page);
+			nr--;
+		}
+		task_sleep_ms(1);
+	}
+	while (!list_empty(&held)) {
+		struct page *page = list_first_entry(&held, struct page, lru);
+
+		list_del(&page->lru);
+		__free_page(page);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void write_file(const char *name, unsigned long nr, uint64_t seed)
+{
+	struct address_space *m;
+	char *buf = malloc(nr * PAGE_SIZE);
+
+	test_pattern(buf, nr * PAGE_SIZE, seed, 0);
+	assert_int_equal(filemap_open(name, &m), 0);
+	assert_int_equal(filemap_write(m, 0, buf, nr * PAGE_SIZE),
+			 (ssize_t)(nr * PAGE_SIZE));
+	assert_int_equal(filemap_fsync(m), 0);
+	filemap_close(m);
+	free(buf);
+}
+
+static void check_backing(void)
+{
+	char *buf = malloc(PAGE_SIZE), *want = malloc(PAGE_SIZE);
+	int fd = open(test_backing_path("shared"), O_RDONLY);
+
+	assert_true(fd >= 0);
+	for (unsigned int p = 0; p < SHARED_PAGES; p++) {
+		if (shared_gen[p])
+			page_bytes(want, 100, (unsigned long)p * PAGE_SIZE,
+				   shared_gen[p]);
+		else
+			memset(want, 0, PAGE_SIZE);
+		assert_int_equal(pread(fd, buf, PAGE_SIZE,
+				       (off_t)p * PAGE_SIZE), PAGE_SIZE);
+		if (memcmp(buf, want, PAGE_SIZE))
+			fail_msg("shared page %u differs on disk", p);
+	}
+	close(fd);
+	fd = open(test_backing_path("private"), O_RDONLY);
+	assert_true(fd >= 0);
+	for (unsigned int p = 0; p < PRIVATE_PAGES; p++) {
+		test_pattern(want, PAGE_SIZE, 7, (uint64_t)p * PAGE_SIZE);
+		assert_int_equal(pread(fd, buf, PAGE_SIZE,
+				       (off_t)p * PAGE_SIZE), PAGE_SIZE);
+		if (memcmp(buf, want, PAGE_SIZE))
+			fail_msg("private file page %u changed", p);
+	}
+	close(fd);
+	free(buf);
+	free(want);
+}
+
+static void test_vm_stress_all_at_once_consistent(void **state)
+{
+	struct test_vm_config cfg = {
+		.ram = RAM,
+		.memcg = true,
+		.kswapd = true,
+		.wb = { .writeback_interval_ms = 100 },
+	};
+	struct alloc_fault_config force = { .reclaim_nth = 10007 };
+	struct task *shared[2], *cow, *reader, *mig, *press;
+	struct address_space *m;
+
+	test_vm_setup(&cfg);
+	assert_int_equal(memcg_create(root_mem_cgroup, "anon",
+				      MEMCG_MODE_UNIFIED, &anon_group), 0);
+	assert_int_equal(memcg_set_max(anon_group, 24UL << 8), 0);	/* 24 MiB */
+	assert_int_equal(memcg_create(root_mem_cgroup, "small",
+				      MEMCG_MODE_UNIFIED, &small_group), 0);
+	assert_int_equal(memcg_set_max(small_group, 256), 0);	/* 1 MiB */
+	write_file("private", PRIVATE_PAGES, 7);
+	write_file("big", BIG_PAGES, 8);
+	drop_slab();	/* evict "big": the small group reads it in itself */
+	assert_int_equal(filemap_open("shared", &m), 0);	/* empty */
+	filemap_close(m);
+	alloc_fault_set(&force);
+
+	for (int w = 0; w < NR_ANON; w++)
+		assert_int_equal(task_create(&anon_tasks[w], "anon", anon_worker,
+					     (void *)(intptr_t)w, 0), 0);
+	for (int w = 0; w < 2; w++)
+		assert_int_equal(task_create(&shared[w], "shared", shared_writer,
+					     (void *)(intptr_t)w, 0), 0);
+	assert_int_equal(task_create(&cow, "cow", cow_worker, NULL, 0), 0);
+	assert_int_equal(task_create(&reader, "reader", small_group_reader,
+				     NULL, 0), 0);
+	assert_int_equal(task_create(&mig, "migrator", migrator, NULL, 0), 0);
+	assert_int_equal(task_create(&press, "pressure", pressure, NULL, 0),
+			 0);
+
+	task_destroy(mig);		/* before the workers it visits */
+	for (int w = 0; w < NR_ANON; w++)
+		task_destroy(anon_tasks[w]);
+	for (int w = 0; w < 2; w++)
+		task_destroy(shared[w]);
+	task_destroy(cow);
+	task_destroy(reader);
+	task_destroy(press);
+	alloc_fault_set(NULL);
+	assert_int_equal(atomic_load(&errors), 0);
+	assert_true(memcg_peak(small_group) <= 256);
+	assert_true(memcg_events(small_group, MEMCG_PGSTEAL) > 0);
+
+	assert_int_equal(filemap_open("shared", &m), 0);
+	assert_int_equal(filemap_fsync(m), 0);
+	filemap_close(m);
+	check_backing();
+	kswapd_stop();
+	assert_int_equal(flusher_sync(30000), 0);
+	assert_int_equal(writeback_check(WRITEBACK_CHECK_QUIESCENT), 0);
+	assert_int_equal(memcg_destroy(anon_group), 0);
+	assert_int_equal(memcg_destroy(small_group), 0);
+	test_vm_teardown();
+	if (getenv("BALLAST_STRESS_VERBOSE"))
+		fprintf(stderr, "migrated %lu, aborted %lu\n",
+			atomic_load(&migrated), atomic_load(&migrate_aborted));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vm_stress_all_at_once_consistent),
+	};
+
+	test_seed();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
