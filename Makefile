@@ -67,6 +67,8 @@ BENCH_COMMON_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_COMMON_SRC))
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 BENCH_BIN := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRC))
 
+.SECONDARY:
+
 .PHONY: all build tests test check-cfg deps run bench fuzz fuzz-smoke clean
 
 all:

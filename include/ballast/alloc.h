@@ -56,9 +56,10 @@ enum zone_watermarks {
 /* Orders above this are "costly": no OOM kill, compaction first. */
 #define PAGE_ALLOC_COSTLY_ORDER 3
 
+/* free_list: zone lock. nr_free: atomic, written under the zone lock. */
 struct free_area {
 	struct list_head free_list[MIGRATE_TYPES];
-	unsigned long nr_free;		/* blocks of this order */
+	_Atomic(unsigned long) nr_free;	/* blocks of this order */
 };
 
 /*
@@ -212,7 +213,11 @@ void free_pages(void *addr, unsigned int order);
  * allocation would, without allocating. Every allocating API calls it on
  * entry. Context: as alloc_pages() with @gfp.
  */
+#if BALLAST_LOCKDEP
 void might_alloc(gfp_t gfp);
+#else
+static inline void might_alloc(gfp_t gfp) {}
+#endif
 
 /**
  * alloc_scope_push() / alloc_scope_pop() - an allocating API that will
@@ -467,24 +472,30 @@ struct alloc_census {
 	unsigned long nr_free_pcp;		/* on per-CPU lists */
 	unsigned long nr_reserved;		/* never given to the allocator */
 	unsigned long nr_allocated;		/* handed out, any type */
+	unsigned long nr_transit;		/* refcount 0, off every list:
+						 * isolated by compaction */
 	unsigned long nr_by_type[NR_PAGE_TYPES]; /* allocated, by page type */
 	unsigned long nr_errors;		/* broken invariants found */
 };
+
+/* alloc_check() flags */
+#define ALLOC_CHECK_QUIESCENT 0x1	/* also compare per-type counters */
 
 /**
  * alloc_check() - walk every page frame and verify the allocator's
  * invariants: each free block is well formed and on the list of its
  * pageblock's migrate type, counters match the lists, every page is in
- * exactly one place, and free + per-CPU + allocated = RAM pages. Each
- * violation is printed.
+ * exactly one place, and free + per-CPU + allocated = RAM pages. With
+ * ALLOC_CHECK_QUIESCENT (nobody allocates or changes page types meanwhile)
+ * the per-type page counts are also compared with the vmstat gauges
+ * (slab, page tables, balloon). Each violation is printed.
  *
- * Context: takes every per-CPU and zone lock (in that order) for the walk;
- * never sleeps; no allocation. Page types are exact only at a quiescent
- * point.
+ * Context: takes one zone's per-CPU locks and then its zone lock at a
+ * time; never sleeps; no allocation.
  * Return: 0 if consistent, else the number of violations; @census (may be
  * NULL) receives the counts.
  */
-unsigned long alloc_check(struct alloc_census *census);
+unsigned long alloc_check(struct alloc_census *census, unsigned int flags);
 
 /* ------------------------------------------------------------------ */
 /* Test hooks                                                            */
@@ -502,6 +513,9 @@ struct alloc_fault_config {
 	unsigned long reclaim_nth;	/* enter direct reclaim + shrinkers */
 	unsigned long oom_nth;		/* call the OOM notifiers */
 };
+#if BALLAST_TESTING
+/* Context: no locks; never sleeps. A NULL @cfg turns every knob off. */
 void alloc_fault_set(const struct alloc_fault_config *cfg);
+#endif
 
 #endif /* BALLAST_ALLOC_H */

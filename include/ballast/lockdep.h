@@ -244,18 +244,18 @@ static inline void lockdep_set_task_name(const char *name) {}
 
 /*
  * spinlock_t - a short critical section whose holder never sleeps. In user
- * space a holder can still be preempted, so contended waiters spin briefly
- * and then block in the kernel (an adaptive mutex); the validator treats it
- * as a spinlock all the same. lock: owner only; dep_map: immutable.
+ * space a holder can still be preempted, so a contended waiter spins
+ * briefly and then sleeps on a futex; the validator treats it as a
+ * spinlock all the same. val: atomic (0 free, 1 held, 2 held with
+ * sleepers); dep_map: immutable.
  */
 typedef struct spinlock {
-	pthread_mutex_t lock;
+	_Atomic(int) val;
 	struct lockdep_map dep_map;
 } spinlock_t;
 
 #define __SPIN_LOCK_UNLOCKED(lockname)                                  \
-	{ .lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP,                \
-	  .dep_map = LOCKDEP_MAP_INIT(#lockname, LOCKDEP_SPIN) }
+	{ .val = 0, .dep_map = LOCKDEP_MAP_INIT(#lockname, LOCKDEP_SPIN) }
 #define DEFINE_SPINLOCK(x) spinlock_t x = __SPIN_LOCK_UNLOCKED(x)
 
 /**
@@ -274,6 +274,31 @@ void __spin_lock_init(spinlock_t *lock, const char *name,
 #define spin_lock_init_key(lock, name, key) \
 	__spin_lock_init((lock), (name), (key), __FILE__, __LINE__)
 
+/* The raw lock word, without the validator (used by the primitives). */
+void __raw_spin_lock_slow(_Atomic(int) *val);
+void __raw_spin_unlock_wake(_Atomic(int) *val);
+
+static inline bool __raw_spin_trylock(_Atomic(int) *val)
+{
+	int free = 0;
+
+	return atomic_compare_exchange_strong_explicit(
+		val, &free, 1, memory_order_acquire, memory_order_relaxed);
+}
+
+static inline void __raw_spin_lock(_Atomic(int) *val)
+{
+	if (unlikely(!__raw_spin_trylock(val)))
+		__raw_spin_lock_slow(val);
+}
+
+static inline void __raw_spin_unlock(_Atomic(int) *val)
+{
+	if (unlikely(atomic_exchange_explicit(val, 0, memory_order_release) ==
+		     2))
+		__raw_spin_unlock_wake(val);
+}
+
 #if BALLAST_LOCKDEP
 /*
  * Context for all spinlock operations: the caller must not already hold
@@ -285,15 +310,15 @@ bool spin_trylock(spinlock_t *lock);
 #else
 static inline void spin_lock_nested(spinlock_t *lock, unsigned int subclass)
 {
-	pthread_mutex_lock(&lock->lock);
+	__raw_spin_lock(&lock->val);
 }
 static inline void spin_unlock(spinlock_t *lock)
 {
-	pthread_mutex_unlock(&lock->lock);
+	__raw_spin_unlock(&lock->val);
 }
 static inline bool spin_trylock(spinlock_t *lock)
 {
-	return pthread_mutex_trylock(&lock->lock) == 0;
+	return __raw_spin_trylock(&lock->val);
 }
 #endif
 #define spin_lock(lock) spin_lock_nested((lock), 0)

@@ -130,9 +130,14 @@ static bool addr2line(unsigned long addr, const Dl_info *info, char *out,
 	p = popen(cmd, "r");
 	if (!p)
 		return false;
-	if (fgets(out, (int)outlen, p) && out[0] != '?') {
-		out[strcspn(out, "\n")] = 0;
-		ok = true;
+	{
+		char line[512];
+
+		if (fgets(line, sizeof(line), p) && line[0] != '?') {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(out, outlen, "%s", line);
+			ok = true;
+		}
 	}
 	pclose(p);
 	return ok;

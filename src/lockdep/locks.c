@@ -4,9 +4,13 @@
  * reporting to the validator.
  *
  * Invariants and locking:
- *  - Each primitive wraps one C-library object (an adaptive mutex for
- *    spinlock_t, a mutex, a writer-preferring rwlock, a mutex + condvar for
- *    completions); those objects are never exposed.
+ *  - spinlock_t is a futex word: 0 free, 1 held, 2 held with sleepers.
+ *    Lock is one CAS when free; a contended waiter spins SPIN_TRIES times
+ *    with a pause, then swaps in 2 and sleeps on the futex; unlock swaps 0
+ *    and wakes one sleeper if it saw 2. The word is released with release
+ *    ordering and taken with acquire ordering, which is also what TSan
+ *    sees. The other primitives wrap one C-library object each (a mutex,
+ *    a writer-preferring rwlock, a mutex + condvar for completions).
  *  - The validator is told about an acquisition *before* the task may
  *    block on it (so an inversion is reported before it hangs), and about a
  *    successful trylock only after it succeeded.
@@ -21,22 +25,44 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
-static void init_adaptive_mutex(pthread_mutex_t *m)
+#define SPIN_TRIES 128
+
+static long futex(_Atomic(int) *uaddr, int op, int val)
 {
-	pthread_mutexattr_t attr;
+	return syscall(SYS_futex, (int *)uaddr, op | FUTEX_PRIVATE_FLAG, val,
+		       NULL, NULL, 0);
+}
 
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
-	pthread_mutex_init(m, &attr);
-	pthread_mutexattr_destroy(&attr);
+/*
+ * Contended: spin a little (the holder is usually running), then mark the
+ * lock as having sleepers (2) and sleep until the holder's unlock wakes us.
+ */
+void __raw_spin_lock_slow(_Atomic(int) *val)
+{
+	for (int i = 0; i < SPIN_TRIES; i++) {
+		if (atomic_load_explicit(val, memory_order_relaxed) == 0 &&
+		    __raw_spin_trylock(val))
+			return;
+		__builtin_ia32_pause();
+	}
+	while (atomic_exchange_explicit(val, 2, memory_order_acquire) != 0)
+		futex(val, FUTEX_WAIT, 2);
+}
+
+void __raw_spin_unlock_wake(_Atomic(int) *val)
+{
+	futex(val, FUTEX_WAKE, 1);
 }
 
 void __spin_lock_init(spinlock_t *lock, const char *name,
 		      struct lock_class_key *key, const char *file, int line)
 {
-	init_adaptive_mutex(&lock->lock);
+	atomic_init(&lock->val, 0);
 	lockdep_init_map(&lock->dep_map, name, key, LOCKDEP_SPIN, file, line);
 }
 
@@ -71,9 +97,9 @@ static unsigned long owner_cookie(void)
 void spin_lock_nested(spinlock_t *lock, unsigned int subclass)
 {
 	lock_acquire(&lock->dep_map, subclass, 0, LOCKDEP_EXCLUSIVE, _RET_IP_);
-	if (pthread_mutex_trylock(&lock->lock) != 0) {
+	if (!__raw_spin_trylock(&lock->val)) {
 		lockdep_block_begin(&lock->dep_map, _RET_IP_);
-		pthread_mutex_lock(&lock->lock);
+		__raw_spin_lock_slow(&lock->val);
 		lockdep_block_end();
 	}
 }
@@ -81,12 +107,12 @@ void spin_lock_nested(spinlock_t *lock, unsigned int subclass)
 void spin_unlock(spinlock_t *lock)
 {
 	lock_release(&lock->dep_map, _RET_IP_);
-	pthread_mutex_unlock(&lock->lock);
+	__raw_spin_unlock(&lock->val);
 }
 
 bool spin_trylock(spinlock_t *lock)
 {
-	if (pthread_mutex_trylock(&lock->lock) != 0)
+	if (!__raw_spin_trylock(&lock->val))
 		return false;
 	lock_acquire(&lock->dep_map, 0, 1, LOCKDEP_EXCLUSIVE, _RET_IP_);
 	return true;

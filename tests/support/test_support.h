@@ -37,4 +37,20 @@ static inline unsigned long test_scaled(unsigned long n)
 	return s ? s : 1;
 }
 
+/*
+ * Memory fixture: guest RAM of @bytes, the allocator and the kmalloc caches.
+ * test_mem_teardown() checks, at a quiescent point, that every page is
+ * free again (after draining per-CPU lists) and that the allocator's
+ * invariants hold, then tears everything down. Both fail the test on error.
+ */
+void test_mem_setup(size_t bytes);
+void test_mem_teardown(void);
+
+/* cmocka group fixtures around test_mem_setup(64 MiB) / teardown. */
+int test_mem_group_setup(void **state);
+int test_mem_group_teardown(void **state);
+
+/* Pages free in the buddy lists after draining the per-CPU lists. */
+unsigned long test_free_pages_drained(void);
+
 #endif

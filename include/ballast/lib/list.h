@@ -138,13 +138,23 @@ static inline void list_splice_tail_init(struct list_head *list,
 #define list_for_each_safe(pos, n, head) \
 	for (pos = (head)->next, n = pos->next; pos != (head); \
 	     pos = n, n = pos->next)
+/*
+ * The loop cursor is compared with the head by address arithmetic, not by
+ * a member access: at the end it points at the head's would-be container,
+ * which is not an object (and may be misaligned for its type).
+ */
+#define __list_entry_is_head(pos, head, member) \
+	((struct list_head *)((char *)(pos) + \
+			      offsetof(__typeof__(*(pos)), member)) == (head))
 #define list_for_each_entry(pos, head, member) \
 	for (pos = list_first_entry(head, __typeof__(*pos), member); \
-	     &pos->member != (head); pos = list_next_entry(pos, member))
+	     !__list_entry_is_head(pos, head, member); \
+	     pos = list_next_entry(pos, member))
 #define list_for_each_entry_safe(pos, n, head, member) \
 	for (pos = list_first_entry(head, __typeof__(*pos), member), \
-	     n = list_next_entry(pos, member); \
-	     &pos->member != (head); pos = n, n = list_next_entry(n, member))
+	     n = list_entry(pos->member.next, __typeof__(*pos), member); \
+	     !__list_entry_is_head(pos, head, member); \
+	     pos = n, n = list_entry(n->member.next, __typeof__(*n), member))
 
 static inline size_t list_count_nodes(const struct list_head *head)
 {

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_slowpath.c - watermarks and reserves, the OOM notifier chain, the
+ * retry modifiers (__GFP_NORETRY, __GFP_RETRY_MAYFAIL, __GFP_NOFAIL),
+ * memalloc scopes reaching nested allocations, and fault injection.
+ *
+ * Memory is exhausted by holding order-0 GFP_NOWAIT pages on a list; with
+ * 64 MiB of RAM the Normal zone's min watermark is about 240 pages.
+ */
+#include "../../support/test_support.h"
+
+#include <ballast/alloc.h>
+#include <ballast/slab.h>
+#include <ballast/task.h>
+
+#include <errno.h>
+
+#define RAM (64UL << 20)
+
+static LIST_HEAD(held);
+static unsigned long nr_held;
+
+static int setup(void **state)
+{
+	test_mem_setup(RAM);
+	return 0;
+}
+
+static void release_held(unsigned long n)
+{
+	while (n-- && !list_empty(&held)) {
+		struct page *page = list_first_entry(&held, struct page, lru);
+
+		list_del(&page->lru);
+		__free_page(page);
+		nr_held--;
+	}
+}
+
+static int teardown(void **state)
+{
+	release_held(~0UL);
+	alloc_fault_set(NULL);
+	test_mem_teardown();
+	return 0;
+}
+
+/* Hold pages allocated with @gfp until the allocator refuses. */
+static unsigned long exhaust(gfp_t gfp)
+{
+	unsigned long n = 0;
+	struct page *page;
+
+	while ((page = alloc_page(gfp | __GFP_NOWARN))) {
+		list_add(&page->lru, &held);
+		nr_held++;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Reserves, as in Linux: GFP_NOWAIT stops near the min watermark,
+ * GFP_ATOMIC (__GFP_HIGH) digs deeper, a PF_MEMALLOC task ignores the
+ * watermarks, and __GFP_NOMEMALLOC takes that right away again.
+ */
+static void test_alloc_pages_reserves_by_gfp_and_task_flags(void **state)
+{
+	struct zone *normal = &contig_page_data.node_zones[ZONE_NORMAL];
+	unsigned int noreclaim;
+	long free_nowait, free_atomic;
+
+	assert_true(exhaust(GFP_NOWAIT) > 10000);
+	free_nowait = (long)nr_free_pages();
+	assert_true(zone_page_state(normal, NR_FREE_PAGES) <=
+		    (long)min_wmark_pages(normal));
+	assert_true(free_nowait > 0);
+
+	assert_true(exhaust(GFP_ATOMIC) > 0);
+	free_atomic = (long)nr_free_pages();
+	assert_true(free_atomic < free_nowait);
+
+	noreclaim = memalloc_noreclaim_save();
+	assert_null(alloc_page(GFP_NOWAIT | __GFP_NOMEMALLOC));
+	assert_true(exhaust(GFP_NOWAIT) > 0);
+	memalloc_noreclaim_restore(noreclaim);
+	assert_true((long)nr_free_pages() < free_atomic);
+	assert_int_equal(alloc_check(NULL, 0), 0);
+}
+
+struct oom_pool {
+	struct notifier_block nb;
+	int calls;
+	int free_on_call;	/* free pages from this call on (1-based) */
+	unsigned long to_free;
+};
+
+static int oom_pool_notify(struct notifier_block *nb, unsigned long action,
+			   void *data)
+{
+	struct oom_pool *pool = container_of(nb, struct oom_pool, nb);
+	unsigned long *freed = data;
+
+	pool->calls++;
+	if (pool->calls >= pool->free_on_call && pool->to_free) {
+		unsigned long before = nr_held;
+
+		release_held(pool->to_free);
+		*freed += before - nr_held;
+		pool->to_free = 0;
+	}
+	return NOTIFY_OK;
+}
+
+/*
+ * With memory exhausted and no reclaim, a GFP_KERNEL allocation reaches
+ * the OOM step; a notifier that frees pages makes it retry and succeed.
+ */
+static void test_alloc_pages_oom_notifier_frees_and_allocation_retries(void **state)
+{
+	struct oom_pool pool = { .nb.notifier_call = oom_pool_notify,
+				 .free_on_call = 1, .to_free = 512 };
+	struct page *page;
+
+	exhaust(GFP_NOWAIT);
+	assert_int_equal(register_oom_notifier(&pool.nb), 0);
+	page = alloc_page(GFP_KERNEL);
+	assert_int_equal(unregister_oom_notifier(&pool.nb), 0);
+	assert_non_null(page);
+	assert_int_equal(pool.calls, 1);
+	__free_page(page);
+	assert_int_equal(unregister_oom_notifier(&pool.nb), -ENOENT);
+}
+
+/*
+ * __GFP_NORETRY and __GFP_RETRY_MAYFAIL give up without the OOM step; a
+ * plain GFP_KERNEL allocation with nothing to free and no OOM killer
+ * registered fails after calling the notifiers (ballast's documented
+ * deviation: it does not loop forever).
+ */
+static void test_alloc_pages_retry_modifiers_skip_or_reach_oom(void **state)
+{
+	struct oom_pool pool = { .nb.notifier_call = oom_pool_notify,
+				 .free_on_call = 1000 };
+
+	exhaust(GFP_NOWAIT);
+	assert_int_equal(register_oom_notifier(&pool.nb), 0);
+	assert_null(alloc_page(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN));
+	assert_null(alloc_page(GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN));
+	assert_int_equal(pool.calls, 0);
+	assert_null(alloc_page(GFP_KERNEL | __GFP_NOWARN));
+	assert_int_equal(pool.calls, 1);
+	assert_int_equal(unregister_oom_notifier(&pool.nb), 0);
+}
+
+/*
+ * __GFP_NOFAIL keeps retrying (through memalloc_retry_wait) until memory
+ * appears: here the notifier frees only on its third call. Memory is
+ * exhausted down to GFP_ATOMIC's reserve, below the half-min reserve that
+ * __GFP_NOFAIL may use between rounds.
+ */
+static void test_alloc_pages_nofail_retries_until_memory_appears(void **state)
+{
+	struct oom_pool pool = { .nb.notifier_call = oom_pool_notify,
+				 .free_on_call = 3, .to_free = 512 };
+	struct page *page;
+
+	exhaust(GFP_ATOMIC);
+	assert_int_equal(register_oom_notifier(&pool.nb), 0);
+	page = alloc_page(GFP_KERNEL | __GFP_NOFAIL);
+	assert_int_equal(unregister_oom_notifier(&pool.nb), 0);
+	assert_non_null(page);
+	assert_int_equal(pool.calls, 3);
+	__free_page(page);
+}
+
+static gfp_t reclaim_gfp_seen;
+static int reclaim_calls;
+
+static unsigned long record_reclaim(gfp_t gfp, unsigned int order)
+{
+	reclaim_gfp_seen = gfp;
+	reclaim_calls++;
+	/* Reclaim runs as PF_MEMALLOC: nested allocations cannot recurse. */
+	assert_true(task_flags(current) & PF_MEMALLOC);
+	return 0;
+}
+
+/* A helper standing for code deep inside another layer. */
+static void *nested_kmalloc(void)
+{
+	return kmalloc(4000, GFP_KERNEL);
+}
+
+/*
+ * A NOIO scope strips __GFP_IO | __GFP_FS from every allocation inside
+ * it, including nested ones made by other layers (here kmalloc growing a
+ * slab): direct reclaim, forced on every allocation, sees the stripped
+ * mask. Outside the scope it sees GFP_KERNEL's bits again.
+ */
+static void test_noio_scope_strips_io_fs_from_nested_allocations(void **state)
+{
+	struct alloc_hooks hooks = { .try_to_free_pages = record_reclaim };
+	struct alloc_fault_config every = { .reclaim_nth = 1 };
+	unsigned int noio;
+	void *obj;
+
+	alloc_set_hooks(&hooks);
+	alloc_fault_set(&every);
+	noio = memalloc_noio_save();
+	obj = nested_kmalloc();
+	memalloc_noio_restore(noio);
+	assert_non_null(obj);
+	assert_true(reclaim_calls > 0);
+	assert_true(reclaim_gfp_seen & __GFP_DIRECT_RECLAIM);
+	assert_false(reclaim_gfp_seen & (__GFP_IO | __GFP_FS));
+	kfree(obj);
+
+	reclaim_calls = 0;
+	obj = alloc_page(GFP_KERNEL);
+	assert_int_equal(reclaim_calls, 1);
+	assert_int_equal(reclaim_gfp_seen & (__GFP_IO | __GFP_FS),
+			 __GFP_IO | __GFP_FS);
+	__free_page((struct page *)obj);
+	alloc_fault_set(NULL);
+	alloc_clear_hooks(&hooks);
+}
+
+/*
+ * Fault injection: every Nth allocation fails, except __GFP_NOFAIL ones;
+ * the forced OOM pass calls the notifiers without memory pressure.
+ */
+static void test_alloc_fault_knobs_fail_and_force_oom(void **state)
+{
+	struct alloc_fault_config cfg = { .fail_nth = 2 };
+	struct oom_pool pool = { .nb.notifier_call = oom_pool_notify,
+				 .free_on_call = 1000 };
+	struct page *a, *b, *c;
+
+	alloc_fault_set(&cfg);
+	a = alloc_page(GFP_KERNEL);
+	b = alloc_page(GFP_KERNEL);
+	c = alloc_page(GFP_KERNEL | __GFP_NOFAIL);
+	alloc_fault_set(NULL);
+	assert_non_null(a);
+	assert_null(b);
+	assert_non_null(c);
+	__free_page(a);
+	__free_page(c);
+
+	cfg = (struct alloc_fault_config){ .oom_nth = 1 };
+	assert_int_equal(register_oom_notifier(&pool.nb), 0);
+	alloc_fault_set(&cfg);
+	a = alloc_page(GFP_KERNEL);
+	b = alloc_page(GFP_NOWAIT);	/* cannot enter reclaim: no OOM pass */
+	alloc_fault_set(NULL);
+	assert_int_equal(unregister_oom_notifier(&pool.nb), 0);
+	assert_int_equal(pool.calls, 1);
+	__free_page(a);
+	__free_page(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_alloc_pages_reserves_by_gfp_and_task_flags),
+		T(test_alloc_pages_oom_notifier_frees_and_allocation_retries),
+		T(test_alloc_pages_retry_modifiers_skip_or_reach_oom),
+		T(test_alloc_pages_nofail_retries_until_memory_appears),
+		T(test_noio_scope_strips_io_fs_from_nested_allocations),
+		T(test_alloc_fault_knobs_fail_and_force_oom),
+#undef T
+	};
+
+	return cmocka_run_group_tests_name("slowpath", tests, NULL, NULL);
+}

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+/* test_slab.c - object caches and kmalloc. */
+#include "../../support/test_support.h"
+
+#include <ballast/slab.h>
+
+#include <string.h>
+
+#define RAM (64UL << 20)
+
+static int setup(void **state)
+{
+	test_mem_setup(RAM);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	assert_int_equal(slab_check(), 0);
+	test_mem_teardown();
+	return 0;
+}
+
+/*
+ * Objects of a cache are distinct, aligned, inside guest RAM, on pages of
+ * type slab counted in NR_SLAB_UNRECLAIMABLE; destroying the emptied cache
+ * returns every page.
+ */
+static void test_kmem_cache_alloc_objects_live_in_slab_pages(void **state)
+{
+	struct kmem_cache *cache = kmem_cache_create("test-100", 100, 32, 0,
+						     NULL);
+	void *objs[300];
+	long slab_pages;
+
+	assert_non_null(cache);
+	for (int i = 0; i < 300; i++) {
+		objs[i] = kmem_cache_alloc(cache, GFP_KERNEL);
+		assert_non_null(objs[i]);
+		assert_true(IS_ALIGNED((unsigned long)objs[i], 32));
+		assert_true(virt_addr_valid(objs[i]));
+		assert_true(PageSlab(compound_head(virt_to_page(objs[i]))));
+		memset(objs[i], i & 0xff, 100);
+	}
+	for (int i = 0; i < 300; i++)
+		for (int j = 0; j < 100; j++)
+			assert_int_equal(((unsigned char *)objs[i])[j], i & 0xff);
+	assert_int_equal(kmem_cache_nr_objects(cache), 300);
+	slab_pages = node_page_state(NR_SLAB_UNRECLAIMABLE);
+	assert_true(slab_pages >= (long)kmem_cache_nr_pages(cache));
+	assert_int_equal(alloc_check(NULL, ALLOC_CHECK_QUIESCENT), 0);
+	assert_int_equal(slab_check(), 0);
+	for (int i = 0; i < 300; i++)
+		kmem_cache_free(cache, objs[i]);
+	assert_int_equal(kmem_cache_nr_objects(cache), 0);
+	kmem_cache_destroy(cache);
+	assert_true(node_page_state(NR_SLAB_UNRECLAIMABLE) < slab_pages);
+}
+
+static int ctor_calls;
+
+static void count_ctor(void *obj)
+{
+	ctor_calls++;
+	memset(obj, 0x5a, 16);
+}
+
+/*
+ * A reclaimable cache puts its slabs in reclaimable pageblocks and counts
+ * them separately; the constructor runs once per object of a new slab.
+ */
+static void test_kmem_cache_reclaimable_is_accounted_separately(void **state)
+{
+	struct kmem_cache *cache = kmem_cache_create(
+		"test-reclaimable", 16, 0, SLAB_RECLAIM_ACCOUNT, count_ctor);
+	long before = node_page_state(NR_SLAB_RECLAIMABLE);
+	unsigned char *obj = kmem_cache_alloc(cache, GFP_KERNEL);
+
+	assert_non_null(obj);
+	assert_int_equal(obj[0], 0x5a);
+	/* 16-byte objects + the free pointer after them: 24-byte stride */
+	assert_int_equal(ctor_calls, PAGE_SIZE / 24);
+	assert_int_equal(node_page_state(NR_SLAB_RECLAIMABLE), before + 1);
+	assert_int_equal(get_pageblock_migratetype(virt_to_page(obj)),
+			 MIGRATE_RECLAIMABLE);
+	kmem_cache_free(cache, obj);
+	kmem_cache_destroy(cache);
+	assert_int_equal(node_page_state(NR_SLAB_RECLAIMABLE), before);
+}
+
+/* kmalloc size classes, zero size, large allocations, kcalloc overflow. */
+static void test_kmalloc_size_classes_and_large_pages(void **state)
+{
+	static const size_t sizes[] = { 1, 8, 9, 64, 65, 96, 100, 192, 200,
+					4096, 4097, 8192 };
+	static const size_t expect[] = { 8, 8, 16, 64, 96, 96, 128, 192, 256,
+					 4096, 8192, 8192 };
+	void *big;
+
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		void *p = kmalloc(sizes[i], GFP_KERNEL);
+
+		assert_non_null(p);
+		assert_int_equal(ksize(p), expect[i]);
+		memset(p, 1, sizes[i]);
+		kfree(p);
+	}
+	assert_ptr_equal(kmalloc(0, GFP_KERNEL), ZERO_SIZE_PTR);
+	kfree(ZERO_SIZE_PTR);
+	kfree(NULL);
+	big = kmalloc(100000, GFP_KERNEL);
+	assert_non_null(big);
+	assert_int_equal(ksize(big), 128 * 1024);
+	assert_true(PageHead(virt_to_page(big)));
+	memset(big, 2, 100000);
+	kfree(big);
+	assert_null(kcalloc(SIZE_MAX / 2, 4, GFP_KERNEL));
+	big = kcalloc(10, 10, GFP_KERNEL);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(((char *)big)[i], 0);
+	kfree(big);
+}
+
+/*
+ * Misuse is reported and refused: a pointer into the middle of an object,
+ * an object of another cache, a double free, destroying a busy cache.
+ */
+static void test_kfree_misuse_is_reported(void **state)
+{
+	struct kmem_cache *a = kmem_cache_create("test-a", 64, 0, 0, NULL);
+	struct kmem_cache *b = kmem_cache_create("test-b", 64, 0, 0, NULL);
+	unsigned long misuse = log_misuse_count();
+	char *obj = kmem_cache_alloc(a, GFP_KERNEL);
+	int local;
+
+	kfree(obj + 8);
+	assert_int_equal(log_misuse_count(), misuse + 1);
+	kmem_cache_free(b, obj);
+	assert_int_equal(log_misuse_count(), misuse + 2);
+	kfree(&local);
+	assert_int_equal(log_misuse_count(), misuse + 3);
+	kmem_cache_free(a, obj);
+	kmem_cache_free(a, obj);
+	assert_int_equal(log_misuse_count(), misuse + 4);
+	obj = kmem_cache_alloc(b, GFP_KERNEL);
+	kmem_cache_destroy(b);		/* busy: reported, kept */
+	assert_int_equal(log_misuse_count(), misuse + 5);
+	kmem_cache_free(b, obj);
+	kmem_cache_destroy(b);
+	kmem_cache_destroy(a);
+	assert_int_equal(log_misuse_count(), misuse + 5);
+}
+
+/* __GFP_ZERO zeroes a reused object. */
+static void test_kmem_cache_alloc_zero_clears_reused_object(void **state)
+{
+	unsigned char *p = kmalloc(128, GFP_KERNEL);
+
+	memset(p, 0xee, 128);
+	kfree(p);
+	p = kzalloc(128, GFP_KERNEL);
+	for (int i = 0; i < 128; i++)
+		assert_int_equal(p[i], 0);
+	kfree(p);
+}
+
+/* slab_check finds a corrupted free list (and passes once repaired). */
+static void test_slab_check_detects_corrupt_freelist(void **state)
+{
+	struct kmem_cache *c = kmem_cache_create("test-corrupt", 32, 0, 0, NULL);
+	void *obj = kmem_cache_alloc(c, GFP_KERNEL);
+	struct page *slab = compound_head(virt_to_page(obj));
+	void *saved;
+
+	kmem_cache_shrink(c);	/* per-CPU objects back to the slab */
+	saved = *(void **)slab->freelist;
+	/* The first free object now links outside the slab. */
+	*(void **)slab->freelist = (char *)page_address(slab) + 2 * PAGE_SIZE;
+	assert_true(slab_check() > 0);
+	*(void **)slab->freelist = saved;
+	assert_int_equal(slab_check(), 0);
+	kmem_cache_free(c, obj);
+	kmem_cache_destroy(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_kmem_cache_alloc_objects_live_in_slab_pages),
+		T(test_kmem_cache_reclaimable_is_accounted_separately),
+		T(test_kmalloc_size_classes_and_large_pages),
+		T(test_kfree_misuse_is_reported),
+		T(test_kmem_cache_alloc_zero_clears_reused_object),
+		T(test_slab_check_detects_corrupt_freelist),
+#undef T
+	};
+
+	return cmocka_run_group_tests_name("slab", tests, NULL, NULL);
+}
