@@ -45,6 +45,7 @@
 #define BALLAST_VHOST_USER_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/vhost_types.h>
 #include <ballast/virtio.h>
 #include <ballast/lib/compiler.h>
@@ -535,5 +536,32 @@ extern const struct vhost_user_dev_ops vhost_user_echo_ops;
  * Return: 0 after SIGTERM, or the errno that stopped the server.
  */
 int vhost_user_echo_serve(const char *path, int ready_fd);
+
+/* argv[1] that makes vhost_user_echo_main() run a host. */
+#define VHOST_USER_ECHO_ARG "--vhost-user-echo-host"
+
+/**
+ * vhost_user_echo_main() - the first thing a program that uses
+ * vhost_user_echo_spawn() does in main(): if @argv is
+ * { prog, VHOST_USER_ECHO_ARG, path, ready_fd }, serve the echo device
+ * and return true with the exit status in *@status; otherwise return
+ * false at once.
+ * Context: process start-up.
+ */
+bool vhost_user_echo_main(int argc, char **argv, int *status);
+
+/**
+ * vhost_user_echo_spawn() - start an echo back-end as a separate process,
+ * by executing the calling program again (/proc/self/exe) with
+ * VHOST_USER_ECHO_ARG, and wait until it listens on @path. A new program
+ * image has no threads and no state inherited from the caller, unlike a
+ * bare fork() of a threaded test.
+ *
+ * Context: may sleep (up to 30 s, a failure detector); creates a pipe.
+ * Return: 0 and the child's pid in *@pidp (the caller reaps it); -ECHILD
+ * if the child exited before listening, -ETIMEDOUT if it did not listen
+ * (it is killed and reaped then); an errno of pipe2() or posix_spawn().
+ */
+int vhost_user_echo_spawn(const char *path, pid_t *pidp);
 
 #endif /* BALLAST_VHOST_USER_H */

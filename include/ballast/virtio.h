@@ -101,14 +101,14 @@ typedef bool (*vq_notify_fn)(struct virtqueue *vq);
  * @notify: kicks the device (called without the queue lock).
  * @callback: runs when buffers were used; NULL for none.
  * @name: for messages; must outlive the queue.
- * @gfp: mask for the ring pages (one block of 2^order pages, zeroed).
+ * @gfp: mask for the ring (one zeroed block of 2^order pages from
+ *	 alloc_pages()) and the queue's own state (kmalloc()).
  * @vqp: receives the queue.
  *
  * Context: no locks held; may sleep and enter reclaim if @gfp allows;
- * allocates the ring with alloc_pages(@gfp) and the driver's bookkeeping
- * (descriptor state) from the C heap, which the device never sees.
- * Return: 0; -EINVAL for a bad @num; -ENOMEM if the ring or the
- * bookkeeping could not be allocated.
+ * everything is allocated in guest RAM with @gfp.
+ * Return: 0; -EINVAL for a bad @num or a NULL @notify; -ENOMEM if the
+ * ring or the queue state could not be allocated.
  */
 int __must_check vring_create_virtqueue(unsigned int index, unsigned int num,
 					uint64_t features, vq_notify_fn notify,
@@ -123,7 +123,7 @@ int __must_check vring_create_virtqueue(unsigned int index, unsigned int num,
  *
  * Context: the device no longer uses the ring (stopped or lost); no
  * callback of this queue is running or will run; never sleeps; frees
- * pages with __free_pages().
+ * with __free_pages() and kfree().
  */
 void vring_del_virtqueue(struct virtqueue *vq);
 
@@ -133,9 +133,9 @@ void vring_del_virtqueue(struct virtqueue *vq);
  * @sgs: the lists; @sgs[i] is an array of @nents[i] entries.
  * @nents: entries per list.
  * @data: token returned by virtqueue_get_buf(); must not be NULL.
- * @gfp: mask for an indirect table (used when the feature was negotiated
- *	 and the buffer has more than one entry; if that allocation fails
- *	 the buffer goes in the ring directly).
+ * @gfp: mask for an indirect table (kmalloc(), used when the feature was
+ *	 negotiated and the buffer has more than one entry; if that
+ *	 allocation fails the buffer goes in the ring directly).
  *
  * Context: takes and releases the queue's spinlock; may sleep only inside
  * the indirect-table allocation, before the lock, if @gfp allows.
@@ -198,7 +198,7 @@ bool virtqueue_kick(struct virtqueue *vq);
  * (logged once); nothing is returned from a broken queue.
  *
  * Context: takes and releases the queue's spinlock; never sleeps; frees
- * an indirect table with __free_pages().
+ * an indirect table with kfree() after releasing the lock.
  * Return: the token given when the buffer was added, or NULL if no used
  * buffer is pending.
  */

@@ -9,9 +9,9 @@
  *  - vq->lock (spinlock, class "virtqueue->lock", a leaf in
  *    docs/locking.md) protects every field below it in struct virtqueue
  *    and every ring write the driver makes. broken is also read without
- *    the lock (atomic). No allocation and no callback under the lock:
- *    indirect tables are allocated before it is taken and freed after it
- *    is released.
+ *    the lock (atomic). No allocation, no freeing and no callback under
+ *    the lock: indirect tables are allocated before it is taken and freed
+ *    after it is released (kfree takes slab locks).
  *  - Descriptors: num_free + the descriptors of every chain in flight =
  *    num. The free list and the links of chains in flight live in
  *    next_free[], driver memory the device cannot write, so a hostile
@@ -29,9 +29,10 @@
  *    then reads avail_event (EVENT_IDX) or used->flags; enabling callbacks
  *    writes used_event or avail->flags, a full barrier, then re-reads
  *    used->idx. These pair with the device half's barriers.
- *  - Rings and indirect tables live in guest RAM (alloc_pages); the
- *    bookkeeping (this struct, desc_state, next_free) lives in the C heap:
- *    it is the driver's, the device never sees it.
+ *  - Everything lives in guest RAM, as in the kernel: the ring in pages
+ *    of its own (alloc_pages), indirect tables, this struct, desc_state
+ *    and next_free in kmalloc memory. Only the ring and indirect tables
+ *    are ever shown to the device.
  * Entry points that may sleep: vring_create_virtqueue() and
  * virtqueue_add_*() (in their allocation, if gfp allows). Nothing else
  * sleeps.
@@ -39,14 +40,13 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <ballast/alloc.h>
 #include <ballast/page.h>
+#include <ballast/slab.h>
 
 struct vring_desc_state {
 	void *data;			/* token; NULL: not a head in flight */
-	struct page *indir;		/* indirect table, or NULL */
-	uint8_t indir_order;
+	struct vring_desc *indir;	/* indirect table (kmalloc), or NULL */
 	uint16_t ndescs;		/* descriptors of the main table */
 	uint16_t avail_pos;		/* avail index it was published at */
 	bool done;			/* virtqueue_prepare_restart() only */
@@ -144,13 +144,12 @@ int vring_create_virtqueue(unsigned int index, unsigned int num,
 	if (order > MAX_PAGE_ORDER)
 		return -EINVAL;
 
-	might_alloc(gfp);
-	vq = calloc(1, sizeof(*vq));
+	vq = kzalloc(sizeof(*vq), gfp);
 	if (!vq)
 		return -ENOMEM;
-	vq->desc_state = calloc(num, sizeof(*vq->desc_state));
-	vq->next_free = calloc(num, sizeof(*vq->next_free));
-	vq->scratch = calloc(num, sizeof(*vq->scratch));
+	vq->desc_state = kcalloc(num, sizeof(*vq->desc_state), gfp);
+	vq->next_free = kcalloc(num, sizeof(*vq->next_free), gfp);
+	vq->scratch = kcalloc(num, sizeof(*vq->scratch), gfp);
 	if (!vq->desc_state || !vq->next_free || !vq->scratch)
 		goto fail;
 	vq->ring_page = alloc_pages(gfp | __GFP_ZERO, order);
@@ -171,10 +170,10 @@ int vring_create_virtqueue(unsigned int index, unsigned int num,
 	*vqp = vq;
 	return 0;
 fail:
-	free(vq->scratch);
-	free(vq->next_free);
-	free(vq->desc_state);
-	free(vq);
+	kfree(vq->scratch);
+	kfree(vq->next_free);
+	kfree(vq->desc_state);
+	kfree(vq);
 	return -ENOMEM;
 }
 
@@ -183,14 +182,12 @@ void vring_del_virtqueue(struct virtqueue *vq)
 	if (!vq)
 		return;
 	for (unsigned int i = 0; i < vq->vring.num; i++)
-		if (vq->desc_state[i].indir)
-			__free_pages(vq->desc_state[i].indir,
-				     vq->desc_state[i].indir_order);
+		kfree(vq->desc_state[i].indir);
 	__free_pages(vq->ring_page, vq->ring_order);
-	free(vq->scratch);
-	free(vq->next_free);
-	free(vq->desc_state);
-	free(vq);
+	kfree(vq->scratch);
+	kfree(vq->next_free);
+	kfree(vq->desc_state);
+	kfree(vq);
 }
 
 static void fill_desc(struct vring_desc *d, const struct scatterlist *sg,
@@ -218,8 +215,6 @@ int virtqueue_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[],
 	unsigned int num = vq->vring.num, total = 0, n, k, i, needed;
 	uint64_t bytes = 0, in_len = 0;
 	struct vring_desc *table = NULL;
-	struct page *indir = NULL;
-	unsigned int indir_order = 0;
 	struct scatterlist *sg;
 	uint16_t head, last = 0, flags;
 	bool w, kick = false;
@@ -239,12 +234,9 @@ int virtqueue_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[],
 		return -EINVAL;
 
 	/* Allocate before the lock (rule 2); fall back to direct on failure. */
-	if (vq->indirect && total > 1) {
-		indir_order = order_for(total * sizeof(struct vring_desc));
-		indir = alloc_pages(gfp | __GFP_NOWARN, indir_order);
-		if (indir)
-			table = page_address(indir);
-	}
+	if (vq->indirect && total > 1)
+		table = kmalloc(total * sizeof(struct vring_desc),
+				gfp | __GFP_NOWARN);
 
 	spin_lock(&vq->lock);
 	if (atomic_load(&vq->broken)) {
@@ -266,7 +258,7 @@ int virtqueue_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[],
 			fill_desc(&table[i], sg, flags, (uint16_t)(i + 1));
 			i++;
 		}
-		vq->vring.desc[head].addr = htole64(page_to_phys(indir));
+		vq->vring.desc[head].addr = htole64(virt_to_phys(table));
 		vq->vring.desc[head].len =
 			htole32(total * sizeof(struct vring_desc));
 		vq->vring.desc[head].flags = htole16(VRING_DESC_F_INDIRECT);
@@ -290,8 +282,7 @@ int virtqueue_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[],
 	vq->nr_inflight++;
 	vq->desc_state[head] = (struct vring_desc_state){
 		.data = data,
-		.indir = table ? indir : NULL,
-		.indir_order = (uint8_t)indir_order,
+		.indir = table,
 		.ndescs = (uint16_t)needed,
 		.avail_pos = vq->avail_idx_shadow,
 		.in_len = (uint32_t)min(in_len, (uint64_t)UINT32_MAX),
@@ -306,8 +297,7 @@ int virtqueue_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[],
 	table = NULL;
 out_unlock:
 	spin_unlock(&vq->lock);
-	if (table)
-		__free_pages(indir, indir_order);
+	kfree(table);
 	if (kick)
 		virtqueue_kick(vq);
 	return ret;
@@ -367,11 +357,11 @@ bool virtqueue_kick(struct virtqueue *vq)
 }
 
 /* Free the descriptors of @head; returns its indirect table, if any. */
-static struct page *detach_buf_locked(struct virtqueue *vq, uint16_t head,
-				      unsigned int *order)
+static struct vring_desc *detach_buf_locked(struct virtqueue *vq,
+					    uint16_t head)
 {
 	struct vring_desc_state *st = &vq->desc_state[head];
-	struct page *indir = st->indir;
+	struct vring_desc *indir = st->indir;
 	uint16_t last = head;
 
 	lockdep_assert_held(&vq->lock);
@@ -381,16 +371,15 @@ static struct page *detach_buf_locked(struct virtqueue *vq, uint16_t head,
 	vq->free_head = head;
 	vq->num_free += st->ndescs;
 	vq->nr_inflight--;
-	*order = st->indir_order;
 	*st = (struct vring_desc_state){ 0 };
 	return indir;
 }
 
 void *virtqueue_get_buf(struct virtqueue *vq, unsigned int *len)
 {
-	unsigned int num = vq->vring.num, order = 0;
+	unsigned int num = vq->vring.num;
 	struct vring_used_elem *ue;
-	struct page *indir = NULL;
+	struct vring_desc *indir = NULL;
 	uint16_t used_idx;
 	uint32_t id, ulen;
 	void *data = NULL;
@@ -416,7 +405,7 @@ void *virtqueue_get_buf(struct virtqueue *vq, unsigned int *len)
 	data = vq->desc_state[id].data;
 	if (len)
 		*len = min(ulen, vq->desc_state[id].in_len);
-	indir = detach_buf_locked(vq, (uint16_t)id, &order);
+	indir = detach_buf_locked(vq, (uint16_t)id);
 	vq->last_used_idx++;
 	/* With EVENT_IDX and callbacks on, ask for the next one. */
 	if (vq->event_idx &&
@@ -425,8 +414,7 @@ void *virtqueue_get_buf(struct virtqueue *vq, unsigned int *len)
 			   vq->last_used_idx);
 out:
 	spin_unlock(&vq->lock);
-	if (indir)
-		__free_pages(indir, order);
+	kfree(indir);
 	return data;
 }
 
@@ -484,8 +472,7 @@ bool virtqueue_more_used(struct virtqueue *vq)
 
 void *virtqueue_detach_unused_buf(struct virtqueue *vq)
 {
-	struct page *indir = NULL;
-	unsigned int order = 0;
+	struct vring_desc *indir = NULL;
 	void *data = NULL;
 
 	spin_lock(&vq->lock);
@@ -493,12 +480,11 @@ void *virtqueue_detach_unused_buf(struct virtqueue *vq)
 		if (!vq->desc_state[i].data)
 			continue;
 		data = vq->desc_state[i].data;
-		indir = detach_buf_locked(vq, (uint16_t)i, &order);
+		indir = detach_buf_locked(vq, (uint16_t)i);
 		break;
 	}
 	spin_unlock(&vq->lock);
-	if (indir)
-		__free_pages(indir, order);
+	kfree(indir);
 	return data;
 }
 

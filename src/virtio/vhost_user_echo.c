@@ -17,8 +17,13 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define ECHO_CHUNK 4096
@@ -205,5 +210,59 @@ int vhost_user_echo_serve(const char *path, int ready_fd)
 		ret = vhost_user_server_run(echo_server);
 	vhost_user_server_destroy(echo_server);
 	echo_server = NULL;
+	return ret;
+}
+
+bool vhost_user_echo_main(int argc, char **argv, int *status)
+{
+	if (argc != 4 || strcmp(argv[1], VHOST_USER_ECHO_ARG))
+		return false;
+	*status = vhost_user_echo_serve(argv[2], atoi(argv[3])) ? 1 : 0;
+	return true;
+}
+
+#define ECHO_READY_FD 3
+#define ECHO_SPAWN_TIMEOUT_MS 30000
+
+int vhost_user_echo_spawn(const char *path, pid_t *pidp)
+{
+	extern char **environ;
+	posix_spawn_file_actions_t fa;
+	char fdarg[16], exe[] = "/proc/self/exe", arg[] = VHOST_USER_ECHO_ARG;
+	char *argv[] = { exe, arg, (char *)path, fdarg, NULL };
+	struct pollfd pfd;
+	int p[2], wfd, ret;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	/* Keep the write end away from the child's fd 3 before dup2. */
+	wfd = fcntl(p[1], F_DUPFD_CLOEXEC, 16);
+	close(p[1]);
+	if (wfd < 0) {
+		close(p[0]);
+		return -errno;
+	}
+	snprintf(fdarg, sizeof(fdarg), "%d", ECHO_READY_FD);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, wfd, ECHO_READY_FD);
+	ret = -posix_spawn(pidp, exe, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(wfd);
+	if (!ret) {
+		pfd = (struct pollfd){ .fd = p[0], .events = POLLIN };
+		ret = poll(&pfd, 1, ECHO_SPAWN_TIMEOUT_MS);
+		if (ret == 0)
+			ret = -ETIMEDOUT;
+		else if (ret < 0)
+			ret = -errno;
+		else
+			ret = read(p[0], &c, 1) == 1 ? 0 : -ECHILD;
+		if (ret) {
+			kill(*pidp, SIGKILL);
+			waitpid(*pidp, NULL, 0);
+		}
+	}
+	close(p[0]);
 	return ret;
 }
