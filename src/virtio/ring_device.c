@@ -28,9 +28,11 @@
  *    logs error once (virtio.h rule 7).
  *  - The device is the only writer of used->idx, used->ring, used->flags
  *    and avail_event. used->idx is published with release after the
- *    element; the event-field read that decides a notification follows a
- *    full barrier after that publication (and after the avail_event write
- *    when re-enabling kicks), pairing with the driver's barrier.
+ *    element. Deciding a notification is the device's half of a Dekker
+ *    pair (internal.h): used->idx is stored again sequentially consistent
+ *    before used_event / avail->flags is read; re-enabling kicks stores
+ *    avail_event / used->flags sequentially consistent before avail->idx
+ *    is read. The driver does the mirror image.
  * No function sleeps; only vringh_init() allocates (C heap).
  */
 #include "internal.h"
@@ -337,7 +339,7 @@ int vringh_getdesc(struct vringh *vrh, struct vringh_elem *elem)
 	if (elem->iov_max < vrh->num)
 		return -EINVAL;
 
-	avail_idx = vr_load16_acquire(&vrh->avail->idx);
+	avail_idx = vr_load16_sc(&vrh->avail->idx);
 	pending = (uint16_t)(avail_idx - vrh->last_avail_idx);
 	if (!pending)
 		return 0;
@@ -392,29 +394,28 @@ bool vringh_need_notify(struct vringh *vrh)
 		return false;
 	vrh->signalled_used = now;
 	vrh->signalled_used_valid = true;
-	/* Order the used->idx publication before reading the driver's wish. */
-	virtio_mb();
+	/* Dekker: publish used->idx, then read the driver's wish. */
+	vr_store16_sc(&vrh->used->idx, now);
 	if (!vrh->event_idx)
-		return !(vr_load16(&vrh->avail->flags) &
+		return !(vr_load16_sc(&vrh->avail->flags) &
 			 VRING_AVAIL_F_NO_INTERRUPT);
 	if (!valid)
 		return true;
-	return vring_need_event(vr_load16(vr_used_event(vrh->avail, vrh->num)),
-				now, old);
+	return vring_need_event(
+		vr_load16_sc(vr_used_event(vrh->avail, vrh->num)), now, old);
 }
 
 bool vringh_notify_enable(struct vringh *vrh)
 {
 	if (vrh->broken)
 		return true;
+	/* Dekker: publish the wish, then look for buffers that raced. */
 	if (vrh->event_idx)
-		vr_store16(vr_avail_event(vrh->used, vrh->num),
-			   vrh->last_avail_idx);
+		vr_store16_sc(vr_avail_event(vrh->used, vrh->num),
+			      vrh->last_avail_idx);
 	else
-		vr_store16(&vrh->used->flags, 0);
-	/* Publish the wish before looking for buffers that raced with it. */
-	virtio_mb();
-	return vr_load16_acquire(&vrh->avail->idx) == vrh->last_avail_idx;
+		vr_store16_sc(&vrh->used->flags, 0);
+	return vr_load16_sc(&vrh->avail->idx) == vrh->last_avail_idx;
 }
 
 void vringh_notify_disable(struct vringh *vrh)

@@ -25,10 +25,11 @@
  *    than nr_inflight ahead, or a used id that is not a head in flight,
  *    breaks the queue (logged once); the length is clamped to the chain's
  *    writable size.
- *  - Notification: the driver publishes avail->idx, then a full barrier,
- *    then reads avail_event (EVENT_IDX) or used->flags; enabling callbacks
- *    writes used_event or avail->flags, a full barrier, then re-reads
- *    used->idx. These pair with the device half's barriers.
+ *  - Notification is the driver's half of the Dekker pairs of internal.h:
+ *    kick_prepare stores avail->idx again (sequentially consistent) before
+ *    reading avail_event (EVENT_IDX) or used->flags; enable_cb and get_buf
+ *    store used_event or avail->flags (sequentially consistent) before
+ *    reading used->idx. The device half does the mirror image.
  *  - Everything lives in guest RAM, as in the kernel: the ring in pages
  *    of its own (alloc_pages), indirect tables, this struct, desc_state
  *    and next_free in kmalloc memory. Only the ring and indirect tables
@@ -324,15 +325,15 @@ bool virtqueue_kick_prepare(struct virtqueue *vq)
 	new = vq->avail_idx_shadow;
 	old = (uint16_t)(new - vq->num_added);
 	vq->num_added = 0;
-	/* The published avail->idx before the device's wish is read. */
-	virtio_mb();
+	/* Dekker: publish avail->idx, then read the device's wish. */
+	vr_store16_sc(&vq->vring.avail->idx, new);
 	if (vq->event_idx)
 		needs = vring_need_event(
-			vr_load16(vr_avail_event(vq->vring.used,
-						 vq->vring.num)),
+			vr_load16_sc(vr_avail_event(vq->vring.used,
+						    vq->vring.num)),
 			new, old);
 	else
-		needs = new != old && !(vr_load16(&vq->vring.used->flags) &
+		needs = new != old && !(vr_load16_sc(&vq->vring.used->flags) &
 					VRING_USED_F_NO_NOTIFY);
 	spin_unlock(&vq->lock);
 	return needs;
@@ -387,7 +388,7 @@ void *virtqueue_get_buf(struct virtqueue *vq, unsigned int *len)
 	spin_lock(&vq->lock);
 	if (atomic_load(&vq->broken))
 		goto out;
-	used_idx = vr_load16_acquire(&vq->vring.used->idx);
+	used_idx = vr_load16_sc(&vq->vring.used->idx);
 	if (used_idx == vq->last_used_idx)
 		goto out;
 	if ((uint16_t)(used_idx - vq->last_used_idx) > vq->nr_inflight) {
@@ -407,11 +408,15 @@ void *virtqueue_get_buf(struct virtqueue *vq, unsigned int *len)
 		*len = min(ulen, vq->desc_state[id].in_len);
 	indir = detach_buf_locked(vq, (uint16_t)id);
 	vq->last_used_idx++;
-	/* With EVENT_IDX and callbacks on, ask for the next one. */
+	/*
+	 * With EVENT_IDX and callbacks on, ask for the next one: the store
+	 * half of a Dekker pair whose load is the used->idx read of the
+	 * next call.
+	 */
 	if (vq->event_idx &&
 	    !(vq->avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT))
-		vr_store16(vr_used_event(vq->vring.avail, num),
-			   vq->last_used_idx);
+		vr_store16_sc(vr_used_event(vq->vring.avail, num),
+			      vq->last_used_idx);
 out:
 	spin_unlock(&vq->lock);
 	kfree(indir);
@@ -443,18 +448,14 @@ bool virtqueue_enable_cb(struct virtqueue *vq)
 	bool idle;
 
 	spin_lock(&vq->lock);
-	if (vq->avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT) {
-		vq->avail_flags_shadow &= ~VRING_AVAIL_F_NO_INTERRUPT;
-		if (!vq->event_idx)
-			vr_store16(&vq->vring.avail->flags,
-				   vq->avail_flags_shadow);
-	}
+	/* Dekker: publish the wish, then look for a used buffer that raced. */
+	vq->avail_flags_shadow &= ~VRING_AVAIL_F_NO_INTERRUPT;
 	if (vq->event_idx)
-		vr_store16(vr_used_event(vq->vring.avail, vq->vring.num),
-			   vq->last_used_idx);
-	/* Publish the wish before looking for a used buffer that raced. */
-	virtio_mb();
-	idle = vr_load16_acquire(&vq->vring.used->idx) == vq->last_used_idx;
+		vr_store16_sc(vr_used_event(vq->vring.avail, vq->vring.num),
+			      vq->last_used_idx);
+	else
+		vr_store16_sc(&vq->vring.avail->flags, vq->avail_flags_shadow);
+	idle = vr_load16_sc(&vq->vring.used->idx) == vq->last_used_idx;
 	spin_unlock(&vq->lock);
 	return idle;
 }
@@ -465,7 +466,7 @@ bool virtqueue_more_used(struct virtqueue *vq)
 
 	spin_lock(&vq->lock);
 	more = !atomic_load(&vq->broken) &&
-	       vr_load16_acquire(&vq->vring.used->idx) != vq->last_used_idx;
+	       vr_load16_sc(&vq->vring.used->idx) != vq->last_used_idx;
 	spin_unlock(&vq->lock);
 	return more;
 }
@@ -555,7 +556,7 @@ int virtqueue_prepare_restart(struct virtqueue *vq, uint16_t *base)
 	spin_lock(&vq->lock);
 	if (atomic_load(&vq->broken))
 		goto out;
-	used_idx = vr_load16_acquire(&vq->vring.used->idx);
+	used_idx = vr_load16_sc(&vq->vring.used->idx);
 	nr_done = (uint16_t)(used_idx - vq->last_used_idx);
 	if (nr_done > vq->nr_inflight) {
 		vq_break(vq, "used index beyond the buffers in flight",

@@ -158,7 +158,7 @@ static void test_vhost_user_msg_check_mem_table(void **state)
 		.userspace_addr = 1 << 30 };
 	m->regions[1] = (struct vhost_user_mem_region){
 		.guest_phys_addr = 1 << 20, .memory_size = 1 << 20,
-		.userspace_addr = 2 << 30 };
+		.userspace_addr = 2ULL << 30 };
 	assert_int_equal(check(VHOST_USER_SET_MEM_TABLE, one + 32, 2), 0);
 	assert_int_equal(check(VHOST_USER_SET_MEM_TABLE, one + 32, 1),
 			 -EPROTO);
@@ -176,7 +176,7 @@ static void test_vhost_user_msg_check_mem_table(void **state)
 	assert_int_equal(check(VHOST_USER_SET_MEM_TABLE, one + 32, 2),
 			 -EPROTO);
 	assert_non_null(strstr(why, "wraps"));
-	m->regions[1].userspace_addr = 2 << 30;
+	m->regions[1].userspace_addr = 2ULL << 30;
 	m->regions[1].memory_size = 0;
 	assert_int_equal(check(VHOST_USER_SET_MEM_TABLE, one + 32, 2),
 			 -EPROTO);
