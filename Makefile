@@ -6,6 +6,7 @@
 #   full     debug + expensive whole-structure checks
 #   asan     debug + AddressSanitizer and UndefinedBehaviorSanitizer
 #   tsan     debug + ThreadSanitizer
+#   release-lockdep  release flags + the validator (for bench_lockdep only)
 # Each configuration builds into build/$(CFG)/. Top-level targets:
 #   make / make all   release build of the ballast command
 #   make test         install missing packages, then build and run the suite
@@ -33,6 +34,9 @@ LDLIBS := -ljansson -ldl
 DEBUG_DEFS := -DBALLAST_DEBUG=1 -DBALLAST_LOCKDEP=1 -DBALLAST_TESTING=1
 ifeq ($(CFG),release)
   CFLAGS += -O2 -g -DNDEBUG -DBALLAST_DEBUG=0 -DBALLAST_LOCKDEP=0 -DBALLAST_TESTING=0
+else ifeq ($(CFG),release-lockdep)
+  # release flags with the validator compiled in: bench_lockdep's baseline
+  CFLAGS += -O2 -g -DNDEBUG -DBALLAST_DEBUG=0 -DBALLAST_LOCKDEP=1 -DBALLAST_TESTING=0
 else ifeq ($(CFG),debug)
   CFLAGS += -O1 -g -fno-omit-frame-pointer $(DEBUG_DEFS)
 else ifeq ($(CFG),full)
@@ -46,7 +50,7 @@ else ifeq ($(CFG),tsan)
   CFLAGS += -O1 -g -fno-omit-frame-pointer $(SAN) $(DEBUG_DEFS)
   LDFLAGS += $(SAN)
 else
-  $(error unknown CFG '$(CFG)': use release, debug, full, asan or tsan)
+  $(error unknown CFG '$(CFG)': use release, debug, full, asan, tsan or release-lockdep)
 endif
 
 LIB_SRC := $(sort $(shell find src -name '*.c'))
@@ -125,6 +129,7 @@ run: all
 
 bench:
 	@$(MAKE) --no-print-directory -j$(NPROC) CFG=release $(BENCH_BIN) build/release/ballast
+	@$(MAKE) --no-print-directory -j$(NPROC) CFG=release-lockdep build/release-lockdep/bench/bench_lockdep
 	@tools/run-bench.sh build/release $(BENCH_BIN)
 
 # Fuzzers: clang + libFuzzer, their own build directory.

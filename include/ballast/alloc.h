@@ -18,8 +18,9 @@
  *  4. Reclaim, compaction and OOM victim selection live in higher layers
  *     and plug into the slow path through the hooks below (upward calls by
  *     registration; reclaim.h, migrate.h document their side). The OOM
- *     notifier chain is called with oom_lock held, inside the reclaim
- *     context of the allocation that ran out.
+ *     notifier chain is called with oom_lock held, inside the lowest
+ *     reclaim context ("reclaim"), since any allocation that may enter
+ *     direct reclaim can reach it.
  *  5. A page handed out by the allocator has refcount 1, type PGTY_NONE,
  *     no flags but those the caller set, and (with __GFP_ZERO) zeroed
  *     contents.
@@ -441,9 +442,9 @@ struct notifier_block {
  * register_oom_notifier() / unregister_oom_notifier().
  *
  * Context: takes oom_notify_lock (rwsem) for writing; may sleep; no
- * allocation. A notifier runs with oom_lock held and inside the reclaim
- * context of the failing allocation: it must not allocate with direct
- * reclaim and must not take a lock that is held across such allocations.
+ * allocation. A notifier runs with oom_lock held and inside the "reclaim"
+ * pseudo-lock: it must not allocate with direct reclaim and must not take
+ * a lock that is held across any allocation that may enter direct reclaim.
  * Return: 0, or -ENOENT (unregister of an unknown block).
  */
 int register_oom_notifier(struct notifier_block *nb);

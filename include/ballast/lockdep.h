@@ -44,6 +44,8 @@
 /* ------------------------------------------------------------------ */
 
 #define LOCKDEP_MAX_SUBCLASSES 8
+/* Acquisitions and waits a task remembers for lock_signal(). */
+#define LOCKDEP_HISTORY 64
 
 /* Identity of a lock class: only its address matters. Static storage. */
 struct lock_class_key {
@@ -83,9 +85,17 @@ struct lockdep_map {
 #define LOCKDEP_MAP_INIT(_name, _kind) {}
 #endif
 
-/* read argument of lock_acquire() */
+/*
+ * read argument of lock_acquire(). ballast's rw_semaphore is writer
+ * preferring, so its readers are LOCKDEP_SHARED: a reader waits behind a
+ * queued writer and therefore depends on everything that writer waits for.
+ * LOCKDEP_SHARED_RECURSIVE is for a reader that never waits behind a writer
+ * (as Linux's read_lock() in interrupt context); no ballast primitive uses
+ * it yet, the engine models it as lockdep does (docs/lockdep.md).
+ */
 #define LOCKDEP_EXCLUSIVE 0
 #define LOCKDEP_SHARED 1
+#define LOCKDEP_SHARED_RECURSIVE 2
 
 #if BALLAST_LOCKDEP
 /**
@@ -121,47 +131,83 @@ void lock_acquire(struct lockdep_map *map, unsigned int subclass, int trylock,
 /**
  * lock_release() - record that the current task no longer holds @map.
  *
- * Releasing a map the task does not hold is reported.
- * Context: no locks; never sleeps.
+ * Releasing a map the task does not hold is reported (kind "misuse").
+ * Context: the caller holds @map; never sleeps; no allocation; not
+ * reclaim-relevant.
  */
 void lock_release(struct lockdep_map *map, unsigned long ip);
 
 /**
  * lock_wait() - the current task waits for the event @map (a completion,
- * a page bit). Adds edges from everything held or owed to @map.
+ * a page bit). Adds edges from everything held or owed to @map, even when
+ * the wait will not block; checks the sleeping context.
  *
- * Context: no locks; called before blocking; the caller may sleep after.
+ * Context: any locks (they become dependencies); called before blocking;
+ * never sleeps itself; may allocate from the C heap (tables, reports).
  */
 void lock_wait(struct lockdep_map *map, unsigned long ip);
 
 /**
  * lockdep_event_owe() - the current task has started an event that others
- * may wait for and has not handed it off (rule 6). Nestable (counted).
+ * may wait for and has not handed it off (rule 6). Nestable (counted per
+ * class); at most 8 classes owed at once (more is reported as "limit").
+ *
+ * Context: any; never sleeps; no allocation.
  */
 void lockdep_event_owe(struct lockdep_map *map, unsigned long ip);
 
 /**
  * lockdep_event_discharge() - the current task no longer owes one instance
  * of @map (it submitted or signalled it). No effect if it owes none.
+ *
+ * Context: any; never sleeps; no allocation.
  */
 void lockdep_event_discharge(struct lockdep_map *map);
 
 /**
+ * lock_wait_timeout() - the current task waits for @map with a timeout.
+ *
+ * A wait that ends by itself cannot deadlock: only the sleeping context is
+ * checked (rule 3); no dependency is recorded.
+ * Context: no locks; called before blocking.
+ */
+void lock_wait_timeout(struct lockdep_map *map, unsigned long ip);
+
+/**
+ * lock_signal() - the current task signals the event @map (complete()).
+ *
+ * Everything the task acquired or waited for since it last signalled @map
+ * (at most its last LOCKDEP_HISTORY acquisitions and waits) becomes a
+ * dependency of @map: a waiter on @map that holds one of those locks can
+ * deadlock with this task. See docs/lockdep.md, "Events".
+ * Context: no locks; never sleeps; any context.
+ */
+void lock_signal(struct lockdep_map *map, unsigned long ip);
+
+/**
  * lock_is_held() - does the current task hold @map?
  *
- * Context: no locks; never sleeps.
+ * Context: any; never sleeps; no allocation.
+ * Return: true if @map is on the current task's held-lock stack.
  */
 bool lock_is_held(const struct lockdep_map *map);
 
 /**
  * __might_sleep() - report a sleep from invalid context: with a spinlock
  * held or inside lockdep_atomic_enter(). Use might_sleep().
+ * @file, @line: the site, printed in the report.
+ *
+ * Context: any; never sleeps; reports at most once per atomic section and
+ * per site.
  */
 void __might_sleep(const char *file, int line);
 
 /**
  * lockdep_atomic_enter() / lockdep_atomic_exit() - mark an atomic section
- * (as preempt_disable() does): sleeping inside is reported. Nestable.
+ * (as preempt_disable() does): sleeping inside is reported. Nestable; an
+ * exit without an enter is reported as misuse.
+ *
+ * Context: current task only; never sleeps; no allocation.
  */
 void lockdep_atomic_enter(void);
 void lockdep_atomic_exit(void);
@@ -170,6 +216,9 @@ void lockdep_atomic_exit(void);
  * lockdep_block_begin() / lockdep_block_end() - the current task blocks
  * waiting for @map (a contended lock or an event). The hung-task watchdog
  * reports tasks blocked longer than its threshold.
+ *
+ * Context: called by the primitives around the blocking call; never
+ * sleeps; no allocation.
  */
 void lockdep_block_begin(const struct lockdep_map *map, unsigned long ip);
 void lockdep_block_end(void);
@@ -188,7 +237,12 @@ void lockdep_block_end(void);
  * lockdep_alloc_scope_push() - an allocating API was entered with a mask
  * that allows only @allowed; allocations made inside it until the matching
  * pop must not allow more.
- * @what: name of the API, for the report.
+ * @what: name of the API, for the report (static string).
+ * @ip: the API's call site.
+ *
+ * lockdep_alloc_scope_pop() closes the innermost scope; popping with none
+ * open is reported as misuse. At most 16 scopes nest per task.
+ * Context: current task only; never sleeps; no allocation.
  */
 void lockdep_alloc_scope_push(unsigned int allowed, const char *what,
 			      unsigned long ip);
@@ -196,7 +250,11 @@ void lockdep_alloc_scope_pop(void);
 
 /**
  * lockdep_alloc_check() - an allocation with capabilities @bits is made;
- * report if the innermost open scope allows less, naming both sites.
+ * report if an open scope allows less, naming the innermost such scope's
+ * API and site and @what at @ip (kind "alloc-scope", once per site pair).
+ *
+ * Context: current task only; never sleeps; may allocate from the C heap
+ * for the report.
  */
 void lockdep_alloc_check(unsigned int bits, const char *what,
 			 unsigned long ip);
@@ -204,8 +262,172 @@ void lockdep_alloc_check(unsigned int bits, const char *what,
 /**
  * lockdep_set_task_name() - name the current task in reports.
  * @name: copied (up to 15 characters).
+ *
+ * Context: current task; never sleeps; takes the validator's task
+ * registry mutex (internal).
  */
 void lockdep_set_task_name(const char *name);
+
+/* ------------------------------------------------------------------ */
+/* Reports, knobs and the test API                                      */
+/* ------------------------------------------------------------------ */
+
+enum lockdep_report_kind {
+	LOCKDEP_REPORT_CYCLE,		/* circular dependency (locks, reclaim,
+					 * events) */
+	LOCKDEP_REPORT_RECURSION,	/* same class nested without subclass */
+	LOCKDEP_REPORT_INVALID_CONTEXT,	/* sleeping in atomic context */
+	LOCKDEP_REPORT_ALLOC_SCOPE,	/* nested allocation laxer than scope */
+	LOCKDEP_REPORT_HUNG_TASK,	/* blocked longer than the threshold */
+	LOCKDEP_REPORT_MISUSE,		/* unbalanced annotations */
+	LOCKDEP_REPORT_LIMIT,		/* a bounded table is full */
+	LOCKDEP_NR_REPORT_KINDS
+};
+
+/* What happens after a report is printed (env BALLAST_LOCKDEP). */
+enum lockdep_mode {
+	LOCKDEP_MODE_CONTINUE,		/* keep running ("continue") */
+	LOCKDEP_MODE_ABORT,		/* abort() the process ("abort") */
+};
+
+/**
+ * lockdep_set_mode() - choose between report-and-continue and
+ * report-and-abort; the initial mode comes from $BALLAST_LOCKDEP
+ * ("continue", the default, or "abort").
+ *
+ * Context: no locks; never sleeps; no allocation.
+ */
+void lockdep_set_mode(enum lockdep_mode mode);
+
+/**
+ * lockdep_set_json_path() - also write every report as one JSON object per
+ * line to @path (appended); NULL stops. The initial path comes from
+ * $BALLAST_LOCKDEP_JSON.
+ *
+ * Context: no locks; never sleeps on ballast primitives; opens a file.
+ * Return: 0, or a negative errno from open(2).
+ */
+int __must_check lockdep_set_json_path(const char *path);
+
+/**
+ * lockdep_report_kind_name() - "cycle", "recursion", ... for @kind.
+ *
+ * Context: any; never sleeps.
+ * Return: a static string ("?" for an unknown kind).
+ */
+const char *lockdep_report_kind_name(enum lockdep_report_kind kind);
+
+/**
+ * lockdep_report_count() - reports of @kind since start or the last
+ * lockdep_reset(), claimed or not.
+ *
+ * Context: no locks; never sleeps.
+ * Return: the number of reports of @kind.
+ */
+unsigned long lockdep_report_count(enum lockdep_report_kind kind);
+
+/**
+ * lockdep_report_claim() - mark the unclaimed reports of @kind whose
+ * one-line summary contains @mention (NULL: any) as expected.
+ *
+ * Every report has a summary such as "cycle: A -> B -> A" naming the
+ * classes involved; tests claim what they provoked and fail on the rest
+ * (lockdep_reports_unclaimed()).
+ * Context: no locks; never sleeps.
+ * Return: the number of reports claimed.
+ */
+unsigned long lockdep_report_claim(enum lockdep_report_kind kind,
+				   const char *mention);
+
+/**
+ * lockdep_reports_unclaimed() - reports nobody claimed; with @print, their
+ * summaries are printed.
+ *
+ * In test builds (BALLAST_TESTING), a process that exits with unclaimed
+ * reports prints them and exits with status 3 unless
+ * $BALLAST_LOCKDEP_EXIT_CHECK is "0".
+ * Context: no locks; never sleeps on ballast primitives.
+ * Return: the number of unclaimed reports (including any past the
+ * record's 512 entries, which cannot be claimed).
+ */
+unsigned long lockdep_reports_unclaimed(bool print);
+
+/*
+ * lockdep_report_hook_fn - called after each report has been printed, from
+ * the reporting thread, with no validator lock held. It must not use
+ * ballast locks (it may run inside any lock operation).
+ */
+typedef void (*lockdep_report_hook_fn)(enum lockdep_report_kind kind,
+				       const char *summary, void *arg);
+
+/**
+ * lockdep_set_report_hook() - install @fn (NULL removes it).
+ * Context: no locks; never sleeps.
+ */
+void lockdep_set_report_hook(lockdep_report_hook_fn fn, void *arg);
+
+/**
+ * lockdep_reset() - forget the dependency graph, the chain cache, the
+ * reports and every task's event history; classes are kept.
+ *
+ * Context: quiescent: no other thread runs a lock operation, and no task
+ * holds a lock or owes an event (threads that will use locks again may
+ * exist, idle). Never sleeps.
+ * Return: 0, or -EBUSY (nothing reset) if a task holds a lock or owes an
+ * event.
+ */
+int __must_check lockdep_reset(void);
+
+/* Sizes and fills of the bounded tables. */
+struct lockdep_stats {
+	unsigned long nr_classes, max_classes;
+	unsigned long nr_edges, max_edges;
+	unsigned long nr_chains, max_chains;
+	unsigned long nr_stack_entries, max_stack_entries;
+	unsigned long nr_tasks;
+};
+
+/**
+ * lockdep_get_stats() - fill @stats with the tables' fill and bounds.
+ * Context: any; never sleeps; no allocation.
+ */
+void lockdep_get_stats(struct lockdep_stats *stats);
+
+/**
+ * lockdep_set_limits() - lower the table bounds (test builds use it to
+ * reach them cheaply); 0 restores a bound to its compiled maximum, larger
+ * values are clamped to it. A bound below the current fill means "full".
+ *
+ * Context: no locks; never sleeps.
+ */
+void lockdep_set_limits(unsigned long max_classes, unsigned long max_edges,
+			unsigned long max_chains);
+
+/**
+ * lockdep_print_held_locks() - print every task's held locks, owed events
+ * and what it is blocked on (as the hung-task report does).
+ *
+ * Context: no locks; never sleeps on ballast primitives.
+ */
+void lockdep_print_held_locks(void);
+
+/**
+ * lockdep_hung_task_start() - start the hung-task watchdog: a thread (not a
+ * ballast task; it takes no ballast lock) that reports every task blocked
+ * in a lock or wait (lockdep_block_begin/end) for longer than
+ * @threshold_ms, once per blocking, with every task's held locks.
+ * @threshold_ms: 0 takes $BALLAST_HUNG_TASK_MS, else 10000.
+ *
+ * Context: no locks; may sleep (thread creation).
+ * Return: 0, -EBUSY if already running, or a negative errno.
+ */
+int __must_check lockdep_hung_task_start(unsigned long threshold_ms);
+
+/**
+ * lockdep_hung_task_stop() - stop the watchdog and wait for its thread.
+ * Context: no locks; may sleep.
+ */
+void lockdep_hung_task_stop(void);
 
 #else /* !BALLAST_LOCKDEP */
 
@@ -234,6 +456,15 @@ static inline void lockdep_alloc_scope_pop(void) {}
 static inline void lockdep_alloc_check(unsigned int bits, const char *what,
 				       unsigned long ip) {}
 static inline void lockdep_set_task_name(const char *name) {}
+static inline void lock_wait_timeout(struct lockdep_map *map,
+				     unsigned long ip) {}
+static inline void lock_signal(struct lockdep_map *map, unsigned long ip) {}
+static inline int lockdep_hung_task_start(unsigned long threshold_ms)
+{
+	return 0;
+}
+static inline void lockdep_hung_task_stop(void) {}
+static inline void lockdep_print_held_locks(void) {}
 #endif /* BALLAST_LOCKDEP */
 
 #define might_sleep() __might_sleep(__FILE__, __LINE__)

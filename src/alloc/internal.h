@@ -90,6 +90,8 @@ void alloc_fault_init_from_env(void);
 void oom_notify_call(struct oom_control *oc, unsigned long *freed);
 
 /* reclaim_ctx.c */
+void oom_notify_context_enter(void);
+void oom_notify_context_exit(void);
 void perform_reclaim_forced(gfp_t gfp);
 void oom_notify_forced(gfp_t gfp);
 

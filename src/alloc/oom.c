@@ -11,10 +11,11 @@
  *  - oom_notify_lock (rwsem) protects the chain: written by
  *    register/unregister, read while calling. The chain is sorted by
  *    descending priority.
- *  - Notifiers run inside fs_reclaim_acquire(gfp) of the failing
- *    allocation: to the validator they are reclaim, so a lock they take
- *    must never be held across an allocation that may enter reclaim (bug 1:
- *    virtio-balloon's deflate-on-OOM notifier and balloon_lock).
+ *  - Notifiers run inside the lowest reclaim context ("reclaim"), whatever
+ *    the failing allocation's mask: they can be reached from any allocation
+ *    that may enter direct reclaim, so a lock they take must never be held
+ *    across such an allocation (bug 1: virtio-balloon's deflate-on-OOM
+ *    notifier and balloon_lock).
  *  - Lock order: oom_lock -> reclaim pseudo-lock -> oom_notify_lock ->
  *    whatever the notifiers take.
  */
@@ -62,12 +63,12 @@ void oom_notify_call(struct oom_control *oc, unsigned long *freed)
 {
 	struct notifier_block *nb;
 
-	fs_reclaim_acquire(oc->gfp_mask);
+	oom_notify_context_enter();
 	down_read(&oom_notify_lock);
 	for (nb = oom_notify_head; nb; nb = nb->next)
 		nb->notifier_call(nb, 0, freed);
 	up_read(&oom_notify_lock);
-	fs_reclaim_release(oc->gfp_mask);
+	oom_notify_context_exit();
 }
 
 bool out_of_memory(struct oom_control *oc)

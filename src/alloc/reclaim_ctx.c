@@ -8,9 +8,13 @@
  *  - Three pseudo-locks, one per reclaim level: "reclaim" (direct reclaim
  *    without I/O: GFP_NOIO), "reclaim_io" (may start I/O: GFP_NOFS) and
  *    "reclaim_fs" (may call into the filesystem: GFP_KERNEL).
- *  - Reclaim run for a mask (direct reclaim, compaction, shrinkers, OOM
- *    notifiers) holds the pseudo-lock of the mask's level, so every lock it
- *    takes depends on that level.
+ *  - Reclaim run for a mask (direct reclaim, compaction, shrinkers) holds
+ *    the pseudo-lock of the mask's level, so every lock it takes depends on
+ *    that level. Shrinkers may check the mask themselves; coverage forcing
+ *    runs them at every level, so a shrinker that ignores the mask is seen
+ *    at the lowest one.
+ *  - OOM notifiers run for every level, so they always hold "reclaim", the
+ *    lowest (oom_notify_context_enter()).
  *  - An allocation at level L may enter reclaim at L, which may do anything
  *    reclaim at a lower level does: it acquires and releases every level up
  *    to L, so every lock held across it points to all of them.
@@ -64,6 +68,23 @@ void fs_reclaim_release(gfp_t gfp)
 
 	if (level != RECLAIM_NONE)
 		lock_release(&reclaim_maps[level], _RET_IP_);
+}
+
+/*
+ * OOM notifiers run for any allocation that may enter direct reclaim,
+ * GFP_NOIO ones included (Linux calls them before looking at __GFP_FS), so
+ * they hold the lowest level: a lock they take then conflicts with an
+ * allocation of every level made while holding it.
+ */
+void oom_notify_context_enter(void)
+{
+	lock_acquire(&reclaim_maps[RECLAIM_NOIO], 0, 0, LOCKDEP_EXCLUSIVE,
+		     _RET_IP_);
+}
+
+void oom_notify_context_exit(void)
+{
+	lock_release(&reclaim_maps[RECLAIM_NOIO], _RET_IP_);
 }
 
 void io_path_enter(void)

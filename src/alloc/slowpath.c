@@ -155,6 +155,7 @@ static struct page *alloc_direct_compact(gfp_t gfp, unsigned int order,
 				       enum compact_priority) =
 		HOOK(try_to_compact_pages);
 	unsigned int noreclaim;
+	struct page *page;
 
 	*result = COMPACT_SKIPPED;
 	if (!order || !compact)
@@ -166,7 +167,11 @@ static struct page *alloc_direct_compact(gfp_t gfp, unsigned int order,
 	fs_reclaim_release(gfp);
 	if (*result == COMPACT_SKIPPED)
 		return NULL;
-	return get_page_from_freelist(gfp, order, alloc_flags, ac);
+	/* Linux's accounting: a stall, then whether it paid off. */
+	count_vm_event(COMPACTSTALL);
+	page = get_page_from_freelist(gfp, order, alloc_flags, ac);
+	count_vm_event(page ? COMPACTSUCCESS : COMPACTFAIL);
+	return page;
 }
 
 /* File pages count as reclaimable; anonymous ones need swap, which we lack. */

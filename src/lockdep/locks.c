@@ -16,6 +16,12 @@
  *    successful trylock only after it succeeded.
  *  - Contended acquisitions and event waits are bracketed by
  *    lockdep_block_begin/end so the hung-task watchdog sees them.
+ *  - Sleeping acquisitions and waits are checked for sleeping context by
+ *    lock_acquire()/lock_wait() themselves, with the caller's address.
+ *    complete() and complete_all() call lock_signal(): what the completer
+ *    did since it last completed that class becomes a dependency of the
+ *    completion. A wait with a timeout records no dependency (it ends by
+ *    itself), only the sleeping context (lock_wait_timeout()).
  *  - completion.done is protected by completion.lock; UINT_MAX means
  *    complete_all() was called.
  *  - In release builds (BALLAST_LOCKDEP=0) the lock operations are inline
@@ -120,7 +126,6 @@ bool spin_trylock(spinlock_t *lock)
 
 void mutex_lock_nested(struct mutex *lock, unsigned int subclass)
 {
-	might_sleep();
 	lock_acquire(&lock->dep_map, subclass, 0, LOCKDEP_EXCLUSIVE, _RET_IP_);
 	if (pthread_mutex_trylock(&lock->lock) != 0) {
 		lockdep_block_begin(&lock->dep_map, _RET_IP_);
@@ -156,7 +161,6 @@ void mutex_unlock(struct mutex *lock)
 
 void down_read(struct rw_semaphore *sem)
 {
-	might_sleep();
 	lock_acquire(&sem->dep_map, 0, 0, LOCKDEP_SHARED, _RET_IP_);
 	if (pthread_rwlock_tryrdlock(&sem->lock) != 0) {
 		lockdep_block_begin(&sem->dep_map, _RET_IP_);
@@ -181,7 +185,6 @@ void up_read(struct rw_semaphore *sem)
 
 void down_write_nested(struct rw_semaphore *sem, unsigned int subclass)
 {
-	might_sleep();
 	lock_acquire(&sem->dep_map, subclass, 0, LOCKDEP_EXCLUSIVE, _RET_IP_);
 	if (pthread_rwlock_trywrlock(&sem->lock) != 0) {
 		lockdep_block_begin(&sem->dep_map, _RET_IP_);
@@ -302,7 +305,6 @@ static void consume_locked(struct completion *x)
 
 void wait_for_completion(struct completion *x)
 {
-	might_sleep();
 	lock_wait(&x->dep_map, _RET_IP_);
 	pthread_mutex_lock(&x->lock);
 	if (!x->done) {
@@ -321,8 +323,7 @@ bool wait_for_completion_timeout(struct completion *x,
 	struct timespec deadline;
 	bool done = true;
 
-	might_sleep();
-	lock_wait(&x->dep_map, _RET_IP_);
+	lock_wait_timeout(&x->dep_map, _RET_IP_);
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += (time_t)(timeout_ms / 1000);
 	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
@@ -363,6 +364,7 @@ bool try_wait_for_completion(struct completion *x)
 
 void complete(struct completion *x)
 {
+	lock_signal(&x->dep_map, _RET_IP_);
 	pthread_mutex_lock(&x->lock);
 	if (x->done != UINT_MAX)
 		x->done++;
@@ -372,6 +374,7 @@ void complete(struct completion *x)
 
 void complete_all(struct completion *x)
 {
+	lock_signal(&x->dep_map, _RET_IP_);
 	pthread_mutex_lock(&x->lock);
 	x->done = UINT_MAX;
 	pthread_cond_broadcast(&x->wait);

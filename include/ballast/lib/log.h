@@ -99,6 +99,31 @@ size_t stack_trace_save(unsigned long *entries, size_t max, size_t skip);
  */
 void stack_trace_print(const unsigned long *entries, size_t nr, int indent);
 
+/* One resolved frame; an address may resolve to several (inlining). */
+struct stack_sym {
+	char func[96];		/* "?" when unknown */
+	char file[160];		/* path from the source tree root, or "" */
+	int line;		/* 0 when unknown */
+	unsigned long offset;	/* from the exported symbol, 0 if unknown */
+	bool inlined;		/* inlined into the entry that follows */
+};
+
+/**
+ * stack_trace_symbolize() - resolve a return address saved by
+ * stack_trace_save() to function, file and line.
+ * @addr: the return address (the call site is looked up, addr - 1).
+ * @out: receives the frames for @addr, innermost (inlined) first.
+ * @max: capacity of @out (at least 1).
+ *
+ * Uses one long-lived "addr2line -a -f -i" process per object and caches
+ * every address; falls back to dladdr() names when that fails.
+ * Context: no locks needed (an internal mutex serialises callers); may
+ * block on the pipe to addr2line; allocates from the C heap only.
+ * Return: the number of entries written, at least 1.
+ */
+size_t stack_trace_symbolize(unsigned long addr, struct stack_sym *out,
+			     size_t max);
+
 /**
  * dump_stack() - print the current stack (debug builds) or nothing.
  *

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+/*
+ * migrate.h - page migration and compaction (layer 8).
+ *
+ * Migration moves the contents and the identity of an allocated page to
+ * another page frame so that free memory can be made contiguous. Two kinds
+ * of pages are movable:
+ *  - movable-ops pages: the owner registers callbacks for a page type with
+ *    set_movable_ops(); a page is such a page when it has that type *and*
+ *    PG_movable_ops. Nothing is inferred from ->mapping (the lesson of
+ *    bug 2 in ARCHITECTURE.md).
+ *  - LRU pages (anonymous and page cache) plug in with the reclaim and vm
+ *    layers; until then migrate_pages() accepts movable-ops pages only.
+ *
+ * Rules for users:
+ *  1. A page is migrated only after it was isolated (isolate_movable_page),
+ *     which takes a reference and sets PG_isolated; it is then on the
+ *     caller's list through page->lru, and nobody else may isolate it.
+ *  2. migrate_pages() hands the owner's migrate callback a destination with
+ *     one reference (from the caller's allocator). On success the owner has
+ *     taken the references it needs on the destination and dropped its own
+ *     on the source; migrate_pages() then drops the allocator's reference
+ *     on the destination and the isolation reference on the source (which
+ *     frees it). Success is 0, the ordinary success code, for every owner.
+ *  3. On failure the destination goes back through the caller's free
+ *     callback and the source stays isolated on the list: the caller puts
+ *     it back with putback_movable_pages().
+ *  4. Owner callbacks run with no migration lock held; isolate_page may be
+ *     called for a page the owner has just released (it must check, under
+ *     its own lock, that the page is still its own, and fail otherwise).
+ *     No page lock is involved anywhere in movable-ops migration.
+ */
+#ifndef BALLAST_MIGRATE_H
+#define BALLAST_MIGRATE_H
+
+#include <ballast/alloc.h>
+
+enum migrate_mode {
+	MIGRATE_ASYNC,		/* never block */
+	MIGRATE_SYNC_LIGHT,	/* may block, but not on writeback */
+	MIGRATE_SYNC,		/* may block on anything */
+};
+
+enum migrate_reason {
+	MR_COMPACTION,
+	MR_SYSCALL,		/* requested explicitly (tests, tools) */
+	MR_TYPES
+};
+
+typedef unsigned int isolate_mode_t;
+#define ISOLATE_ASYNC_MIGRATE 0x1u
+
+struct movable_operations {
+	/*
+	 * Take @page off the owner's structures if it is still the owner's.
+	 * Context: no migration locks; must not sleep (compaction's scanner
+	 * calls it). Return: true if isolated.
+	 */
+	bool (*isolate_page)(struct page *page, isolate_mode_t mode);
+	/*
+	 * Move @src's identity to @dst (rule 2). Context: may sleep in
+	 * MIGRATE_SYNC* modes. Return: 0, or -EAGAIN (try again later),
+	 * -EBUSY, -ENOMEM.
+	 */
+	int (*migrate_page)(struct page *dst, struct page *src,
+			    enum migrate_mode mode);
+	/* Give an isolated page back to the owner. Must not sleep. */
+	void (*putback_page)(struct page *page);
+};
+
+/**
+ * set_movable_ops() - register @ops for pages of @type that carry
+ * PG_movable_ops. clear_movable_ops() removes them.
+ *
+ * Context: initialisation/exit; never sleeps.
+ * Return: 0; -EBUSY if another owner registered @type; -EINVAL for a type
+ * that cannot be movable (buddy, slab, page table).
+ */
+int __must_check set_movable_ops(const struct movable_operations *ops,
+				 enum page_type type);
+void clear_movable_ops(const struct movable_operations *ops,
+		       enum page_type type);
+
+/**
+ * page_movable_ops() - the callbacks of a movable-ops page, or NULL if
+ * @page is not one (wrong type, no PG_movable_ops, nothing registered).
+ * A lockless look: the answer may change unless the page is isolated.
+ */
+const struct movable_operations *page_movable_ops(const struct page *page);
+
+/**
+ * isolate_movable_page() - isolate a movable-ops page for migration
+ * (rule 1). Safe on any page frame: a free page, a page of another kind or
+ * a page its owner releases meanwhile is refused.
+ *
+ * Context: no locks required; never sleeps; no allocation.
+ * Return: true if isolated (the caller holds a reference and puts the
+ * page on its list through ->lru).
+ */
+bool isolate_movable_page(struct page *page, isolate_mode_t mode);
+
+/**
+ * putback_movable_pages() - return every isolated page on @list to its
+ * owner and drop the isolation references. Context: never sleeps.
+ */
+void putback_movable_pages(struct list_head *list);
+
+typedef struct page *(*new_page_fn)(struct page *src, unsigned long private);
+typedef void (*free_page_fn)(struct page *dst, unsigned long private);
+
+/**
+ * migrate_pages() - migrate the isolated pages on @from.
+ * @get_new_page: allocates a destination for a source (NULL: no memory).
+ * @put_new_page: takes back an unused destination; NULL frees it.
+ * @private: passed to both.
+ * @nr_succeeded: receives the number of pages migrated (may be NULL).
+ *
+ * Migrated pages leave @from; the others stay on it (rule 3). A page that
+ * fails with -EAGAIN is retried up to 10 passes.
+ *
+ * Context: no locks held; may sleep in MIGRATE_SYNC* modes; allocates
+ * only through @get_new_page.
+ * Return: the number of pages not migrated (0: all migrated), or -ENOMEM
+ * if a destination could not be allocated (the rest stay on @from).
+ */
+int migrate_pages(struct list_head *from, new_page_fn get_new_page,
+		  free_page_fn put_new_page, unsigned long private,
+		  enum migrate_mode mode, enum migrate_reason reason,
+		  unsigned int *nr_succeeded);
+
+/**
+ * migrate_copy_page() - copy @src's bytes to @dst in guest RAM (for
+ * owners whose pages carry data). Context: never sleeps.
+ */
+void migrate_copy_page(struct page *dst, struct page *src);
+
+/* ------------------------------------------------------------------ */
+/* Compaction                                                            */
+/* ------------------------------------------------------------------ */
+
+/**
+ * compaction_init() - register direct compaction and the kcompactd wake-up
+ * with the allocator and start kcompactd. compaction_exit() stops it.
+ *
+ * Context: after alloc_init(); may sleep; allocates a task.
+ * Return: 0 or a negative errno from task_create().
+ */
+int __must_check compaction_init(void);
+void compaction_exit(void);
+
+/**
+ * compact_nodes() - compact every zone completely (as writing to
+ * /proc/sys/vm/compact_memory does).
+ *
+ * Context: no locks; may sleep; allocates only by taking free pages.
+ */
+void compact_nodes(void);
+
+/**
+ * compaction_set_proactiveness() - 0..100, as vm.compaction_proactiveness:
+ * kcompactd keeps the fragmentation score of each zone below
+ * 100 - proactiveness (0 turns proactive compaction off; the default is 20).
+ */
+void compaction_set_proactiveness(unsigned int value);
+
+/**
+ * extfrag_index() - Linux's fragmentation index of @zone for @order, times
+ * 1000: -1000 if a free block of @order exists; otherwise towards 0 when a
+ * failure would be for lack of memory, towards 1000 when it would be for
+ * fragmentation. unusable_free_index() - the share of free memory (times
+ * 1000) in blocks smaller than @order.
+ * fragmentation_score() - the zone's proactive-compaction score (0..100).
+ *
+ * Context: lockless reads of the free counts; never sleep.
+ */
+int extfrag_index(struct zone *zone, unsigned int order);
+int unusable_free_index(struct zone *zone, unsigned int order);
+unsigned int fragmentation_score(struct zone *zone);
+
+/**
+ * extfrag_dump() / unusable_dump() - /sys/kernel/debug/extfrag's formats.
+ */
+void extfrag_dump(FILE *f);
+void unusable_dump(FILE *f);
+
+#endif /* BALLAST_MIGRATE_H */

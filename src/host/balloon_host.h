@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+/*
+ * balloon_host.h - the host's own record of a guest's balloon (private to
+ * src/host): which page frames of guest RAM are ballooned, kept from what
+ * the device receives, independent of what the guest claims in `actual`.
+ *
+ * Rules for users:
+ *  1. Everything passed in comes from guest RAM and is untrusted: a batch is
+ *     validated whole before anything is changed.
+ *  2. One owner thread (the host's event loop) calls these functions; no
+ *     locking inside.
+ */
+#ifndef BALLAST_HOST_BALLOON_HOST_H
+#define BALLAST_HOST_BALLOON_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <ballast/lib/compiler.h>
+
+struct balloon_host {
+	int memfd;			/* guest RAM; not owned */
+	uint64_t ram_bytes;
+	uint32_t nr_pfns;
+	unsigned long *ballooned;	/* one bit per pfn */
+	uint32_t nr_ballooned;		/* bits set */
+	uint64_t punched_bytes;		/* total passed to fallocate */
+	uint64_t nr_punches;		/* fallocate calls (one per run) */
+	uint64_t nr_punch_errors;	/* fallocate failures (host-side) */
+	uint64_t nr_double_inflates;	/* pfns inflated twice (counted once) */
+	uint64_t nr_bad_deflates;	/* deflates of never-inflated pfns */
+	uint64_t nr_touched;		/* ballooned pfns found backed */
+	uint32_t *scratch;		/* sorted copy of a batch */
+	size_t scratch_len;
+};
+
+/**
+ * balloon_host_init() - an empty record for @ram_bytes of guest RAM in
+ * @memfd. Return: 0, -EINVAL (size not a positive multiple of 4 KiB or too
+ * large for 32-bit pfns), -ENOMEM.
+ */
+int __must_check balloon_host_init(struct balloon_host *bh, int memfd,
+				   uint64_t ram_bytes);
+void balloon_host_destroy(struct balloon_host *bh);
+
+/**
+ * balloon_host_inflate() - the guest gave away @n pfns: validate all
+ * (every pfn < nr_pfns), then record them and punch holes in the memfd for
+ * the new ones, contiguous runs coalesced into one fallocate each.
+ *
+ * Return: 0; -EPROTO if any pfn is outside guest RAM (nothing recorded,
+ * nothing discarded; @bad receives the first bad pfn); -EIO if a punch
+ * failed (recorded anyway; the memory just was not returned).
+ */
+int __must_check balloon_host_inflate(struct balloon_host *bh,
+				      const uint32_t *pfns, size_t n,
+				      uint32_t *bad);
+
+/**
+ * balloon_host_deflate() - the guest takes back @n pfns: each must be
+ * ballooned. Return: 0; -EPROTO if a pfn is outside RAM or was never
+ * inflated (nothing changed; @bad receives the first offender).
+ */
+int __must_check balloon_host_deflate(struct balloon_host *bh,
+				      const uint32_t *pfns, size_t n,
+				      uint32_t *bad);
+
+/**
+ * balloon_host_scan_touched() - find ballooned pfns that are backed by
+ * memory again (the guest wrote to them before deflating). Uses
+ * lseek(SEEK_DATA) over each ballooned range. @first receives the first
+ * such pfn. Return: the number of touched ballooned pages (0 if none).
+ */
+uint64_t balloon_host_scan_touched(struct balloon_host *bh, uint32_t *first);
+
+/**
+ * balloon_host_allocated_bytes() - bytes of the memfd backed by memory
+ * (st_blocks * 512); 0 if fstat fails.
+ */
+uint64_t balloon_host_allocated_bytes(const struct balloon_host *bh);
+
+#endif

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+/*
+ * qmp.h - the host's control socket: the subset of QEMU's QMP that tools
+ * use for balloons (private to src/host).
+ *
+ * Protocol, as QEMU speaks it: on connect the server sends a greeting;
+ * the client must send {"execute": "qmp_capabilities"} before anything
+ * else; every command gets exactly one reply, {"return": ...} or
+ * {"error": {"class": ..., "desc": ...}}, echoing the command's "id";
+ * events are {"event": ..., "data": ..., "timestamp": {...}}.
+ *
+ * Commands: qmp_capabilities, query-commands, balloon, query-balloon,
+ * qom-get / qom-set of a balloon device's guest-stats and
+ * guest-stats-polling-interval, quit; ballast's extension
+ * x-ballast-query-balloon. Event: BALLOON_CHANGE.
+ *
+ * Rules for users:
+ *  1. Everything read from a connection is untrusted: size-bounded,
+ *     validated, answered with a QMP error; a connection that overflows its
+ *     buffers is closed; nothing ends the process.
+ *  2. One thread (the host's event loop) runs the server and the device
+ *     callbacks.
+ */
+#ifndef BALLAST_HOST_QMP_H
+#define BALLAST_HOST_QMP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <ballast/lib/compiler.h>
+
+#define QMP_MAX_INPUT (64 * 1024)	/* bytes buffered per connection */
+#define QMP_MAX_OUTPUT (1024 * 1024)
+
+/* Error classes of QMP. */
+#define QMP_GENERIC_ERROR "GenericError"
+#define QMP_COMMAND_NOT_FOUND "CommandNotFound"
+#define QMP_DEVICE_NOT_ACTIVE "DeviceNotActive"
+#define QMP_DEVICE_NOT_FOUND "DeviceNotFound"
+
+/* What the QMP commands need from the host's balloon devices. */
+struct qmp_balloon_ops {
+	/* Device @id (NULL: the first one), or NULL if there is none. */
+	void *(*find)(void *ctx, const char *id);
+	/* Every device's id, in order, as a JSON array of strings. */
+	json_t *(*list)(void *ctx);
+	uint64_t (*ram_bytes)(void *dev);
+	/* Ask the guest to leave it @target bytes; 0 or -errno. */
+	int (*set_target)(void *dev, uint64_t target_bytes);
+	/* Guest RAM minus what the guest reports ballooned, in bytes. */
+	uint64_t (*actual_bytes)(void *dev);
+	/* QEMU's guest-stats object: {"stats": {...}, "last-update": N}. */
+	json_t *(*guest_stats)(void *dev);
+	int64_t (*stats_interval)(void *dev);
+	/* Seconds between stats requests (0: none); 0 or -errno. */
+	int (*set_stats_interval)(void *dev, int64_t seconds);
+	/* ballast's extension: the host's own record, as a JSON object. */
+	json_t *(*host_info)(void *dev);
+};
+
+struct qmp_server;
+
+/**
+ * qmp_server_create() - listen on the UNIX socket @path (created; an
+ * existing socket file is replaced).
+ * @ops, @ctx: the balloon devices.
+ * Return: 0, or a negative errno (socket, bind, listen, epoll).
+ */
+int __must_check qmp_server_create(struct qmp_server **qp, const char *path,
+				   const struct qmp_balloon_ops *ops, void *ctx);
+void qmp_server_destroy(struct qmp_server *q);
+
+/** qmp_server_fd() - an fd that is readable when qmp_server_poll() has work. */
+int qmp_server_fd(const struct qmp_server *q);
+
+/**
+ * qmp_server_poll() - accept, read and answer for up to @timeout_ms (0:
+ * do what is ready). Return: 0, or a negative errno from epoll.
+ */
+int qmp_server_poll(struct qmp_server *q, int timeout_ms);
+
+/** qmp_server_quit_requested() - a client sent "quit". */
+bool qmp_server_quit_requested(const struct qmp_server *q);
+
+/** qmp_server_event() - send event @name with @data (stolen) to every
+ * negotiated client. */
+void qmp_server_event(struct qmp_server *q, const char *name, json_t *data);
+
+/** qmp_server_nr_clients() - connected clients. */
+size_t qmp_server_nr_clients(const struct qmp_server *q);
+
+#endif

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+/*
+ * migrate.c - isolation and migration of movable-ops pages.
+ *
+ * Invariants and locking:
+ *  - movable_ops[type] is written at owner start-up and exit (under
+ *    ops_lock) and read with acquire loads.
+ *  - An isolated page has PG_isolated, one extra reference held by the
+ *    isolator, is off its owner's structures and on exactly one isolation
+ *    list (through ->lru). PG_isolated is taken with test-and-set, so two
+ *    scanners cannot isolate one page.
+ *  - A page is a movable-ops page iff PG_movable_ops is set and ops are
+ *    registered for its type; the owner sets and clears PG_movable_ops
+ *    under its own lock. Isolation re-checks both after taking its
+ *    reference, then lets the owner decide under the owner's lock.
+ *  - Nothing here takes a page lock; the only lock is ops_lock (a leaf).
+ * Context: isolation and putback never sleep; migration may sleep in the
+ * owner's callback in MIGRATE_SYNC* modes.
+ */
+#include <ballast/migrate.h>
+#include <ballast/lib/testhook.h>
+
+#include <errno.h>
+#include <string.h>
+
+#define MIGRATE_PASSES 10
+
+static _Atomic(const struct movable_operations *) movable_ops[NR_PAGE_TYPES];
+static DEFINE_SPINLOCK(ops_lock);
+
+int set_movable_ops(const struct movable_operations *ops, enum page_type type)
+{
+	int ret = 0;
+
+	if (type == PGTY_BUDDY || type == PGTY_SLAB || type == PGTY_TABLE ||
+	    (unsigned int)type >= NR_PAGE_TYPES || !ops)
+		return -EINVAL;
+	spin_lock(&ops_lock);
+	if (atomic_load(&movable_ops[type]))
+		ret = -EBUSY;
+	else
+		atomic_store_explicit(&movable_ops[type], ops,
+				      memory_order_release);
+	spin_unlock(&ops_lock);
+	return ret;
+}
+
+void clear_movable_ops(const struct movable_operations *ops,
+		       enum page_type type)
+{
+	if ((unsigned int)type >= NR_PAGE_TYPES)
+		return;
+	spin_lock(&ops_lock);
+	if (atomic_load(&movable_ops[type]) == ops)
+		atomic_store(&movable_ops[type], NULL);
+	spin_unlock(&ops_lock);
+}
+
+const struct movable_operations *page_movable_ops(const struct page *page)
+{
+	if (!PageMovableOps(page))
+		return NULL;
+	return atomic_load_explicit(&movable_ops[page_get_type(page)],
+				    memory_order_acquire);
+}
+
+bool isolate_movable_page(struct page *page, isolate_mode_t mode)
+{
+	const struct movable_operations *ops;
+
+	/* A free page, or one being freed, has no owner to ask. */
+	if (!get_page_unless_zero(page))
+		return false;
+	ops = page_movable_ops(page);
+	if (!ops)
+		goto out_put;
+	if (TestSetPageIsolated(page))
+		goto out_put;
+	/* Test builds: let a test run deflation right here (bug 3). */
+	TEST_HOOK("migrate.isolate_movable_page", page);
+	if (!ops->isolate_page(page, mode)) {
+		ClearPageIsolated(page);
+		goto out_put;
+	}
+	return true;
+
+out_put:
+	put_page(page);
+	return false;
+}
+
+/* Ops of an isolated page: its type cannot change while it is isolated. */
+static const struct movable_operations *isolated_ops(struct page *page)
+{
+	const struct movable_operations *ops = page_movable_ops(page);
+
+	if (!PageIsolated(page) || !ops) {
+		report_misuse("pfn %#lx is not an isolated movable-ops page",
+			      page_to_pfn(page));
+		return NULL;
+	}
+	return ops;
+}
+
+void putback_movable_pages(struct list_head *list)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, list, lru) {
+		const struct movable_operations *ops = isolated_ops(page);
+
+		if (!ops)
+			continue;
+		list_del_init(&page->lru);
+		ops->putback_page(page);
+		ClearPageIsolated(page);
+		put_page(page);
+	}
+}
+
+void migrate_copy_page(struct page *dst, struct page *src)
+{
+	memcpy(page_address(dst), page_address(src), PAGE_SIZE);
+}
+
+static int migrate_one(struct page *src, new_page_fn get_new_page,
+		       free_page_fn put_new_page, unsigned long private,
+		       enum migrate_mode mode)
+{
+	const struct movable_operations *ops = isolated_ops(src);
+	struct page *dst;
+	int rc;
+
+	if (!ops)
+		return -EINVAL;
+	dst = get_new_page(src, private);
+	if (!dst)
+		return -ENOMEM;
+	rc = ops->migrate_page(dst, src, mode);
+	if (rc) {
+		if (put_new_page)
+			put_new_page(dst, private);
+		else
+			put_page(dst);
+		return rc;
+	}
+	/* Rule 2: the owner holds what it needs; drop ours. */
+	list_del_init(&src->lru);
+	ClearPageIsolated(src);
+	put_page(src);
+	put_page(dst);
+	return 0;
+}
+
+int migrate_pages(struct list_head *from, new_page_fn get_new_page,
+		  free_page_fn put_new_page, unsigned long private,
+		  enum migrate_mode mode, enum migrate_reason reason,
+		  unsigned int *nr_succeeded)
+{
+	unsigned int succeeded = 0;
+	int failed = 0, retry = 1;
+
+	if (mode != MIGRATE_ASYNC)
+		might_sleep();
+	for (int pass = 0; pass < MIGRATE_PASSES && retry; pass++) {
+		struct page *page, *next;
+
+		retry = 0;
+		failed = 0;
+		list_for_each_entry_safe(page, next, from, lru) {
+			int rc = migrate_one(page, get_new_page, put_new_page,
+					     private, mode);
+
+			if (rc == 0) {
+				succeeded++;
+			} else if (rc == -ENOMEM) {
+				failed = -ENOMEM;
+				goto out;
+			} else if (rc == -EAGAIN) {
+				retry++;
+			} else {
+				failed++;
+			}
+		}
+	}
+	failed += retry;
+out:
+	count_vm_events(PGMIGRATE_SUCCESS, succeeded);
+	if (failed > 0)
+		count_vm_events(PGMIGRATE_FAIL, (unsigned long)failed);
+	if (nr_succeeded)
+		*nr_succeeded = succeeded;
+	return failed;
+}

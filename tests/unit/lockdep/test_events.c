@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_events.c - waits on events and sleeping context: the page-lock /
+ * writeback cycle through an owed PG_writeback, waiting for an event while
+ * owing one of its class, completions (a lock held across a wait whose
+ * completer takes it), sleeping under a spinlock or in an atomic section,
+ * and the hung-task watchdog catching a real hang.
+ */
+#include "../../support/lockdep_test.h"
+
+#include <ballast/alloc.h>
+#include <ballast/page.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <time.h>
+
+static struct page *pages[4];
+
+static int group_setup(void **state)
+{
+	test_mem_setup(64UL << 20);
+	for (int i = 0; i < 4; i++) {
+		pages[i] = alloc_page(GFP_KERNEL);
+		assert_non_null(pages[i]);
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	for (int i = 0; i < 4; i++)
+		__free_page(pages[i]);
+	test_mem_teardown();
+	return 0;
+}
+
+/*
+ * Setup: real pages. Action: task A holds a page lock while waiting for
+ * another page's writeback (the bit is clear: it does not block); task B
+ * (a flusher) sets writeback on a page, unlocks it, and locks the next
+ * page before submitting. Expected: a cycle PG_writeback -> PG_locked ->
+ * PG_writeback, without a hang; once B submits before locking, none.
+ */
+static void test_lock_page_wait_writeback_vs_owed_writeback_reports_cycle(void **state)
+{
+	lock_page(pages[0]);
+	wait_on_page_writeback(pages[1]);
+	unlock_page(pages[0]);
+	assert_int_equal(lockdep_report_count(LOCKDEP_REPORT_CYCLE), 0);
+
+	/* Fixed flusher: hand the page to I/O before taking the next lock. */
+	lock_page(pages[2]);
+	assert_false(set_page_writeback(pages[2]));
+	unlock_page(pages[2]);
+	page_writeback_submitted(1);
+	lock_page(pages[3]);
+	unlock_page(pages[3]);
+	end_page_writeback(pages[2]);
+	assert_int_equal(lockdep_report_count(LOCKDEP_REPORT_CYCLE), 0);
+
+	/* Buggy flusher: still owes the writeback when it locks a page. */
+	lock_page(pages[2]);
+	assert_false(set_page_writeback(pages[2]));
+	unlock_page(pages[2]);
+	lock_page(pages[3]);
+	unlock_page(pages[3]);
+	end_page_writeback(pages[2]);
+	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE,
+			     "PG_writeback -> PG_locked -> PG_writeback", 1);
+}
+
+/*
+ * Setup: real pages. Action: a task that owes PG_writeback for one page
+ * waits for the writeback of another. Expected: a recursion report (the
+ * other page's owner may be waiting for the page this task owes).
+ */
+static void test_wait_on_page_writeback_while_owing_reports_recursion(void **state)
+{
+	lock_page(pages[0]);
+	assert_false(set_page_writeback(pages[0]));
+	unlock_page(pages[0]);
+	wait_on_page_writeback(pages[1]);
+	end_page_writeback(pages[0]);
+	assert_lockdep_claim(LOCKDEP_REPORT_RECURSION, "PG_writeback", 1);
+}
+
+/* ------------------------------------------------------------------ */
+
+static DEFINE_MUTEX(cw_lock);
+static struct completion cw_done;
+
+static void *completer(void *arg)
+{
+	mutex_lock(&cw_lock);		/* work that needs cw_lock */
+	mutex_unlock(&cw_lock);
+	complete(&cw_done);
+	return NULL;
+}
+
+/*
+ * Setup: a completer thread that takes cw_lock before completing cw_done.
+ * Action: it runs first (so nothing blocks); then the main task waits for
+ * cw_done while holding cw_lock. Expected: a cycle cw_lock -> &cw_done ->
+ * cw_lock; waiting without the lock, or with a timeout, gives none.
+ */
+static void test_wait_for_completion_holding_completers_lock_reports_cycle(void **state)
+{
+	pthread_t th;
+
+	init_completion(&cw_done);
+	assert_int_equal(pthread_create(&th, NULL, completer, NULL), 0);
+	pthread_join(th, NULL);
+	wait_for_completion(&cw_done);		/* nothing held: fine */
+	assert_int_equal(pthread_create(&th, NULL, completer, NULL), 0);
+	pthread_join(th, NULL);
+	mutex_lock(&cw_lock);
+	assert_true(wait_for_completion_timeout(&cw_done, 1000));
+	mutex_unlock(&cw_lock);
+	assert_int_equal(lockdep_report_count(LOCKDEP_REPORT_CYCLE), 0);
+
+	complete(&cw_done);
+	mutex_lock(&cw_lock);
+	wait_for_completion(&cw_done);
+	mutex_unlock(&cw_lock);
+	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE,
+			     "cw_lock -> &cw_done -> cw_lock", 1);
+}
+
+/* ------------------------------------------------------------------ */
+
+static DEFINE_SPINLOCK(ctx_spin);
+static DEFINE_MUTEX(ctx_mutex);
+
+/*
+ * Setup: a spinlock. Action: take a mutex under it (twice: one report per
+ * site), then might_sleep() in an atomic section, then a GFP_ATOMIC
+ * allocation under the spinlock. Expected: two invalid-context reports
+ * (the mutex, naming ctx_spin among the held locks; the atomic section),
+ * nothing for GFP_ATOMIC.
+ */
+static void test_mutex_lock_under_spinlock_reports_invalid_context(void **state)
+{
+	struct page *page;
+
+	for (int i = 0; i < 2; i++) {
+		spin_lock(&ctx_spin);
+		mutex_lock(&ctx_mutex);
+		mutex_unlock(&ctx_mutex);
+		spin_unlock(&ctx_spin);
+	}
+	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT,
+			     "test_mutex_lock_under_spinlock", 1);
+
+	lockdep_atomic_enter();
+	might_sleep();
+	lockdep_atomic_exit();
+	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT, "might_sleep", 1);
+
+	spin_lock(&ctx_spin);
+	page = alloc_page(GFP_ATOMIC);
+	spin_unlock(&ctx_spin);
+	assert_non_null(page);
+	__free_page(page);
+}
+
+/*
+ * Setup: a spinlock. Action: a GFP_KERNEL allocation under it (may sleep
+ * in direct reclaim). Expected: one invalid-context report, however many
+ * annotations on the allocation path notice it.
+ */
+static void test_alloc_pages_kernel_under_spinlock_reports_invalid_context(void **state)
+{
+	struct page *page;
+
+	spin_lock(&ctx_spin);
+	page = alloc_page(GFP_KERNEL);
+	spin_unlock(&ctx_spin);
+	__free_page(page);
+	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT, NULL, 1);
+}
+
+/* ------------------------------------------------------------------ */
+
+static DEFINE_MUTEX(hung_lock);
+static sem_t hung_sem;
+
+static void hung_hook(enum lockdep_report_kind kind, const char *summary,
+		      void *arg)
+{
+	if (kind == LOCKDEP_REPORT_HUNG_TASK)
+		sem_post(&hung_sem);
+}
+
+static void *hung_waiter(void *arg)
+{
+	mutex_lock(&hung_lock);		/* blocks until the test unlocks */
+	mutex_unlock(&hung_lock);
+	return NULL;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Setup: the watchdog with a 200 ms threshold; the test holds hung_lock.
+ * Action: a thread blocks on hung_lock; the test waits for the watchdog's
+ * report (through the report hook; 30 s is only a failure detector), then
+ * releases the lock so the thread ends. Expected: one hung-task report
+ * naming hung_lock, made after the threshold and within 1.25 thresholds
+ * plus scheduling slack.
+ */
+static void test_lockdep_hung_task_start_real_hang_reported(void **state)
+{
+	struct timespec deadline;
+	pthread_t th;
+	uint64_t t0, dt;
+	int ret;
+
+	sem_init(&hung_sem, 0, 0);
+	lockdep_set_report_hook(hung_hook, NULL);
+	assert_int_equal(lockdep_hung_task_start(200), 0);
+	mutex_lock(&hung_lock);
+	t0 = now_ms();
+	assert_int_equal(pthread_create(&th, NULL, hung_waiter, NULL), 0);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 30;
+	while ((ret = sem_timedwait(&hung_sem, &deadline)) && errno == EINTR)
+		;
+	dt = now_ms() - t0;
+	mutex_unlock(&hung_lock);
+	pthread_join(th, NULL);
+	lockdep_hung_task_stop();
+	lockdep_set_report_hook(NULL, NULL);
+	sem_destroy(&hung_sem);
+	assert_int_equal(ret, 0);
+	assert_true(dt >= 200);
+	assert_true(dt < 200 + 50 + 5000);
+	assert_lockdep_claim(LOCKDEP_REPORT_HUNG_TASK, "hung_lock", 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		lockdep_unit_test(test_lock_page_wait_writeback_vs_owed_writeback_reports_cycle),
+		lockdep_unit_test(test_wait_on_page_writeback_while_owing_reports_recursion),
+		lockdep_unit_test(test_wait_for_completion_holding_completers_lock_reports_cycle),
+		lockdep_unit_test(test_mutex_lock_under_spinlock_reports_invalid_context),
+		lockdep_unit_test(test_alloc_pages_kernel_under_spinlock_reports_invalid_context),
+		lockdep_unit_test(test_lockdep_hung_task_start_real_hang_reported),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

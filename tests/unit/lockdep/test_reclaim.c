@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_reclaim.c - reclaim recursion through the allocator's pseudo-locks
+ * ("reclaim", "reclaim_io", "reclaim_fs"), with the real allocation path
+ * and its coverage-forcing knobs: a lock held across an allocation and
+ * taken by an OOM notifier or by a shrinker-like reclaim hook; the I/O
+ * path with and without a NOIO scope; a nested allocation laxer than its
+ * caller's scope (bug 4); and bug 5's page-lock / reclaim / writeback
+ * cycle, with its pre-allocation fix running clean.
+ *
+ * Each test first runs the reclaim-side path once (forced by the knobs:
+ * nothing is really short of memory), then the allocating side; the
+ * validator reports the cycle without anything hanging.
+ */
+#include "../../support/lockdep_test.h"
+
+#include <ballast/alloc.h>
+#include <ballast/task.h>
+
+static int group_setup(void **state)
+{
+	return test_mem_group_setup(state);
+}
+
+static int group_teardown(void **state)
+{
+	return test_mem_group_teardown(state);
+}
+
+static void force(unsigned long reclaim_nth, unsigned long oom_nth)
+{
+	struct alloc_fault_config cfg = {
+		.reclaim_nth = reclaim_nth,
+		.oom_nth = oom_nth,
+	};
+
+	alloc_fault_set(&cfg);
+}
+
+static void alloc_and_free(gfp_t gfp)
+{
+	struct page *page = alloc_page(gfp);
+
+	assert_non_null(page);
+	__free_page(page);
+}
+
+/* ------------------------------------------------------------------ */
+/* OOM notifier                                                          */
+/* ------------------------------------------------------------------ */
+
+static DEFINE_MUTEX(balloon_lock);
+static unsigned long notifier_calls;
+
+static int balloon_oom_notify(struct notifier_block *nb, unsigned long action,
+			      void *data)
+{
+	mutex_lock(&balloon_lock);	/* deflate the balloon */
+	notifier_calls++;
+	mutex_unlock(&balloon_lock);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block balloon_oom_nb = {
+	.notifier_call = balloon_oom_notify,
+};
+
+/*
+ * Setup: an OOM notifier that takes balloon_lock (bug 1's deflate-on-OOM).
+ * Action: one GFP_KERNEL allocation with the OOM pass forced runs the
+ * notifier, which always holds the lowest level, "reclaim" (any
+ * allocation that may enter direct reclaim can reach the notifiers); then,
+ * unforced, balloon_lock is held across a GFP_NOWAIT allocation (cannot
+ * enter reclaim) and across a GFP_KERNEL one (bug 1's inflate). Expected:
+ * nothing for GFP_NOWAIT; a cycle balloon_lock -> reclaim -> balloon_lock
+ * for GFP_KERNEL, explained as a lock held across an allocation and taken
+ * in an OOM notifier.
+ */
+static void test_alloc_pages_lock_taken_by_oom_notifier_reports_cycle(void **state)
+{
+	assert_int_equal(register_oom_notifier(&balloon_oom_nb), 0);
+	force(0, 1);
+	alloc_and_free(GFP_KERNEL);
+	force(0, 0);
+	assert_int_equal(notifier_calls, 1);
+
+	mutex_lock(&balloon_lock);
+	alloc_and_free(GFP_NOWAIT);
+	mutex_unlock(&balloon_lock);
+	assert_int_equal(lockdep_report_count(LOCKDEP_REPORT_CYCLE), 0);
+
+	mutex_lock(&balloon_lock);
+	alloc_and_free(GFP_KERNEL);
+	mutex_unlock(&balloon_lock);
+	assert_int_equal(unregister_oom_notifier(&balloon_oom_nb), 0);
+	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE,
+			     "balloon_lock -> reclaim -> balloon_lock", 1);
+}
+
+/*
+ * Setup: the same notifier, seen only once, from a GFP_KERNEL allocation.
+ * Action: balloon_lock held across a GFP_NOIO allocation. Expected: the
+ * cycle is still reported: a GFP_NOIO allocation reaches the OOM
+ * notifiers too, so the level the notifier happened to be seen at must not
+ * hide it.
+ */
+static void test_alloc_pages_noio_under_oom_notifier_lock_reports_cycle(void **state)
+{
+	assert_int_equal(register_oom_notifier(&balloon_oom_nb), 0);
+	force(0, 1);
+	alloc_and_free(GFP_KERNEL);
+	force(0, 0);
+	mutex_lock(&balloon_lock);
+	alloc_and_free(GFP_NOIO);
+	mutex_unlock(&balloon_lock);
+	assert_int_equal(unregister_oom_notifier(&balloon_oom_nb), 0);
+	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE,
+			     "balloon_lock -> reclaim -> balloon_lock", 1);
+}
+
+/*
+ * Setup: the same notifier. Action: the fixed inflate: allocate first,
+ * then take balloon_lock to enqueue. Expected: no report.
+ */
+static void test_alloc_pages_before_lock_oom_notifier_no_report(void **state)
+{
+	struct page *page;
+
+	assert_int_equal(register_oom_notifier(&balloon_oom_nb), 0);
+	force(0, 1);
+	alloc_and_free(GFP_KERNEL);
+	force(0, 0);
+	page = alloc_page(GFP_KERNEL);
+	assert_non_null(page);
+	mutex_lock(&balloon_lock);
+	mutex_unlock(&balloon_lock);
+	__free_page(page);
+	assert_int_equal(unregister_oom_notifier(&balloon_oom_nb), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Shrinker-like reclaim                                                 */
+/* ------------------------------------------------------------------ */
+
+static DEFINE_MUTEX(cache_lock);
+
+static unsigned long cache_shrink_scan(gfp_t gfp, unsigned int order)
+{
+	/* A shrinker that only works when fs reclaim is allowed. */
+	if (!(gfp & __GFP_FS))
+		return 0;
+	mutex_lock(&cache_lock);
+	mutex_unlock(&cache_lock);
+	return 0;
+}
+
+static const struct alloc_hooks shrink_hooks = {
+	.try_to_free_pages = cache_shrink_scan,
+};
+
+/*
+ * Setup: a direct-reclaim hook that, like a shrinker, takes cache_lock
+ * when fs reclaim is allowed. Action: forced reclaim for one GFP_KERNEL
+ * allocation; then cache_lock held across a GFP_NOIO allocation, then
+ * across a GFP_KERNEL one. Expected: no report for GFP_NOIO (its reclaim
+ * never reaches the fs level); a cycle cache_lock -> reclaim_fs ->
+ * cache_lock for GFP_KERNEL.
+ */
+static void test_alloc_pages_lock_taken_by_shrinker_reports_cycle(void **state)
+{
+	alloc_set_hooks(&shrink_hooks);
+	force(1, 0);
+	alloc_and_free(GFP_KERNEL);
+	force(0, 0);
+
+	mutex_lock(&cache_lock);
+	alloc_and_free(GFP_NOIO);
+	mutex_unlock(&cache_lock);
+	assert_int_equal(lockdep_report_count(LOCKDEP_REPORT_CYCLE), 0);
+
+	mutex_lock(&cache_lock);
+	alloc_and_free(GFP_KERNEL);
+	mutex_unlock(&cache_lock);
+	alloc_clear_hooks(&shrink_hooks);
+	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE,
+			     "cache_lock -> reclaim_fs -> cache_lock", 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* I/O path                                                              */
+/* ------------------------------------------------------------------ */
+
+static DEFINE_MUTEX(dev_lock);
+
+static void io_submit_sim(void)
+{
+	io_path_enter();
+	mutex_lock(&dev_lock);		/* the block device's queue lock */
+	mutex_unlock(&dev_lock);
+	io_path_exit();
+}
+
+/*
+ * Setup: I/O-path code takes dev_lock (inside io_path_enter()). Action:
+ * dev_lock held across a GFP_KERNEL allocation inside a
+ * memalloc_noio_save() scope. Expected: no report: the scope makes it
+ * GFP_NOIO, whose reclaim never waits for I/O.
+ */
+static void test_alloc_pages_io_lock_in_noio_scope_no_report(void **state)
+{
+	unsigned int noio;
+
+	io_submit_sim();
+	/* NOIO: reclaim must not wait for I/O queued behind dev_lock. */
+	noio = memalloc_noio_save();
+	mutex_lock(&dev_lock);
+	alloc_and_free(GFP_KERNEL);
+	mutex_unlock(&dev_lock);
+	memalloc_noio_restore(noio);
+}
+
+/*
+ * Setup: as above. Action: dev_lock held across a GFP_KERNEL allocation
+ * without a scope. Expected: a cycle dev_lock -> reclaim_io -> dev_lock
+ * (reclaim with __GFP_IO may wait for I/O that needs dev_lock).
+ */
+static void test_alloc_pages_io_lock_without_scope_reports_cycle(void **state)
+{
+	io_submit_sim();
+	mutex_lock(&dev_lock);
+	alloc_and_free(GFP_KERNEL);
+	mutex_unlock(&dev_lock);
+	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE,
+			     "dev_lock -> reclaim_io -> dev_lock", 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Allocation scopes (bug 4)                                             */
+/* ------------------------------------------------------------------ */
+
+static void vmalloc_sim(gfp_t gfp, bool noio_scope)
+{
+	unsigned int noio = 0;
+
+	alloc_scope_push(gfp, "__vmalloc");
+	alloc_and_free(gfp);			/* the data pages */
+	if (noio_scope)
+		noio = memalloc_noio_save();	/* the fix: a scope */
+	alloc_and_free(GFP_KERNEL);		/* a page table */
+	if (noio_scope)
+		memalloc_noio_restore(noio);
+	alloc_scope_pop();
+}
+
+/*
+ * Setup: a vmalloc-like API called with GFP_NOIO that allocates its page
+ * tables with GFP_KERNEL (dm-bufio's bug 4). Expected: one alloc-scope
+ * report naming __vmalloc and the nested allocation, at once (no cycle or
+ * hang needed); with a NOIO scope around the nested allocation, none.
+ */
+static void test_alloc_scope_push_laxer_nested_alloc_reports(void **state)
+{
+	vmalloc_sim(GFP_NOIO, false);
+	assert_lockdep_claim(LOCKDEP_REPORT_ALLOC_SCOPE, "__vmalloc", 1);
+	vmalloc_sim(GFP_NOIO, true);
+	vmalloc_sim(GFP_KERNEL, false);
+	assert_int_equal(lockdep_report_count(LOCKDEP_REPORT_ALLOC_SCOPE), 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Bug 5: page lock -> pte allocation -> reclaim waits on writeback       */
+/* ------------------------------------------------------------------ */
+
+static struct page *wb_page;
+
+static unsigned long memcg_reclaim_waits_writeback(gfp_t gfp,
+						   unsigned int order)
+{
+	wait_on_page_writeback(wb_page);	/* legacy memcg reclaim */
+	return 0;
+}
+
+static const struct alloc_hooks wb_hooks = {
+	.try_to_free_pages = memcg_reclaim_waits_writeback,
+};
+
+/* The flusher: marks a page for writeback, then locks the next page. */
+static void flusher_sim(struct page *p, struct page *next)
+{
+	lock_page(p);
+	assert_false(set_page_writeback(p));	/* owed until submitted */
+	unlock_page(p);
+	lock_page(next);
+	unlock_page(next);
+	end_page_writeback(p);			/* I/O done: discharged */
+}
+
+/*
+ * Setup: a reclaim hook that waits on writeback; four real pages.
+ * Action: forced reclaim runs it once (reclaim_fs -> PG_writeback); the
+ * flusher owes writeback and locks a page (PG_writeback -> PG_locked);
+ * the fault path holds a page lock across a GFP_KERNEL page-table
+ * allocation (PG_locked -> reclaim_fs). Expected: the three-edge cycle of
+ * bug 5; with the page table allocated before lock_page(), no report.
+ */
+static void test_lock_page_alloc_under_page_lock_writeback_reports_cycle(void **state)
+{
+	struct page *p[4];
+
+	for (int i = 0; i < 4; i++)
+		assert_non_null(p[i] = alloc_page(GFP_KERNEL));
+	wb_page = p[3];
+	alloc_set_hooks(&wb_hooks);
+	force(1, 0);
+	alloc_and_free(GFP_KERNEL);
+	force(0, 0);
+	alloc_clear_hooks(&wb_hooks);
+	flusher_sim(p[1], p[2]);
+	assert_int_equal(lockdep_report_count(LOCKDEP_REPORT_CYCLE), 0);
+
+	/* Fixed fault path: pre-allocate, then lock. */
+	{
+		struct page *pte = alloc_page(GFP_KERNEL);
+
+		lock_page(p[0]);
+		unlock_page(p[0]);
+		__free_page(pte);
+	}
+	assert_int_equal(lockdep_report_count(LOCKDEP_REPORT_CYCLE), 0);
+
+	/* Buggy fault path. */
+	lock_page(p[0]);
+	alloc_and_free(GFP_KERNEL);
+	unlock_page(p[0]);
+	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE,
+			     "PG_locked -> reclaim_fs -> PG_writeback -> "
+			     "PG_locked", 1);
+	for (int i = 0; i < 4; i++)
+		__free_page(p[i]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		lockdep_unit_test(test_alloc_pages_lock_taken_by_oom_notifier_reports_cycle),
+		lockdep_unit_test(test_alloc_pages_noio_under_oom_notifier_lock_reports_cycle),
+		lockdep_unit_test(test_alloc_pages_before_lock_oom_notifier_no_report),
+		lockdep_unit_test(test_alloc_pages_lock_taken_by_shrinker_reports_cycle),
+		lockdep_unit_test(test_alloc_pages_io_lock_in_noio_scope_no_report),
+		lockdep_unit_test(test_alloc_pages_io_lock_without_scope_reports_cycle),
+		lockdep_unit_test(test_alloc_scope_push_laxer_nested_alloc_reports),
+		lockdep_unit_test(test_lock_page_alloc_under_page_lock_writeback_reports_cycle),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
