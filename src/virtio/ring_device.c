@@ -41,6 +41,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ballast/lib/bitmap.h>
 #include <ballast/lib/log.h>
 
 #define VRINGH_MAX_CHAIN_BYTES (1ULL << 32)
@@ -102,26 +103,6 @@ bool virtio_mem_hva_valid(const struct virtio_mem *mem, const void *hva,
 }
 
 /* ------------------------------------------------------------------ */
-
-#define BITS_PER_LONG (8 * sizeof(unsigned long))
-
-static bool inflight_test(const struct vringh *vrh, unsigned int head)
-{
-	return vrh->inflight[head / BITS_PER_LONG] &
-	       (1UL << (head % BITS_PER_LONG));
-}
-
-static void inflight_set(struct vringh *vrh, unsigned int head)
-{
-	vrh->inflight[head / BITS_PER_LONG] |= 1UL << (head % BITS_PER_LONG);
-	vrh->nr_inflight++;
-}
-
-static void inflight_clear(struct vringh *vrh, unsigned int head)
-{
-	vrh->inflight[head / BITS_PER_LONG] &= ~(1UL << (head % BITS_PER_LONG));
-	vrh->nr_inflight--;
-}
 
 static void __printf(2, 3) vringh_set_error(struct vringh *vrh,
 					    const char *fmt, ...)
@@ -188,8 +169,7 @@ int vringh_init(struct vringh *vrh, const struct virtio_mem *mem,
 				 "guest RAM", used);
 		return -EINVAL;
 	}
-	vrh->inflight = calloc(DIV_ROUND_UP(num, BITS_PER_LONG),
-			       sizeof(unsigned long));
+	vrh->inflight = calloc(BITS_TO_LONGS(num), sizeof(unsigned long));
 	if (!vrh->inflight)
 		return -ENOMEM;
 	vrh->desc = desc;
@@ -354,14 +334,15 @@ int vringh_getdesc(struct vringh *vrh, struct vringh_elem *elem)
 		return vringh_bad(vrh, "available slot %u names head %u, "
 				  "outside ring size %u", vrh->last_avail_idx,
 				  head, vrh->num);
-	if (inflight_test(vrh, head))
+	if (bitmap_test(vrh->inflight, head))
 		return vringh_bad(vrh, "chain %u made available again while "
 				  "the device still holds it", head);
 	ret = vringh_walk(vrh, head, elem);
 	if (ret)
 		return ret;
 	elem->head = head;
-	inflight_set(vrh, head);
+	bitmap_set_bit(vrh->inflight, head);
+	vrh->nr_inflight++;
 	vrh->last_avail_idx++;
 	return 1;
 }
@@ -372,7 +353,7 @@ int vringh_complete(struct vringh *vrh, uint16_t head, uint32_t len)
 
 	if (vrh->broken)
 		return -EPROTO;
-	if (head >= vrh->num || !inflight_test(vrh, head)) {
+	if (head >= vrh->num || !bitmap_test(vrh->inflight, head)) {
 		report_misuse("chain %u completed but not in flight", head);
 		return -EINVAL;
 	}
@@ -381,7 +362,8 @@ int vringh_complete(struct vringh *vrh, uint16_t head, uint32_t len)
 	vr_store32(&ue->len, len);
 	vrh->last_used_idx++;
 	vr_store16_release(&vrh->used->idx, vrh->last_used_idx);
-	inflight_clear(vrh, head);
+	bitmap_clear_bit(vrh->inflight, head);
+	vrh->nr_inflight--;
 	return 0;
 }
 
