@@ -558,7 +558,8 @@ static int handle_mem_table(struct vhost_user_dev *dev,
 		at = vq->vrh.last_avail_idx;
 		broken = vq->vrh.broken;
 		vringh_destroy(&vq->vrh);
-		if (queue_map(dev, q, at, why, whylen) || broken) {
+		/* A broken queue stays stopped until the device is reset. */
+		if (broken || queue_map(dev, q, at, why, whylen)) {
 			vq->started = false;
 			close_polled(dev->srv, &vq->kick_fd);
 			if (!broken)
