@@ -265,7 +265,8 @@ static int queue_map(struct vhost_user_dev *dev, unsigned int q,
 	ret = vringh_init(&vq->vrh, &dev->mem, vq->num, dev->features, desc,
 			  avail, used);
 	if (ret) {
-		snprintf(why, whylen, "ring %u: %s", q, vringh_error(&vq->vrh));
+		snprintf(why, whylen, "ring %u: %.160s", q,
+			 vringh_error(&vq->vrh));
 		vringh_destroy(&vq->vrh);
 		return ret;
 	}

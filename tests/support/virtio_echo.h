@@ -50,14 +50,14 @@ struct echo_drv {
 	unsigned long hook_at;
 };
 
-static void echo_vq_callback(struct virtqueue *vq)
+static inline void echo_vq_callback(struct virtqueue *vq)
 {
 	struct echo_drv *d = virtqueue_get_priv(vq);
 
 	complete(&d->irq);
 }
 
-static void echo_config_changed(struct virtio_device *vdev)
+static inline void echo_config_changed(struct virtio_device *vdev)
 {
 	struct echo_drv *d = vdev->priv;
 
@@ -68,7 +68,7 @@ static void echo_config_changed(struct virtio_device *vdev)
  * Negotiate @features (a subset of VIRTIO_RING_FEATURES), set up the
  * queue and the xor byte, set DRIVER_OK. Returns 0 or an errno.
  */
-static int echo_drv_start(struct echo_drv *d, uint64_t features)
+static inline int echo_drv_start(struct echo_drv *d, uint64_t features)
 {
 	struct virtqueue_info info = { .name = "echo",
 				       .callback = echo_vq_callback };
@@ -96,7 +96,7 @@ static int echo_drv_start(struct echo_drv *d, uint64_t features)
  * device XORs with @xor. A restarted host forgets the xor byte (device
  * state is per connection), so tests that restart the host use 0.
  */
-static int echo_drv_create(struct echo_drv *d, const char *path,
+static inline int echo_drv_create(struct echo_drv *d, const char *path,
 			   unsigned int queue_size, unsigned int nslots,
 			   uint64_t features, unsigned int reconnect_ms,
 			   uint8_t xor)
@@ -142,7 +142,7 @@ fail:
 }
 
 /* Take back every buffer still posted (after a reset or before exit). */
-static void echo_drv_detach_all(struct echo_drv *d)
+static inline void echo_drv_detach_all(struct echo_drv *d)
 {
 	uint8_t *slot;
 
@@ -151,7 +151,7 @@ static void echo_drv_detach_all(struct echo_drv *d)
 			(unsigned int)((slot - d->slots) / ECHO_SLOT_BYTES);
 }
 
-static void echo_drv_destroy(struct echo_drv *d)
+static inline void echo_drv_destroy(struct echo_drv *d)
 {
 	echo_drv_detach_all(d);
 	vhost_user_frontend_destroy(d->vdev);
@@ -160,7 +160,7 @@ static void echo_drv_destroy(struct echo_drv *d)
 	free(d->seen);
 }
 
-static int echo_post(struct echo_drv *d, unsigned long seq)
+static inline int echo_post(struct echo_drv *d, unsigned long seq)
 {
 	unsigned int s = d->free_slots[d->nr_free - 1];
 	uint8_t *slot = d->slots + (size_t)s * ECHO_SLOT_BYTES;
@@ -195,7 +195,7 @@ static int echo_post(struct echo_drv *d, unsigned long seq)
 	return ret;
 }
 
-static void echo_harvest(struct echo_drv *d)
+static inline void echo_harvest(struct echo_drv *d)
 {
 	unsigned int len;
 	uint8_t *slot;
@@ -235,7 +235,7 @@ static void echo_harvest(struct echo_drv *d)
  * device made no progress for 30 s (a failure detector, not a wait);
  * another errno from the queue.
  */
-static int echo_run(struct echo_drv *d, unsigned long total)
+static inline int echo_run(struct echo_drv *d, unsigned long total)
 {
 	int ret = 0;
 
@@ -270,7 +270,7 @@ static int echo_run(struct echo_drv *d, unsigned long total)
 }
 
 /* The device's processed-chains counter, from its config space. */
-static int echo_processed(struct echo_drv *d, uint64_t *processed)
+static inline int echo_processed(struct echo_drv *d, uint64_t *processed)
 {
 	return virtio_cread(d->vdev, VHOST_USER_ECHO_CFG_PROCESSED, processed,
 			    sizeof(*processed));
