@@ -54,7 +54,8 @@ static double pipe_roundtrips_per_s(void)
 		uint64_t t0 = bench_now_ns();
 
 		for (int i = 0; i < ROUNDTRIPS; i++)
-			if (write(ping[1], &c, 1) != 1 || read(pong[0], &c, 1) != 1)
+			if (write(ping[1], &c, 1) != 1 ||
+			    read(pong[0], &c, 1) != 1)
 				return 0;
 		samples[r] = ROUNDTRIPS * 1e9 / (double)(bench_now_ns() - t0);
 	}

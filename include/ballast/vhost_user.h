@@ -216,7 +216,7 @@ enum vhost_user_dir {
  *
  * Checks the version, that no unknown flag is set, that the reply flag
  * matches @dir, and that the size is at most VHOST_USER_MAX_PAYLOAD.
- * Context: pure; never sleeps.
+ * Context: no locks; never sleeps; no allocation; pure (callable anywhere).
  * Return: 0, or -EPROTO if the stream cannot be trusted any more (the
  * connection must be closed: the payload boundary is unknown).
  */
@@ -238,7 +238,7 @@ int __must_check vhost_user_hdr_check(const struct vhost_user_hdr *hdr,
  * SET_BACKEND_REQ_FD; none otherwise), counts and ranges are in bounds
  * (regions, config offset + size, index bits, enable 0/1).
  *
- * Context: pure; never sleeps.
+ * Context: no locks; never sleeps; no allocation; pure (callable anywhere).
  * Return: 0; -EOPNOTSUPP for a request outside the subset; -EPROTO for a
  * malformed one. Either way the payload was consumed and the stream is
  * still in step: the message can be refused and the connection kept.
@@ -248,13 +248,17 @@ int __must_check vhost_user_msg_check(const struct vhost_user_msg *msg,
 				      unsigned int nr_fds, char *why,
 				      size_t whylen);
 
-/** vhost_user_request_name() - "GET_FEATURES", ..., or "unknown". */
+/**
+ * vhost_user_request_name() - printable name of a front-end request.
+ * Context: pure. Return: "GET_FEATURES", ..., or "unknown".
+ */
 const char *vhost_user_request_name(uint32_t request);
 
 /**
  * vhost_user_needs_reply() - does @request always get a reply, whatever
  * REPLY_ACK says (GET_FEATURES, GET_PROTOCOL_FEATURES, GET_VRING_BASE,
- * GET_QUEUE_NUM, GET_CONFIG, GET_STATUS)? Pure.
+ * GET_QUEUE_NUM, GET_CONFIG, GET_STATUS)?
+ * Context: pure. Return: true for those requests.
  */
 bool vhost_user_needs_reply(uint32_t request);
 
@@ -312,7 +316,8 @@ struct vhost_user_dev_ops {
  * marked NEEDS_RESET and the violation is logged once (rate-limited).
  * @elem: caller's element; @elem->iov_max >= the ops' max_queue_size.
  *
- * Context: server thread, inside handle_queue; never sleeps.
+ * Context: server thread, no ballast locks (the host has none); never
+ * sleeps; no allocation; inside handle_queue.
  * Return: 1 and @elem; 0 if the ring is empty (notifications are enabled
  * again, race-free); -EPROTO if the queue is broken; -EIO if the queue is
  * stopped, disabled or not set up; -EINVAL for a short @elem.
@@ -325,7 +330,8 @@ int __must_check vhost_user_dev_pop(struct vhost_user_dev *dev,
  * with @len bytes written. The driver is notified by
  * vhost_user_dev_notify() or after handle_queue returns.
  *
- * Context: server thread; never sleeps.
+ * Context: server thread, no ballast locks (the host has none); never
+ * sleeps; no allocation.
  * Return: 0; -EINVAL if @head is not in flight or @q is bad; -EPROTO if
  * the queue is broken (the chain is dropped with the queue).
  */
@@ -336,14 +342,16 @@ int __must_check vhost_user_dev_push(struct vhost_user_dev *dev,
 /**
  * vhost_user_dev_notify() - signal the call eventfd of queue @q if the
  * driver wants an interrupt for what was pushed (EVENT_IDX aware).
- * Context: server thread; never sleeps (non-blocking eventfd write).
+ * Context: server thread, no ballast locks (the host has none); never
+ * sleeps (non-blocking eventfd write); no allocation.
  */
 void vhost_user_dev_notify(struct vhost_user_dev *dev, unsigned int q);
 
 /**
  * vhost_user_dev_kick() - run handle_queue for @q again on the next loop
  * iteration (a device that stopped popping for lack of resources).
- * Context: server thread; never sleeps.
+ * Context: server thread, no ballast locks (the host has none); never
+ * sleeps; no allocation.
  */
 void vhost_user_dev_kick(struct vhost_user_dev *dev, unsigned int q);
 
@@ -352,7 +360,8 @@ void vhost_user_dev_kick(struct vhost_user_dev *dev, unsigned int q);
  * front-end (needs BACKEND_REQ and CONFIG negotiated and a channel). With
  * REPLY_ACK the front-end's acknowledgement is read asynchronously.
  *
- * Context: server thread; never sleeps (non-blocking send).
+ * Context: server thread, no ballast locks (the host has none); never
+ * sleeps (non-blocking send); no allocation.
  * Return: 0; -ENOTCONN if there is no back-end channel; -EAGAIN if the
  * channel is full (the change is sent later, coalesced); -EPIPE if it
  * broke.
@@ -363,12 +372,17 @@ int vhost_user_dev_config_changed(struct vhost_user_dev *dev);
  * vhost_user_dev_needs_reset() - the device cannot go on: set
  * VIRTIO_CONFIG_S_NEEDS_RESET, stop every queue, log @fmt once
  * (rate-limited) and tell the front-end (CONFIG_CHANGE_MSG).
- * Context: server thread; never sleeps.
+ * Context: server thread, no ballast locks (the host has none); never
+ * sleeps; no allocation.
  */
 void vhost_user_dev_needs_reset(struct vhost_user_dev *dev, const char *fmt,
 				...) __printf(2, 3);
 
-/* Accessors for device code; never sleep. */
+/*
+ * Accessors for device code. Context: server thread; never sleep; no
+ * allocation. Return: the value asked for (vhost_user_dev_vring(): NULL if
+ * queue @q is not started).
+ */
 void vhost_user_dev_set_priv(struct vhost_user_dev *dev, void *priv);
 void *vhost_user_dev_get_priv(const struct vhost_user_dev *dev);
 /* The data given to vhost_user_server_create(). */
@@ -391,7 +405,8 @@ struct vringh *vhost_user_dev_vring(struct vhost_user_dev *dev,
  * @ops: the device; validated (queue counts and sizes, config size).
  * @data: returned by vhost_user_dev_server_data().
  *
- * Context: no locks; may sleep; allocates from the C heap.
+ * Context: no locks; may sleep; allocates from the C heap (the host has
+ * no ballast allocator, so no reclaim).
  * Return: 0; -EINVAL for bad @ops or a too long @path; -ENOMEM; the errno
  * of socket(), bind(), listen() or epoll_create1().
  */
@@ -403,7 +418,8 @@ int __must_check vhost_user_server_create(struct vhost_user_server **srvp,
 /**
  * vhost_user_server_add_conn() - serve a connected stream socket @fd (the
  * server owns it from now on, even on failure).
- * Context: the server's thread; never sleeps; allocates.
+ * Context: the server's thread, no locks; never sleeps; allocates from
+ * the C heap.
  * Return: 0; -ENOMEM; -EBUSY at the connection limit; the device's create
  * errno.
  */
@@ -413,7 +429,8 @@ int __must_check vhost_user_server_add_conn(struct vhost_user_server *srv,
 /**
  * vhost_user_server_poll() - wait up to @timeout_ms (-1: forever) and
  * handle one batch of events: new connections, messages, kicks, closes.
- * Context: the server's thread; sleeps in epoll_wait.
+ * Context: the server's thread, no locks; sleeps in epoll_wait; may
+ * allocate from the C heap (new connections).
  * Return: the number of events handled; -EINTR if interrupted; another
  * errno of epoll_wait.
  */
@@ -421,23 +438,30 @@ int vhost_user_server_poll(struct vhost_user_server *srv, int timeout_ms);
 
 /**
  * vhost_user_server_run() - vhost_user_server_poll() until
- * vhost_user_server_stop(). Return: 0, or an errno of epoll_wait.
+ * vhost_user_server_stop().
+ * Context: as vhost_user_server_poll(). Return: 0, or an errno of
+ * epoll_wait.
  */
 int vhost_user_server_run(struct vhost_user_server *srv);
 
 /**
  * vhost_user_server_stop() - make vhost_user_server_run() return.
- * Context: any thread, or a signal handler (one eventfd write).
+ * Context: any thread, or a signal handler (one eventfd write); never
+ * sleeps; no allocation.
  */
 void vhost_user_server_stop(struct vhost_user_server *srv);
 
-/** vhost_user_server_nr_conns() - live connections. Server thread. */
+/**
+ * vhost_user_server_nr_conns() - live connections.
+ * Context: server thread; never sleeps. Return: their number.
+ */
 size_t vhost_user_server_nr_conns(const struct vhost_user_server *srv);
 
 /**
  * vhost_user_server_destroy() - close every connection (destroying its
  * device instance), the listening socket (unlinking @path) and the loop.
- * Context: the server's thread, or after it stopped; may sleep.
+ * Context: the server's thread, or after it stopped; may sleep (close,
+ * munmap); frees only.
  */
 void vhost_user_server_destroy(struct vhost_user_server *srv);
 
@@ -465,8 +489,10 @@ struct vhost_user_frontend_opts {
  * interrupt thread (a ballast task) that runs queue callbacks and
  * config_changed, and reconnects (opts->reconnect_ms).
  *
- * Context: no locks; may sleep; allocates from the C heap (bookkeeping)
- * and starts a task.
+ * Context: no locks; may sleep; allocates from the C heap (the
+ * transport's bookkeeping, the VMM's side) and starts a task; no guest
+ * RAM allocation (rings come with find_vqs), so no reclaim; not from
+ * reclaim.
  * Return: 0 and *@vdevp; -EINVAL for bad @opts; -ENOMEM; -EPROTO if the
  * back-end misbehaved or lacks what ballast needs (VIRTIO_F_VERSION_1,
  * protocol features); -ENOTCONN/-ECONNREFUSED/-ENOENT if nothing listens;
@@ -480,7 +506,9 @@ int __must_check vhost_user_frontend_create(
  * vhost_user_frontend_destroy() - stop the interrupt thread, stop and
  * delete the queues (their buffers are forgotten: detach them first),
  * disconnect and free.
- * Context: not on the interrupt thread; may sleep.
+ * Context: no locks held, not on the interrupt thread; may sleep (joins
+ * the interrupt thread, stops queues on the device); frees only; not from
+ * reclaim.
  */
 void vhost_user_frontend_destroy(struct virtio_device *vdev);
 
@@ -489,17 +517,24 @@ void vhost_user_frontend_destroy(struct virtio_device *vdev);
  * re-establish the negotiated state and every started queue (see the
  * reconnect decision above); then run config_changed.
  *
- * Context: no virtqueue or front-end lock held; may sleep.
+ * Context: no virtqueue or front-end lock held; takes the front-end's
+ * lock, then each queue's; may sleep; no allocation; not from reclaim.
  * Return: 0 (also if already connected); -ENOTCONN/-ECONNREFUSED/-ENOENT
  * if nothing listens; -EPROTO if the new back-end refuses the negotiated
  * features or misbehaves; -ETIMEDOUT.
  */
 int __must_check vhost_user_frontend_reconnect(struct virtio_device *vdev);
 
-/** vhost_user_frontend_connected() - is the back-end there? Never sleeps. */
+/**
+ * vhost_user_frontend_connected() - is the back-end there?
+ * Context: no locks (atomic); never sleeps. Return: true if connected.
+ */
 bool vhost_user_frontend_connected(struct virtio_device *vdev);
 
-/** vhost_user_frontend_nr_reconnects() - successful reconnects so far. */
+/**
+ * vhost_user_frontend_nr_reconnects() - successful reconnects so far.
+ * Context: no locks (atomic); never sleeps. Return: the count.
+ */
 unsigned long vhost_user_frontend_nr_reconnects(struct virtio_device *vdev);
 
 /* ------------------------------------------------------------------ */
@@ -531,8 +566,8 @@ extern const struct vhost_user_dev_ops vhost_user_echo_ops;
  * @ready_fd: if >= 0, one byte is written to it once the socket listens,
  *	      then it is closed.
  *
- * Context: the calling thread becomes the server thread; installs a
- * SIGTERM handler; may sleep.
+ * Context: no locks; the calling thread becomes the server thread;
+ * installs a SIGTERM handler; may sleep; allocates from the C heap.
  * Return: 0 after SIGTERM, or the errno that stopped the server.
  */
 int vhost_user_echo_serve(const char *path, int ready_fd);
@@ -546,7 +581,8 @@ int vhost_user_echo_serve(const char *path, int ready_fd);
  * { prog, VHOST_USER_ECHO_ARG, path, ready_fd }, serve the echo device
  * and return true with the exit status in *@status; otherwise return
  * false at once.
- * Context: process start-up.
+ * Context: process start-up, before any thread; may sleep (serving).
+ * Return: true if this process was the host (then exit with *@status).
  */
 bool vhost_user_echo_main(int argc, char **argv, int *status);
 
@@ -557,7 +593,8 @@ bool vhost_user_echo_main(int argc, char **argv, int *status);
  * image has no threads and no state inherited from the caller, unlike a
  * bare fork() of a threaded test.
  *
- * Context: may sleep (up to 30 s, a failure detector); creates a pipe.
+ * Context: no locks; may sleep (up to 30 s, a failure detector); no
+ * allocation beyond a pipe; safe in a threaded process (posix_spawn).
  * Return: 0 and the child's pid in *@pidp (the caller reaps it); -ECHILD
  * if the child exited before listening, -ETIMEDOUT if it did not listen
  * (it is killed and reaped then); an errno of pipe2() or posix_spawn().

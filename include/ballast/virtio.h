@@ -105,8 +105,9 @@ typedef bool (*vq_notify_fn)(struct virtqueue *vq);
  *	 alloc_pages()) and the queue's own state (kmalloc()).
  * @vqp: receives the queue.
  *
- * Context: no locks held; may sleep and enter reclaim if @gfp allows;
- * everything is allocated in guest RAM with @gfp.
+ * Context: no locks held; may sleep if @gfp allows; allocates the ring
+ * (alloc_pages) and the queue state (kmalloc) in guest RAM with @gfp; may
+ * enter reclaim if @gfp allows direct reclaim.
  * Return: 0; -EINVAL for a bad @num or a NULL @notify; -ENOMEM if the
  * ring or the queue state could not be allocated.
  */
@@ -121,9 +122,10 @@ int __must_check vring_create_virtqueue(unsigned int index, unsigned int num,
  * allocated it, its ring. Buffers still posted are forgotten (detach them
  * first to get their tokens back); indirect tables are freed.
  *
- * Context: the device no longer uses the ring (stopped or lost); no
- * callback of this queue is running or will run; never sleeps; frees
- * with __free_pages() and kfree().
+ * Context: no locks held; the device no longer uses the ring (stopped
+ * or lost) and no callback of this queue runs; never sleeps; no
+ * allocation (frees with __free_pages() and kfree()); callable from
+ * reclaim.
  */
 void vring_del_virtqueue(struct virtqueue *vq);
 
@@ -137,8 +139,10 @@ void vring_del_virtqueue(struct virtqueue *vq);
  *	 negotiated and the buffer has more than one entry; if that
  *	 allocation fails the buffer goes in the ring directly).
  *
- * Context: takes and releases the queue's spinlock; may sleep only inside
- * the indirect-table allocation, before the lock, if @gfp allows.
+ * Context: takes and releases the queue's spinlock; may sleep only in the
+ * indirect-table allocation, made with @gfp before the lock is taken; may
+ * enter reclaim if @gfp allows; from reclaim or an OOM notifier, pass a
+ * mask without direct reclaim (GFP_NOWAIT).
  * Return: 0; -EINVAL for an empty buffer, a zero-length entry, an entry
  * outside guest RAM, a NULL token or a chain longer than the ring; -ENOSPC
  * if the ring has too few free descriptors (retry after harvesting); -EIO
@@ -153,6 +157,8 @@ int __must_check virtqueue_add_sgs(struct virtqueue *vq,
 /**
  * virtqueue_add_outbuf() / virtqueue_add_inbuf() - virtqueue_add_sgs()
  * with one list of @num entries, device-readable / device-writable.
+ *
+ * Context: as virtqueue_add_sgs(). Return: as virtqueue_add_sgs().
  */
 int __must_check virtqueue_add_outbuf(struct virtqueue *vq,
 				      struct scatterlist *sg, unsigned int num,
@@ -166,7 +172,8 @@ int __must_check virtqueue_add_inbuf(struct virtqueue *vq,
  * since the last call? Honours VRING_USED_F_NO_NOTIFY, or avail_event with
  * EVENT_IDX.
  *
- * Context: takes and releases the queue's spinlock; never sleeps.
+ * Context: takes and releases the queue's spinlock; never sleeps; no
+ * allocation; callable from reclaim.
  * Return: true if virtqueue_notify() should be called.
  */
 bool virtqueue_kick_prepare(struct virtqueue *vq);
@@ -175,7 +182,7 @@ bool virtqueue_kick_prepare(struct virtqueue *vq);
  * virtqueue_notify() - notify the device unconditionally.
  *
  * Context: no virtqueue lock held; never sleeps on ballast primitives (one
- * eventfd write for vhost-user).
+ * eventfd write for vhost-user); no allocation; callable from reclaim.
  * Return: false if the queue is broken or the notification failed.
  */
 bool virtqueue_notify(struct virtqueue *vq);
@@ -197,8 +204,9 @@ bool virtqueue_kick(struct virtqueue *vq);
  * A used entry naming a descriptor that is not in flight breaks the queue
  * (logged once); nothing is returned from a broken queue.
  *
- * Context: takes and releases the queue's spinlock; never sleeps; frees
- * an indirect table with kfree() after releasing the lock.
+ * Context: takes and releases the queue's spinlock; never sleeps; no
+ * allocation (frees an indirect table with kfree() after releasing the
+ * lock); callable from reclaim.
  * Return: the token given when the buffer was added, or NULL if no used
  * buffer is pending.
  */
@@ -208,7 +216,8 @@ void *virtqueue_get_buf(struct virtqueue *vq, unsigned int *len);
  * virtqueue_disable_cb() - ask the device not to interrupt (a hint: a
  * callback may still run).
  *
- * Context: takes and releases the queue's spinlock; never sleeps.
+ * Context: takes and releases the queue's spinlock; never sleeps; no
+ * allocation; callable from reclaim.
  */
 void virtqueue_disable_cb(struct virtqueue *vq);
 
@@ -216,7 +225,8 @@ void virtqueue_disable_cb(struct virtqueue *vq);
  * virtqueue_enable_cb() - ask for interrupts again (with EVENT_IDX: at the
  * next used buffer) and check for a race with the device.
  *
- * Context: takes and releases the queue's spinlock; never sleeps.
+ * Context: takes and releases the queue's spinlock; never sleeps; no
+ * allocation; callable from reclaim.
  * Return: true if callbacks are enabled and nothing is pending; false if
  * used buffers are already pending (harvest them, then try again).
  */
@@ -224,7 +234,9 @@ bool virtqueue_enable_cb(struct virtqueue *vq);
 
 /**
  * virtqueue_more_used() - are used buffers waiting to be harvested?
- * Context: takes and releases the queue's spinlock; never sleeps.
+ * Context: takes and releases the queue's spinlock; never sleeps; no
+ * allocation; callable from reclaim.
+ * Return: true if virtqueue_get_buf() would return a buffer.
  */
 bool virtqueue_more_used(struct virtqueue *vq);
 
@@ -232,7 +244,8 @@ bool virtqueue_more_used(struct virtqueue *vq);
  * virtqueue_detach_unused_buf() - take back one buffer the device never
  * used (rule 5), freeing its descriptors.
  *
- * Context: takes and releases the queue's spinlock; never sleeps.
+ * Context: takes and releases the queue's spinlock; never sleeps; no
+ * allocation (kfree() of an indirect table); callable from reclaim.
  * Return: its token, or NULL when none is left.
  */
 void *virtqueue_detach_unused_buf(struct virtqueue *vq);
@@ -251,12 +264,19 @@ int __must_check virtqueue_reinit(struct virtqueue *vq);
  * vring_interrupt() - what a transport calls when the device signalled
  * the queue: runs the callback if used buffers are pending.
  *
- * Context: the transport's interrupt thread; no locks held.
+ * Context: the transport's interrupt thread; no virtqueue lock held (the
+ * callback takes what it needs); sleeps only if the callback does; no
+ * allocation of its own; not from reclaim.
  * Return: true if the callback ran.
  */
 bool vring_interrupt(struct virtqueue *vq);
 
-/* Accessors; never sleep. */
+/*
+ * Accessors. Context: no lock held or taken, except virtqueue_num_free()
+ * (the queue's spinlock); never sleep; no allocation; callable anywhere.
+ * Return: the ring size, index, name, free descriptors (a snapshot),
+ * broken state, the ring, the driver's data, the owning device.
+ */
 unsigned int virtqueue_get_vring_size(const struct virtqueue *vq);
 unsigned int virtqueue_get_index(const struct virtqueue *vq);
 const char *virtqueue_get_name(const struct virtqueue *vq);
@@ -329,7 +349,8 @@ static inline bool virtio_has_feature(const struct virtio_device *vdev,
 
 /**
  * virtio_get_features() - feature bits the device offers (transport bits
- * removed). Context: may sleep (may ask the device). Return: the bits.
+ * removed). Context: takes the transport's lock; may sleep; no allocation;
+ * not from reclaim. Return: the bits.
  */
 static inline uint64_t virtio_get_features(struct virtio_device *vdev)
 {
@@ -339,8 +360,10 @@ static inline uint64_t virtio_get_features(struct virtio_device *vdev)
 /**
  * virtio_finalize_features() - accept vdev->features (the driver sets it
  * to a subset of virtio_get_features() first) and set FEATURES_OK.
- * Context: may sleep. Return: 0; -EINVAL if a bit was not offered or
- * VIRTIO_F_VERSION_1 is missing; a transport errno otherwise.
+ * Context: takes the transport's lock; may sleep; no allocation; not from
+ * reclaim. Return: 0; -EINVAL if a bit was not offered or
+ * VIRTIO_F_VERSION_1 is missing; -EIO if the device refused them; a
+ * transport errno otherwise.
  */
 static inline int __must_check virtio_finalize_features(
 	struct virtio_device *vdev)
@@ -349,9 +372,13 @@ static inline int __must_check virtio_finalize_features(
 }
 
 /**
- * virtio_find_vqs() - create @nvqs queues (indices 0..nvqs-1) and start
- * them on the device. Context: may sleep; allocates rings with GFP_KERNEL.
- * Return: 0, or an errno with no queue left behind.
+ * virtio_find_vqs() - create @nvqs queues (indices 0..nvqs-1) of the
+ * transport's ring size and start them on the device.
+ * Context: no locks held; may sleep; allocates rings and queue state with
+ * GFP_KERNEL before taking the transport's lock, so it may enter reclaim;
+ * not from reclaim. Return: 0, or an errno with no queue left behind
+ * (-EINVAL before finalize_features or for too many queues, -EBUSY if
+ * queues exist, -ENOMEM, a transport errno).
  */
 static inline int __must_check virtio_find_vqs(
 	struct virtio_device *vdev, unsigned int nvqs, struct virtqueue *vqs[],
@@ -360,7 +387,12 @@ static inline int __must_check virtio_find_vqs(
 	return vdev->config->find_vqs(vdev, nvqs, vqs, info);
 }
 
-/** virtio_del_vqs() - stop and free every queue. Context: may sleep. */
+/**
+ * virtio_del_vqs() - stop every queue on the device and free it (buffers
+ * still posted are forgotten: detach them first).
+ * Context: no locks held; may sleep (waits for the interrupt thread's
+ * current batch unless called from it); no allocation; not from reclaim.
+ */
 static inline void virtio_del_vqs(struct virtio_device *vdev)
 {
 	vdev->config->del_vqs(vdev);
@@ -368,8 +400,10 @@ static inline void virtio_del_vqs(struct virtio_device *vdev)
 
 /**
  * virtio_cread() / virtio_cwrite() - read / write @len bytes of the
- * device's configuration space at @offset. Context: may sleep.
- * Return: 0; -EINVAL if out of range; a transport errno otherwise.
+ * device's configuration space at @offset.
+ * Context: takes the transport's lock; may sleep; no allocation; not from
+ * reclaim. Return: 0; -EINVAL if out of range; -EIO if the device refused;
+ * a transport errno otherwise.
  */
 static inline int __must_check virtio_cread(struct virtio_device *vdev,
 					    unsigned int offset, void *buf,
@@ -387,8 +421,9 @@ static inline int __must_check virtio_cwrite(struct virtio_device *vdev,
 
 /**
  * virtio_get_status() - the device status byte (VIRTIO_CONFIG_S_*), with
- * NEEDS_RESET when the device asked for a reset. Context: may sleep.
- * Return: 0 and *@status, or a transport errno.
+ * NEEDS_RESET when the device asked for a reset.
+ * Context: takes the transport's lock; may sleep; no allocation; not from
+ * reclaim. Return: 0 and *@status, or a transport errno.
  */
 static inline int __must_check virtio_get_status(struct virtio_device *vdev,
 						 uint8_t *status)
@@ -398,14 +433,15 @@ static inline int __must_check virtio_get_status(struct virtio_device *vdev,
 
 /**
  * virtio_device_ready() - set DRIVER_OK: the driver is ready for the
- * device to use its queues. Context: may sleep. Return: 0 or an errno.
+ * device to use its queues.
+ * Context: takes the transport's lock; may sleep; no allocation; not from
+ * reclaim. Return: 0 or a transport errno.
  */
 static inline int __must_check virtio_device_ready(struct virtio_device *vdev)
 {
-	return vdev->config->set_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE |
-						      VIRTIO_CONFIG_S_DRIVER |
-						      VIRTIO_CONFIG_S_FEATURES_OK |
-						      VIRTIO_CONFIG_S_DRIVER_OK);
+	return vdev->config->set_status(vdev,
+			VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
 /**
@@ -413,7 +449,8 @@ static inline int __must_check virtio_device_ready(struct virtio_device *vdev)
  * 0). Queues keep their rings and buffers; the driver then takes its
  * buffers back with virtqueue_detach_unused_buf(), deletes the queues and
  * starts over (features, find_vqs, ready), as Linux drivers do.
- * Context: may sleep; may be called from the interrupt thread.
+ * Context: takes the transport's lock; may sleep; no allocation; may be
+ * called from the interrupt thread, not from reclaim.
  * Return: 0 or a transport errno (the device is reset locally even then).
  */
 static inline int __must_check virtio_reset_device(struct virtio_device *vdev)
@@ -449,8 +486,9 @@ struct virtio_mem {
  * virtio_mem_gpa_to_hva() - where guest-physical [@gpa, @gpa + @len) is
  * mapped, if the whole range lies inside one region (overflow-safe).
  * virtio_mem_uaddr_to_hva() - the same for a front-end virtual address.
- * Context: never sleeps. Return: the back-end address, or NULL if any
- * byte is outside guest RAM or @len is 0.
+ * Context: no locks; never sleeps; no allocation; pure.
+ * Return: the back-end address, or NULL if any byte is outside guest RAM
+ * or @len is 0.
  */
 void *virtio_mem_gpa_to_hva(const struct virtio_mem *mem, uint64_t gpa,
 			    uint64_t len);
@@ -459,7 +497,8 @@ void *virtio_mem_uaddr_to_hva(const struct virtio_mem *mem, uint64_t uaddr,
 
 /**
  * virtio_mem_hva_valid() - does back-end range [@hva, @hva + @len) lie
- * inside one region? Context: never sleeps.
+ * inside one region? Context: no locks; never sleeps; no allocation.
+ * Return: true if it does (false for @len 0).
  */
 bool virtio_mem_hva_valid(const struct virtio_mem *mem, const void *hva,
 			  uint64_t len);
@@ -515,7 +554,7 @@ struct vringh_elem {
  * the ring, so a ring handed over from another device continues there.
  *
  * Context: no locks; never sleeps; allocates the in-flight bitmap from
- * the C heap.
+ * the C heap (host side: no ballast allocator, no reclaim).
  * Return: 0; -EINVAL if a part is misplaced or @num is bad (vrh->error
  * says which); -ENOMEM.
  */
@@ -523,12 +562,15 @@ int __must_check vringh_init(struct vringh *vrh, const struct virtio_mem *mem,
 			     unsigned int num, uint64_t features,
 			     void *desc, void *avail, void *used);
 
-/** vringh_destroy() - free what vringh_init() allocated. Never sleeps. */
+/**
+ * vringh_destroy() - free what vringh_init() allocated; the ring counts as
+ * broken afterwards. Context: owner only; never sleeps; no allocation.
+ */
 void vringh_destroy(struct vringh *vrh);
 
 /**
  * vringh_set_base() - the next available slot to read (vhost-user
- * SET_VRING_BASE). Context: never sleeps.
+ * SET_VRING_BASE). Context: owner only; never sleeps; no allocation.
  */
 void vringh_set_base(struct vringh *vrh, uint16_t last_avail_idx);
 
@@ -546,7 +588,7 @@ void vringh_set_base(struct vringh *vrh, uint16_t last_avail_idx);
  * size entries, and contains no indirect descriptor; a head is not popped
  * twice before it is completed.
  *
- * Context: owner only (rule 8); never sleeps; no allocation.
+ * Context: owner only (rule 8), no locks; never sleeps; no allocation.
  * Return: 1 and @elem; 0 if the ring is empty; -EPROTO on a violation
  * (the queue is broken from then on, vringh_error() explains); -EINVAL if
  * @elem->iov_max is smaller than the ring.
@@ -557,7 +599,7 @@ int __must_check vringh_getdesc(struct vringh *vrh, struct vringh_elem *elem);
  * vringh_complete() - put chain @head on the used ring with @len bytes
  * written, and publish it.
  *
- * Context: owner only; never sleeps.
+ * Context: owner only, no locks; never sleeps; no allocation.
  * Return: 0; -EINVAL if @head is not in flight (a device bug, reported);
  * -EPROTO if the queue is broken.
  */
@@ -568,14 +610,15 @@ int __must_check vringh_complete(struct vringh *vrh, uint16_t head,
  * vringh_need_notify() - must the driver be interrupted for what was
  * completed since the last notification? Honours avail->flags, or
  * used_event with EVENT_IDX. A true return records the notification.
- * Context: owner only; never sleeps.
+ * Context: owner only, no locks; never sleeps; no allocation.
+ * Return: true if the driver should be interrupted now.
  */
 bool vringh_need_notify(struct vringh *vrh);
 
 /**
  * vringh_notify_enable() - ask the driver to kick again (used->flags, or
  * avail_event with EVENT_IDX), then look for a race.
- * Context: owner only; never sleeps.
+ * Context: owner only, no locks; never sleeps; no allocation.
  * Return: true if the ring is empty (safe to wait for a kick); false if
  * buffers arrived meanwhile (keep popping).
  */
@@ -583,11 +626,15 @@ bool vringh_notify_enable(struct vringh *vrh);
 
 /**
  * vringh_notify_disable() - ask the driver not to kick while the device
- * is busy popping (a hint). Context: owner only; never sleeps.
+ * is busy popping (a hint). Context: owner only, no locks; never sleeps;
+ * no allocation.
  */
 void vringh_notify_disable(struct vringh *vrh);
 
-/* vringh_error() - what broke the queue ("" if it is not broken). */
+/**
+ * vringh_error() - what broke the queue. Context: owner only; never
+ * sleeps. Return: the message ("" if the queue is not broken).
+ */
 static inline const char *vringh_error(const struct vringh *vrh)
 {
 	return vrh->error;

@@ -426,9 +426,12 @@ void vhost_user_dev_needs_reset(struct vhost_user_dev *dev, const char *fmt,
 		va_end(ap);
 		dev_err(dev, "device needs reset: %s", msg);
 	}
-	for (unsigned int q = 0; q < dev->srv->ops->nr_queues; q++)
-		if (dev->queues[q].started)
+	for (unsigned int q = 0; q < dev->srv->ops->nr_queues; q++) {
+		if (dev->queues[q].started) {
 			dev->queues[q].vrh.broken = true;
+			dev->queues[q].violation_logged = true;	/* above */
+		}
+	}
 	dev_mark_needs_reset(dev);
 }
 

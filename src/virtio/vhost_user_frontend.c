@@ -260,8 +260,8 @@ static int fe_send_mem_table_locked(struct vu_fe *fe)
 		},
 	};
 	int fd = page_ram_fd();
-	int ret = fe_request_locked(fe, VHOST_USER_SET_MEM_TABLE, &m,
-				    VHOST_USER_MEM_HDR_SIZE + sizeof(m.regions[0]),
+	uint32_t size = VHOST_USER_MEM_HDR_SIZE + sizeof(m.regions[0]);
+	int ret = fe_request_locked(fe, VHOST_USER_SET_MEM_TABLE, &m, size,
 				    &fd, 1, NULL, NULL);
 
 	if (!ret)
@@ -470,7 +470,7 @@ int vhost_user_frontend_reconnect(struct virtio_device *vdev)
 		ret = fe_connect_locked(fe, true);
 		if (!ret) {
 			atomic_fetch_add(&fe->nr_reconnects, 1);
-			/* Harvest what the old device finished; re-read config. */
+			/* Harvest what the old device did; re-read config. */
 			atomic_store(&fe->pending_resync, true);
 			fe_wake(fe);
 		}
@@ -576,14 +576,25 @@ static void fe_backend_read(struct vu_fe *fe)
 		fe->vdev.config_changed(&fe->vdev);
 }
 
+/*
+ * After a reconnect: harvest what the old back-end completed, re-read the
+ * config. The queue array is read under lock; it cannot be freed before
+ * this batch ends (del_vqs waits for irq_lock), and a callback that
+ * deletes the queues itself bumps vq_gen.
+ */
 static void fe_resync(struct vu_fe *fe)
 {
-	unsigned int gen = atomic_load(&fe->vq_gen);
+	unsigned int gen = atomic_load(&fe->vq_gen), n;
+	struct fe_vq *vqs;
 
-	for (unsigned int i = 0; i < fe->nvqs; i++) {
+	mutex_lock(&fe->lock);
+	vqs = fe->vqs;
+	n = fe->nvqs;
+	mutex_unlock(&fe->lock);
+	for (unsigned int i = 0; i < n; i++) {
 		if (atomic_load(&fe->vq_gen) != gen)
 			return;
-		vring_interrupt(fe->vqs[i].vq);
+		vring_interrupt(vqs[i].vq);
 	}
 	if (fe->vdev.config_changed)
 		fe->vdev.config_changed(&fe->vdev);
@@ -597,14 +608,18 @@ static int fe_irq_thread(void *arg)
 	while (!atomic_load(&fe->stopping) && !task_should_stop()) {
 		bool retry = !atomic_load(&fe->connected) &&
 			     fe->opts.reconnect_ms;
+		/*
+		 * Sampled before waiting: queues torn down between the wait
+		 * and irq_lock may be freed already, so such a batch is
+		 * dropped (level-triggered events of live fds come back).
+		 */
+		unsigned int gen = atomic_load(&fe->vq_gen);
 		int n = epoll_wait(fe->epfd, ev, FE_EVENTS,
 				   retry ? (int)fe->opts.reconnect_ms : -1);
-		unsigned int gen;
 
 		if (n < 0 && errno != EINTR)
 			break;
 		mutex_lock(&fe->irq_lock);
-		gen = atomic_load(&fe->vq_gen);
 		for (int i = 0; i < n; i++) {
 			struct fe_src *src = ev[i].data.ptr;
 
