@@ -897,8 +897,8 @@ static int dev_dispatch(struct vhost_user_dev *dev, struct vhost_user_msg *msg,
 			dev_reset(dev);
 			return 0;
 		}
-		/* NEEDS_RESET is the device's; only a reset clears it. */
-		dev->status = (uint8_t)p->u64 |
+		/* NEEDS_RESET is the device's: only a reset clears it. */
+		dev->status = ((uint8_t)p->u64 & ~VIRTIO_CONFIG_S_NEEDS_RESET) |
 			      (dev->status & VIRTIO_CONFIG_S_NEEDS_RESET);
 		return 0;
 	case VHOST_USER_GET_STATUS:

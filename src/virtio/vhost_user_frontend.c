@@ -8,9 +8,10 @@
  * Invariants and locking:
  *  - fe->lock (mutex "vhost_user_frontend->lock") serialises every
  *    request/reply transaction on the socket and protects the connection
- *    state: sock, backend_fd, device_features, acked, protocol, status,
- *    features_ok, mem_sent, and each queue's started/active flags. Replies
- *    are read by the thread that sent the request, under the lock.
+ *    state: sock, backend_fd, backend_gen, backend_rx, device_features,
+ *    acked, protocol, status, features_ok, mem_sent, and each queue's
+ *    started/active flags. Replies are read by the thread that sent the
+ *    request, under the lock.
  *  - fe->irq_lock (mutex "vhost_user_frontend->irq_lock") is held by the
  *    interrupt thread while it dispatches one batch of events (queue
  *    callbacks, config_changed). Tearing queues down takes and releases
@@ -87,7 +88,9 @@ struct vu_fe {
 	unsigned int max_queues;
 	struct fe_vq *vqs;
 	unsigned int nvqs;
-	struct vu_rx backend_rx;	/* interrupt thread only */
+	unsigned int backend_gen;	/* channels opened so far */
+	struct vu_rx backend_rx;	/* lock; of channel rx_gen */
+	unsigned int rx_gen;
 
 	struct mutex irq_lock;
 	struct task *irq_task;
@@ -375,6 +378,7 @@ static int fe_open_backend_channel_locked(struct vu_fe *fe)
 		return ret;
 	}
 	fe->backend_fd = sv[0];
+	fe->backend_gen++;
 	return 0;
 }
 
@@ -445,9 +449,11 @@ static int fe_connect_locked(struct vu_fe *fe, bool reconnect)
 		if (!ret)
 			ret = fe_vq_start_locked(fe, fvq, base);
 	}
+	/* NEEDS_RESET is the old device's word, not ours to restore. */
 	if (!ret && has_protocol(fe, VHOST_USER_PROTOCOL_F_STATUS))
 		ret = fe_set_u64_locked(fe, VHOST_USER_SET_STATUS,
-					fe->status);
+					fe->status &
+						~VIRTIO_CONFIG_S_NEEDS_RESET);
 	if (ret)
 		goto fail;
 	/* Kicks may have raced with the restart; the device re-checks. */
@@ -457,7 +463,7 @@ static int fe_connect_locked(struct vu_fe *fe, bool reconnect)
 	return 0;
 fail:
 	fe_disconnect_locked(fe);
-	return ret == -ETIMEDOUT ? ret : (ret == -EPROTO ? ret : -ENOTCONN);
+	return ret == -EIO ? -EPROTO : ret;	/* a refusal: incompatible */
 }
 
 int vhost_user_frontend_reconnect(struct virtio_device *vdev)
@@ -536,6 +542,11 @@ static void fe_backend_read(struct vu_fe *fe)
 	int ret;
 
 	mutex_lock(&fe->lock);
+	if (fe->rx_gen != fe->backend_gen) {
+		/* Bytes of an older channel must not prefix this one's. */
+		vu_rx_reset(rx);
+		fe->rx_gen = fe->backend_gen;
+	}
 	for (;;) {
 		if (fe->backend_fd < 0) {
 			vu_rx_reset(rx);
