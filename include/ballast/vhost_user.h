@@ -306,6 +306,11 @@ struct vhost_user_dev_ops {
 	void (*stop_queue)(struct vhost_user_dev *dev, unsigned int q);
 	/* The device is reset: back to the state after create. */
 	void (*reset)(struct vhost_user_dev *dev);
+	/*
+	 * A new memory table is in force (vhost_user_dev_mem()); queues
+	 * were stopped and restarted around the change. Optional.
+	 */
+	void (*mem_changed)(struct vhost_user_dev *dev);
 };
 
 #define VHOST_USER_MAX_QUEUES 64
@@ -393,6 +398,12 @@ uint8_t vhost_user_dev_status(const struct vhost_user_dev *dev);
 /* The ring of queue @q, or NULL if it is not set up. */
 struct vringh *vhost_user_dev_vring(struct vhost_user_dev *dev,
 				    unsigned int q);
+/*
+ * Guest RAM as mapped for this connection (no regions before
+ * SET_MEM_TABLE); each region keeps its file open (region.fd) until the
+ * table is replaced or the connection ends, e.g. for hole punching.
+ */
+const struct virtio_mem *vhost_user_dev_mem(const struct vhost_user_dev *dev);
 
 /* ------------------------------------------------------------------ */
 /* Back-end: server                                                      */
@@ -450,6 +461,15 @@ int vhost_user_server_run(struct vhost_user_server *srv);
  * sleeps; no allocation.
  */
 void vhost_user_server_stop(struct vhost_user_server *srv);
+
+/**
+ * vhost_user_server_fd() - the server's epoll descriptor, readable
+ * whenever vhost_user_server_poll(@srv, 0) has work, so an outer event
+ * loop (the host's control socket) can wait on it too.
+ * Context: any; never sleeps; no allocation.
+ * Return: the descriptor (owned by @srv).
+ */
+int vhost_user_server_fd(const struct vhost_user_server *srv);
 
 /**
  * vhost_user_server_nr_conns() - live connections.

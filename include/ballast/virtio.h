@@ -467,13 +467,17 @@ static inline int __must_check virtio_reset_device(struct virtio_device *vdev)
 /*
  * struct virtio_mem_region - one piece of guest RAM as the back-end sees
  * it: guest-physical [gpa, gpa + size) is front-end virtual
- * [uaddr, uaddr + size) and back-end virtual [hva, hva + size).
+ * [uaddr, uaddr + size), back-end virtual [hva, hva + size), and bytes
+ * [file_offset, file_offset + size) of the file @fd (-1: none; owned by
+ * whoever filled the map, e.g. to punch holes into it).
  */
 struct virtio_mem_region {
 	uint64_t gpa;
 	uint64_t size;
 	uint64_t uaddr;
 	uint8_t *hva;
+	int fd;
+	uint64_t file_offset;
 };
 
 /* struct virtio_mem - the back-end's map of guest RAM (owner only). */

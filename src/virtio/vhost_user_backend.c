@@ -36,6 +36,12 @@
  *    the features; a new memory table re-initialises it at the same index.
  *  - A ring violation breaks only its queue (vringh), sets NEEDS_RESET in
  *    the status, logs once and sends CONFIG_CHANGE_MSG.
+ *  - Deferred work (pending kicks, a config change to resend) puts the
+ *    connection on srv->work and signals srv->work_fd, so the epoll
+ *    descriptor (vhost_user_server_fd()) is readable until it ran: an
+ *    outer loop polling that descriptor misses nothing.
+ *  - Memory regions keep their file descriptor open while mapped
+ *    (region.fd, for the device: hole punching) and close it on unmap.
  * The loop sleeps only in epoll_wait; allocation is from the C heap.
  */
 #include "internal.h"
@@ -61,6 +67,7 @@
 enum vu_src_type {
 	SRC_LISTEN,
 	SRC_STOP,
+	SRC_WORK,
 	SRC_CONN,
 	SRC_BACKEND,
 	SRC_KICK,
@@ -115,8 +122,9 @@ struct vhost_user_server {
 	const struct vhost_user_dev_ops *ops;
 	void *data;
 	int epfd, listen_fd, stop_fd;
+	int work_fd;			/* readable while work is pending */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	struct vu_source listen_src, stop_src;
+	struct vu_source listen_src, stop_src, work_src;
 	struct list_head conns, dead, work;
 	size_t nr_conns;
 	unsigned int next_id;
@@ -174,10 +182,24 @@ static int set_nonblock(int fd)
 	return 0;
 }
 
+static int take_fd(int *fds, unsigned int i)
+{
+	int fd = fds[i];
+
+	fds[i] = -1;
+	return fd;
+}
+
+/* Run deferred work for @dev on the next pass (the epoll fd wakes up). */
 static void dev_schedule(struct vhost_user_dev *dev)
 {
-	if (!dev->dead && list_empty(&dev->work_link))
-		list_add_tail(&dev->work_link, &dev->srv->work);
+	uint64_t one = 1;
+
+	if (dev->dead || !list_empty(&dev->work_link))
+		return;
+	list_add_tail(&dev->work_link, &dev->srv->work);
+	if (write(dev->srv->work_fd, &one, sizeof(one)) < 0)
+		return;		/* counter full: it is readable anyway */
 }
 
 /* ------------------------------------------------------------------ */
@@ -468,14 +490,21 @@ struct vringh *vhost_user_dev_vring(struct vhost_user_dev *dev,
 	return vq && vq->started ? &vq->vrh : NULL;
 }
 
+const struct virtio_mem *vhost_user_dev_mem(const struct vhost_user_dev *dev)
+{
+	return &dev->mem;
+}
+
 /* ------------------------------------------------------------------ */
 /* Memory table                                                          */
 /* ------------------------------------------------------------------ */
 
 static void mem_unmap(struct vhost_user_dev *dev)
 {
-	for (unsigned int i = 0; i < dev->mem.nr_regions; i++)
+	for (unsigned int i = 0; i < dev->mem.nr_regions; i++) {
 		munmap(dev->map_base[i], dev->map_len[i]);
+		close(dev->mem.regions[i].fd);
+	}
 	dev->mem.nr_regions = 0;
 }
 
@@ -534,14 +563,17 @@ static int handle_mem_table(struct vhost_user_dev *dev,
 			.size = r->memory_size,
 			.uaddr = r->userspace_addr,
 			.hva = (uint8_t *)base[i] + r->mmap_offset,
+			.fd = take_fd(fds, i),	/* kept for the device */
+			.file_offset = r->mmap_offset,
 		};
 		mem.nr_regions++;
 	}
-	vu_close_fds(fds, m->nregions);
 	if (ret) {
-		for (unsigned int i = 0; i < mem.nr_regions; i++)
+		for (unsigned int i = 0; i < mem.nr_regions; i++) {
 			munmap(base[i], len[i]);
-		return ret;
+			close(mem.regions[i].fd);
+		}
+		return ret;	/* the other fds close with the message */
 	}
 
 	/* Running rings move to the new map at the index they reached. */
@@ -573,6 +605,8 @@ static int handle_mem_table(struct vhost_user_dev *dev,
 		vq->kick_pending = true;
 		dev_schedule(dev);
 	}
+	if (dev->srv->ops->mem_changed)
+		dev->srv->ops->mem_changed(dev);
 	return 0;
 }
 
@@ -613,14 +647,6 @@ static void dev_reset(struct vhost_user_dev *dev)
 	dev->status = 0;
 	if (dev->srv->ops->reset)
 		dev->srv->ops->reset(dev);
-}
-
-static int take_fd(int *fds, unsigned int i)
-{
-	int fd = fds[i];
-
-	fds[i] = -1;
-	return fd;
 }
 
 static int handle_vring_fd(struct vhost_user_dev *dev,
@@ -1147,8 +1173,6 @@ int vhost_user_server_poll(struct vhost_user_server *srv, int timeout_ms)
 	struct epoll_event ev[VU_EVENTS];
 	int n;
 
-	if (!list_empty(&srv->work))
-		timeout_ms = 0;
 	n = epoll_wait(srv->epfd, ev, VU_EVENTS, timeout_ms);
 	if (n < 0)
 		return -errno;
@@ -1167,6 +1191,13 @@ int vhost_user_server_poll(struct vhost_user_server *srv, int timeout_ms)
 
 			if (read(srv->stop_fd, &cnt, sizeof(cnt)) > 0)
 				srv->stop = true;
+			break;
+		}
+		case SRC_WORK: {
+			uint64_t cnt;
+			ssize_t r = read(srv->work_fd, &cnt, sizeof(cnt));
+
+			(void)r;	/* run_work() below does the work */
 			break;
 		}
 		case SRC_CONN:
@@ -1205,6 +1236,11 @@ void vhost_user_server_stop(struct vhost_user_server *srv)
 	ssize_t n = write(srv->stop_fd, &one, sizeof(one));
 
 	(void)n;
+}
+
+int vhost_user_server_fd(const struct vhost_user_server *srv)
+{
+	return srv->epfd;
 }
 
 size_t vhost_user_server_nr_conns(const struct vhost_user_server *srv)
@@ -1261,16 +1297,20 @@ int vhost_user_server_create(struct vhost_user_server **srvp,
 	srv->listen_fd = -1;
 	srv->listen_src.type = SRC_LISTEN;
 	srv->stop_src.type = SRC_STOP;
+	srv->work_src.type = SRC_WORK;
 	INIT_LIST_HEAD(&srv->conns);
 	INIT_LIST_HEAD(&srv->dead);
 	INIT_LIST_HEAD(&srv->work);
 	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
 	srv->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (srv->epfd < 0 || srv->stop_fd < 0) {
+	srv->work_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (srv->epfd < 0 || srv->stop_fd < 0 || srv->work_fd < 0) {
 		ret = -errno;
 		goto fail;
 	}
 	ret = epoll_add(srv, srv->stop_fd, EPOLLIN, &srv->stop_src);
+	if (!ret)
+		ret = epoll_add(srv, srv->work_fd, EPOLLIN, &srv->work_src);
 	if (!ret && path)
 		ret = server_listen(srv, path);
 	if (ret)
@@ -1296,6 +1336,8 @@ void vhost_user_server_destroy(struct vhost_user_server *srv)
 	}
 	if (srv->stop_fd >= 0)
 		close(srv->stop_fd);
+	if (srv->work_fd >= 0)
+		close(srv->work_fd);
 	if (srv->epfd >= 0)
 		close(srv->epfd);
 	free(srv);

@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		       min(size - HDR - SCRIPT, (size_t)RAM_SIZE));
 	mem.regions[0] = (struct virtio_mem_region){
 		.gpa = GPA_BASE, .size = RAM_SIZE, .uaddr = GPA_BASE,
-		.hva = ram,
+		.hva = ram, .fd = -1,
 	};
 	if (vringh_init(&vrh, &mem, num, features, ram + off[0], ram + off[1],
 			ram + off[2])) {

@@ -80,7 +80,7 @@ static int setup(void **state)
 	fx.mem.nr_regions = 1;
 	fx.mem.regions[0] = (struct virtio_mem_region){
 		.gpa = GPA_BASE, .size = RAM_BYTES,
-		.uaddr = 0x7f0000000000ULL, .hva = fx.ram,
+		.uaddr = 0x7f0000000000ULL, .hva = fx.ram, .fd = -1,
 	};
 	fx.elem.iov = fx.iov;
 	fx.elem.iov_max = MAX_NUM;

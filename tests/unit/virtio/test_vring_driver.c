@@ -43,7 +43,7 @@ static int setup(void **state)
 	mem.regions[0] = (struct virtio_mem_region){
 		.gpa = 0, .size = page_ram_bytes(),
 		.uaddr = (uint64_t)(uintptr_t)ram_base,
-		.hva = (uint8_t *)ram_base,
+		.hva = (uint8_t *)ram_base, .fd = -1,
 	};
 	notifies = 0;
 	return 0;
