@@ -15,9 +15,7 @@
  * x-ballast-query-balloon. Event: BALLOON_CHANGE.
  *
  * Rules for users:
- *  1. Everything read from a connection is untrusted: size-bounded,
- *     validated, answered with a QMP error; a connection that overflows its
- *     buffers is closed; nothing ends the process.
+ *  1. Everything read from a connection is untrusted (jsock.h rule 1).
  *  2. One thread (the host's event loop) runs the server and the device
  *     callbacks.
  */
@@ -29,12 +27,11 @@
 #include <stdint.h>
 #include <ballast/lib/compiler.h>
 
-#define QMP_MAX_INPUT (64 * 1024)	/* bytes buffered per connection */
-#define QMP_MAX_OUTPUT (1024 * 1024)
+#include <ballast/lib/jsock.h>
 
-/* Error classes of QMP. */
-#define QMP_GENERIC_ERROR "GenericError"
-#define QMP_COMMAND_NOT_FOUND "CommandNotFound"
+#define QMP_MAX_INPUT JSOCK_MAX_INPUT	/* bytes buffered per connection */
+
+/* Error classes of QMP beyond jsock's. */
 #define QMP_DEVICE_NOT_ACTIVE "DeviceNotActive"
 #define QMP_DEVICE_NOT_FOUND "DeviceNotFound"
 

@@ -18,6 +18,7 @@ struct ballast_cmd {
 	int (*run)(int argc, char **argv);	/* argv[0] is the name */
 };
 
+extern const struct ballast_cmd ballast_cmd_ctl;
 extern const struct ballast_cmd ballast_cmd_help;
 extern const struct ballast_cmd ballast_cmd_version;
 

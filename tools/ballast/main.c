@@ -11,6 +11,7 @@
 #include <string.h>
 
 static const struct ballast_cmd *const commands[] = {
+	&ballast_cmd_ctl,
 	&ballast_cmd_help,
 	&ballast_cmd_version,
 };
