@@ -95,7 +95,8 @@ static void send_msg(int fd, uint32_t req, const void *p, uint32_t size,
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
 	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + VHOST_USER_HDR_SIZE, p, size);
+	if (size)
+		memcpy(buf + VHOST_USER_HDR_SIZE, p, size);
 	if (pass_fd >= 0) {
 		struct cmsghdr *cm;
 
