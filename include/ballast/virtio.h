@@ -51,7 +51,6 @@
 #include <linux/virtio_ring.h>
 #include <ballast/gfp.h>
 #include <ballast/lib/compiler.h>
-#include <ballast/lib/list.h>
 
 /* Largest split ring the specification allows. */
 #define VIRTQUEUE_MAX_SIZE 32768u
