@@ -28,6 +28,7 @@
  */
 #include <ballast/migrate.h>
 #include <ballast/task.h>
+#include <ballast/lib/testhook.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -528,11 +529,13 @@ static int kcompactd(void *arg)
 		if (!wait_for_completion_timeout(&kcompactd_wait,
 						 HPAGE_FRAG_CHECK_INTERVAL_MSEC)) {
 			kcompactd_proactive();
-			continue;
+		} else {
+			order = atomic_exchange(&kcompactd_max_order, -1);
+			if (order > 0 && !atomic_load(&kcompactd_stopping))
+				kcompactd_do_work(order);
 		}
-		order = atomic_exchange(&kcompactd_max_order, -1);
-		if (order > 0 && !atomic_load(&kcompactd_stopping))
-			kcompactd_do_work(order);
+		/* Test builds: one round of kcompactd is over (no locks held). */
+		TEST_HOOK("compaction.kcompactd_round", NULL);
 	}
 	return 0;
 }

@@ -15,15 +15,49 @@
 #include "../../support/fragment.h"
 
 #include <ballast/task.h>
+#include <ballast/lib/testhook.h>
 
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define RAM (64UL << 20)
 
 static struct test_balloon tb;
+
+static struct completion kcompactd_round;
+
+static void round_hook(const char *name, void *arg, void *ctx)
+{
+	complete(&kcompactd_round);
+}
+
+/*
+ * Wait, round after round of kcompactd (signalled through a test hook),
+ * until @cond holds; a round that takes more than 20 s (80 s under the
+ * sanitizers) fails the test: a failure detector, not synchronisation.
+ */
+#define WAIT_FOR(cond)                                                   \
+	do {                                                             \
+		while (!(cond))                                          \
+			if (!wait_for_completion_timeout(                \
+				    &kcompactd_round,                    \
+				    (unsigned long)(20000 / test_scale()))) \
+				fail_msg("timed out: %s", #cond);        \
+	} while (0)
+
+static void start_kcompactd(void)
+{
+	init_completion(&kcompactd_round);
+	assert_int_equal(test_hook_set("compaction.kcompactd_round", round_hook,
+				       NULL), 0);
+	assert_int_equal(compaction_init(), 0);
+}
+
+static void stop_kcompactd(void)
+{
+	compaction_exit();
+	test_hook_clear("compaction.kcompactd_round");
+}
 
 static int setup(void **state)
 {
@@ -38,7 +72,7 @@ static int teardown(void **state)
 {
 	unsigned long nr, iso;
 
-	compaction_exit();	/* idempotent: a failed wait must not leave it running */
+	stop_kcompactd();	/* idempotent: a failed wait must not leave it running */
 	balloon_dev_counts(&tb.info, &nr, &iso);
 	assert_int_equal(iso, 0);
 	assert_int_equal(tb.told_inflate - tb.told_deflate, nr);
@@ -108,22 +142,6 @@ static void test_alloc_pages_order9_direct_compaction_succeeds(void **state)
 }
 
 /*
- * Poll @cond with sched_yield(), failing after 20 s (80 s under the
- * sanitizers): a failure detector, not a synchronisation.
- */
-#define WAIT_FOR(cond)                                                   \
-	do {                                                             \
-		struct timespec __s, __n;                                \
-		clock_gettime(CLOCK_MONOTONIC, &__s);                    \
-		while (!(cond)) {                                        \
-			sched_yield();                                   \
-			clock_gettime(CLOCK_MONOTONIC, &__n);            \
-			if (__n.tv_sec - __s.tv_sec > 20 / test_scale()) \
-				fail_msg("timed out: %s", #cond);        \
-		}                                                        \
-	} while (0)
-
-/*
  * kcompactd: a failed GFP_NOWAIT order-9 allocation wakes it; it compacts
  * in the background until an order-9 block exists.
  */
@@ -133,18 +151,18 @@ static void test_kcompactd_woken_by_failed_allocation_compacts(void **state)
 	unsigned long wakes = vm_event_sum(KCOMPACTD_WAKE);
 
 	fragment_with_balloon(&tb, 4);
-	assert_int_equal(compaction_init(), 0);
+	start_kcompactd();
 	assert_null(alloc_pages(GFP_NOWAIT, 9));
 	WAIT_FOR(vm_event_sum(KCOMPACTD_WAKE) > wakes &&
 		 extfrag_index(normal, 9) == -1000);
-	compaction_exit();
+	stop_kcompactd();
 	assert_true(count_high_order_allocs(9, 1) == 1);
 }
 
 /*
- * Proactive compaction: with proactiveness 90 the fragmentation score of
- * the fragmented zone is far above its target; kcompactd brings it down
- * without any allocation asking.
+ * Proactive compaction: with proactiveness 90 (target score 10, acted on
+ * above 20) the fragmented zone's score is far too high; kcompactd brings
+ * it under the threshold without any allocation asking.
  */
 static void test_kcompactd_proactive_lowers_fragmentation_score(void **state)
 {
@@ -153,9 +171,9 @@ static void test_kcompactd_proactive_lowers_fragmentation_score(void **state)
 	fragment_with_balloon(&tb, 4);
 	assert_true(fragmentation_score(normal) > 50);
 	compaction_set_proactiveness(90);
-	assert_int_equal(compaction_init(), 0);
-	WAIT_FOR(fragmentation_score(normal) <= 10);
-	compaction_exit();
+	start_kcompactd();
+	WAIT_FOR(fragmentation_score(normal) <= 20);
+	stop_kcompactd();
 }
 
 /* The metrics follow Linux's formulas on a known free-list state. */
