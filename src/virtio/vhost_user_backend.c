@@ -58,6 +58,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <ballast/lib/list.h>
 #include <ballast/lib/log.h>
 
 #define VU_MAX_CONNS 1024
