@@ -1119,8 +1119,13 @@ static void dev_kicked(struct vhost_user_dev *dev, unsigned int q)
 
 	if (vq->kick_fd < 0)
 		return;
-	/* Drain the counter; anything but an eventfd is drained in full. */
-	while (read(vq->kick_fd, &cnt, sizeof(cnt)) > 0)
+	/*
+	 * Drain the counter: one read for an eventfd. A front-end that
+	 * passed something else (a pipe it keeps filling, a semaphore
+	 * eventfd) gets a bounded drain; level-triggered epoll comes back.
+	 */
+	for (int i = 0; i < 16 && read(vq->kick_fd, &cnt, sizeof(cnt)) > 0;
+	     i++)
 		;
 	queue_run(dev, q);
 }
