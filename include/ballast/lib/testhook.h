@@ -17,6 +17,7 @@
 #ifndef BALLAST_LIB_TESTHOOK_H
 #define BALLAST_LIB_TESTHOOK_H
 
+#include <stdatomic.h>
 #include <ballast/lib/compiler.h>
 
 #define TEST_HOOK_MAX 8
@@ -36,8 +37,8 @@ void __test_hook(const char *name, void *arg);
 extern _Atomic(int) test_hooks_installed;
 #define TEST_HOOK(name, arg)                                             \
 	do {                                                             \
-		if (unlikely(__atomic_load_n(&test_hooks_installed,      \
-					     __ATOMIC_ACQUIRE)))         \
+		if (unlikely(atomic_load_explicit(&test_hooks_installed, \
+						  memory_order_acquire)))   \
 			__test_hook((name), (arg));                      \
 	} while (0)
 #else

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_vhost_user_server.c - the back-end server driven by hand, in one
+ * thread: a test device records its callbacks, the test plays the
+ * front-end on a socket pair and runs vhost_user_server_poll() itself, so
+ * every step is deterministic.
+ *
+ * Covered: the epoll descriptor an outer loop can wait on (readable for a
+ * message and for deferred work), the memory table as the device sees it
+ * (regions keep their file open for hole punching; mem_changed runs), and
+ * that the server closes every descriptor it received.
+ */
+#include "../../support/test_support.h"
+
+#include <ballast/vhost_user.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct probe {
+	struct vhost_user_dev *dev;
+	unsigned int creates, destroys, mem_changes, handled;
+};
+
+static struct probe probe;
+
+static int probe_create(struct vhost_user_dev *dev)
+{
+	probe.dev = dev;
+	probe.creates++;
+	return 0;
+}
+
+static void probe_destroy(struct vhost_user_dev *dev)
+{
+	probe.destroys++;
+	probe.dev = NULL;
+}
+
+static void probe_mem_changed(struct vhost_user_dev *dev)
+{
+	probe.mem_changes++;
+}
+
+static void probe_handle_queue(struct vhost_user_dev *dev, unsigned int q)
+{
+	probe.handled++;
+}
+
+static const struct vhost_user_dev_ops probe_ops = {
+	.name = "probe",
+	.device_id = 0xfffd,
+	.nr_queues = 2,
+	.max_queue_size = 256,
+	.create = probe_create,
+	.destroy = probe_destroy,
+	.mem_changed = probe_mem_changed,
+	.handle_queue = probe_handle_queue,
+};
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static bool readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+static void send_msg(int fd, uint32_t req, const void *p, uint32_t size,
+		     int pass_fd)
+{
+	char buf[VHOST_USER_HDR_SIZE + 64];
+	char ctl[CMSG_SPACE(sizeof(int))];
+	struct vhost_user_hdr h = { .request = req,
+				    .flags = VHOST_USER_VERSION,
+				    .size = size };
+	struct iovec iov = { buf, VHOST_USER_HDR_SIZE + size };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	memcpy(buf, &h, sizeof(h));
+	if (size)
+		memcpy(buf + VHOST_USER_HDR_SIZE, p, size);
+	if (pass_fd >= 0) {
+		struct cmsghdr *cm;
+
+		mh.msg_control = ctl;
+		mh.msg_controllen = sizeof(ctl);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+	}
+	assert_int_equal(sendmsg(fd, &mh, 0), (ssize_t)iov.iov_len);
+}
+
+/*
+ * The server's descriptor is readable when a message waits and when
+ * deferred work waits (vhost_user_dev_kick() with no socket traffic);
+ * one poll each makes it quiet again.
+ */
+static void test_vhost_user_server_fd_wakes_outer_loop(void **state)
+{
+	struct vhost_user_server *srv;
+	struct vhost_user_hdr reply;
+	uint64_t features;
+	int sv[2];
+
+	memset(&probe, 0, sizeof(probe));
+	assert_int_equal(vhost_user_server_create(&srv, NULL, &probe_ops,
+						  NULL), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+				    sv), 0);
+	assert_int_equal(vhost_user_server_add_conn(srv, sv[0]), 0);
+	assert_int_equal(probe.creates, 1);
+	assert_int_equal(vhost_user_server_nr_conns(srv), 1);
+	assert_false(readable(vhost_user_server_fd(srv)));
+
+	send_msg(sv[1], VHOST_USER_GET_FEATURES, NULL, 0, -1);
+	assert_true(readable(vhost_user_server_fd(srv)));
+	assert_true(vhost_user_server_poll(srv, 0) > 0);
+	assert_false(readable(vhost_user_server_fd(srv)));
+	assert_int_equal(recv(sv[1], &reply, sizeof(reply), 0),
+			 sizeof(reply));
+	assert_int_equal(recv(sv[1], &features, sizeof(features), 0),
+			 sizeof(features));
+	assert_true(features & (1ULL << VHOST_USER_F_PROTOCOL_FEATURES));
+
+	vhost_user_dev_kick(probe.dev, 1);
+	assert_true(readable(vhost_user_server_fd(srv)));
+	assert_true(vhost_user_server_poll(srv, 0) > 0);
+	assert_false(readable(vhost_user_server_fd(srv)));
+	/* Queue 1 is not started: the kick runs no handler. */
+	assert_int_equal(probe.handled, 0);
+
+	close(sv[1]);
+	assert_true(vhost_user_server_poll(srv, 0) > 0);
+	assert_int_equal(probe.destroys, 1);
+	assert_int_equal(vhost_user_server_nr_conns(srv), 0);
+	vhost_user_server_destroy(srv);
+}
+
+/*
+ * SET_MEM_TABLE: the device sees the region with its file still open at
+ * the right offset, mem_changed runs, and the server closes every
+ * descriptor it received once the connection ends.
+ */
+static void test_vhost_user_dev_mem_keeps_region_file(void **state)
+{
+	struct vhost_user_memory m = {
+		.nregions = 1,
+		.regions[0] = { .guest_phys_addr = 0x100000,
+				.memory_size = 1 << 20,
+				.userspace_addr = 1ULL << 40,
+				.mmap_offset = 4096 },
+	};
+	const struct virtio_mem *mem;
+	struct vhost_user_server *srv;
+	struct stat a, b;
+	int sv[2], memfd, before = count_fds();
+	uint8_t *mine;
+
+	memset(&probe, 0, sizeof(probe));
+	memfd = memfd_create("server-test", MFD_CLOEXEC);
+	assert_int_equal(ftruncate(memfd, (1 << 20) + 4096), 0);
+	mine = mmap(NULL, (1 << 20) + 4096, PROT_READ | PROT_WRITE,
+		    MAP_SHARED, memfd, 0);
+	assert_true(mine != MAP_FAILED);
+	mine[4096 + 77] = 0x42;
+	assert_int_equal(vhost_user_server_create(&srv, NULL, &probe_ops,
+						  NULL), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+				    sv), 0);
+	assert_int_equal(vhost_user_server_add_conn(srv, sv[0]), 0);
+	send_msg(sv[1], VHOST_USER_SET_MEM_TABLE, &m,
+		 VHOST_USER_MEM_HDR_SIZE + sizeof(m.regions[0]), memfd);
+	assert_true(vhost_user_server_poll(srv, 0) > 0);
+	assert_int_equal(probe.mem_changes, 1);
+
+	mem = vhost_user_dev_mem(probe.dev);
+	assert_int_equal(mem->nr_regions, 1);
+	assert_int_equal(mem->regions[0].gpa, 0x100000);
+	assert_int_equal(mem->regions[0].file_offset, 4096);
+	assert_int_equal(fstat(mem->regions[0].fd, &a), 0);
+	assert_int_equal(fstat(memfd, &b), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+	assert_int_equal(((uint8_t *)virtio_mem_gpa_to_hva(mem, 0x100000 + 77,
+							   1))[0], 0x42);
+
+	close(sv[1]);
+	assert_true(vhost_user_server_poll(srv, 0) > 0);
+	vhost_user_server_destroy(srv);
+	munmap(mine, (1 << 20) + 4096);
+	close(memfd);
+	assert_int_equal(count_fds(), before);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vhost_user_server_fd_wakes_outer_loop),
+		cmocka_unit_test(test_vhost_user_dev_mem_keeps_region_file),
+	};
+
+	return cmocka_run_group_tests_name("vhost_user_server", tests, NULL,
+					   NULL);
+}
