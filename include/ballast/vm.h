@@ -50,7 +50,13 @@
  *     map anchor in ->private (a reference on its address space's
  *     anon_vma) and its virtual page in ->index; remove_migration_ptes()
  *     gives @new that identity (and PG_swapbacked); the migrator copies
- *     neither field.
+ *     neither field. The migrator moves the charge (->memcg, both pages
+ *     off the LRU) before remove_migration_ptes(), as page_cache_migrate()
+ *     does, so the map counts land on the right group. Between the two
+ *     calls the old page holds only the migrator's references (the
+ *     mappings' were dropped): a refcount check then tells whether
+ *     someone still pins it (a vm_access() in progress), in which case
+ *     the migrator must give up.
  *  7. vmalloc() memory is order-0 pages mapped at consecutive addresses of
  *     a reserved region of the process, both in ballast's kernel page
  *     table (init_mm) and for real (the memfd's pages mapped MAP_FIXED):

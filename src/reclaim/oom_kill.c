@@ -24,8 +24,9 @@
  *    exhausted and allocates nothing. Each slot owns one task reference
  *    and one pin. A full ring (victims faster than the reaper) unpins the
  *    new victim at once, unreaped; it still dies and frees on exit.
- *  - The reaper task waits on reaper_wait holding nothing; a wake is a
- *    request (reaper_pending, atomic) as kswapd's. oom_reaper_sync()
+ *  - The reaper task waits on reaper_wait holding nothing (an idle wait:
+ *    the hung-task watchdog ignores it); a wake is a request
+ *    (reaper_pending, atomic) as kswapd's. oom_reaper_sync()
  *    waiters are listed on sync_waiters (oom_reaper_lock) and completed
  *    after a pass that found the ring empty.
  *  - The reaper's reap callback may sleep (it takes the victim's
@@ -329,7 +330,8 @@ static int oom_reaper_fn(void *arg)
 	LIST_HEAD(batch);
 
 	for (;;) {
-		wait_for_completion(&reaper_wait);
+		/* Waiting for work, not for something: not a hang. */
+		wait_for_completion_idle(&reaper_wait);
 		if (atomic_load(&reaper_stopping))
 			break;
 		atomic_store(&reaper_pending, false);

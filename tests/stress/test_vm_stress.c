@@ -282,6 +282,8 @@ static void migrate_one(struct task *t, unsigned long addr)
 	/* Only our reference and the isolation's: nobody writes it now. */
 	if (page_ref_count(old) == 2) {
 		memcpy(page_address(new), page_address(old), PAGE_SIZE);
+		new->memcg = old->memcg;	/* the charge moves, off the LRU */
+		old->memcg = NULL;
 		remove_migration_ptes(old, new);
 		lru_cache_add(new);
 		atomic_fetch_add(&migrated, 1);
