@@ -84,8 +84,9 @@ extern struct mem_cgroup *root_mem_cgroup;
  * memcg_init() - create the root group and register the charge and
  * uncharge hooks, the reclaim memcg ops and the task exit hook (rule 6).
  *
- * Context: after reclaim_init(), before any task attaches; start-up;
- * allocates the root with GFP_KERNEL (not charged).
+ * Context: after reclaim_init(), before any task attaches; start-up, no
+ * locks; may sleep; allocates the root with GFP_KERNEL (not charged), so
+ * may enter reclaim.
  * Return: 0, -EBUSY if already initialised or a hook table is full,
  * -ENOMEM.
  */
@@ -97,7 +98,8 @@ int __must_check memcg_init(void);
  * and free every group. Groups still holding tasks are reported.
  *
  * Context: quiescent: no task allocates, reclaims, or moves between
- * groups; walks every page frame; may sleep.
+ * groups; takes lru and memcg locks; walks every page frame; may sleep;
+ * no allocation; no reclaim.
  */
 void memcg_exit(void);
 
@@ -111,7 +113,8 @@ void memcg_exit(void);
  *	    PAGE_COUNTER_MAX).
  *
  * Context: takes memcg_mutex and memcg_tree_lock; may sleep; allocates
- * the group with GFP_KERNEL before taking either (may enter reclaim).
+ * the group with GFP_KERNEL before taking either, so may enter reclaim;
+ * not callable from reclaim.
  * Return: 0; -EINVAL for a bad name or a mode differing from the parent's;
  * -EEXIST if a sibling has the name; -ENOENT if @parent is offline;
  * -ENOMEM.
@@ -125,7 +128,7 @@ int __must_check memcg_create(struct mem_cgroup *parent, const char *name,
  * pages stay charged to it until they are freed.
  *
  * Context: takes memcg_mutex and memcg_tree_lock; may sleep (frees
- * offline groups whose pages are gone); no allocation.
+ * offline groups whose pages are gone); no allocation; no reclaim.
  * Return: 0; -EBUSY if tasks are attached or children remain; -EINVAL for
  * the root or an offline group.
  */
@@ -137,8 +140,9 @@ int __must_check memcg_destroy(struct mem_cgroup *memcg);
  * may wait on writeback), without an OOM kill; the limit is set either
  * way, and later charges reclaim or OOM until usage is under it.
  *
- * Context: takes memcg_mutex; may sleep and enter memcg reclaim with
- * GFP_KERNEL; caller holds no page lock.
+ * Context: caller holds no page lock; takes memcg_mutex; may sleep; no
+ * allocation; enters memcg reclaim with GFP_KERNEL, so not callable from
+ * reclaim.
  * Return: 0, or -EINVAL for the root.
  */
 int __must_check memcg_set_max(struct mem_cgroup *memcg,
@@ -147,7 +151,8 @@ int __must_check memcg_set_max(struct mem_cgroup *memcg,
 /**
  * memcg_set_high() - set the throttle limit of a unified group, in pages.
  *
- * Context: atomic store; never sleeps; no allocation.
+ * Context: no locks (an atomic store); never sleeps; no allocation; no
+ * reclaim.
  * Return: 0; -EINVAL for the root or a legacy group (cgroup v1 has no
  * high limit).
  */
@@ -158,7 +163,7 @@ int __must_check memcg_set_high(struct mem_cgroup *memcg,
  * memcg_attach() - move the current task to @memcg (NULL: the root).
  * Charges already made stay where they are, as in Linux.
  *
- * Context: takes memcg_tree_lock; never sleeps; no allocation.
+ * Context: takes memcg_tree_lock; never sleeps; no allocation; no reclaim.
  * Return: 0, or -ENOENT if @memcg is offline.
  */
 int __must_check memcg_attach(struct mem_cgroup *memcg);
@@ -167,7 +172,7 @@ int __must_check memcg_attach(struct mem_cgroup *memcg);
  * get_mem_cgroup_from_task() - @task's group (the root if none), with a
  * reference; mem_cgroup_put() drops it.
  *
- * Context: takes memcg_tree_lock; never sleeps; no allocation.
+ * Context: takes memcg_tree_lock; never sleeps; no allocation; no reclaim.
  * Return: the group; NULL only if memcg is not initialised.
  */
 struct mem_cgroup *get_mem_cgroup_from_task(struct task *task);
@@ -180,21 +185,25 @@ void mem_cgroup_put(struct mem_cgroup *memcg);
  * made on another task's behalf). The caller holds a reference on @memcg
  * for as long as it is active.
  *
- * Context: current task only; never sleeps.
+ * Context: current task only, no locks; never sleeps; no allocation; no
+ * reclaim.
  * Return: the previous active group, to restore.
  */
 struct mem_cgroup *set_active_memcg(struct mem_cgroup *memcg);
 
-/** memcg_name() - the group's name ("" for the root). Immutable. */
+/**
+ * memcg_name() / memcg_mode_of() - the group's name and mode (immutable).
+ * Context: no locks; never sleep; no allocation; no reclaim.
+ * Return: the name ("" for the root), the mode.
+ */
 const char *memcg_name(const struct mem_cgroup *memcg);
-
-/** memcg_mode_of() - the group's mode. Immutable. */
 enum memcg_mode memcg_mode_of(const struct mem_cgroup *memcg);
 
 /**
  * memcg_usage() / memcg_peak() - pages charged to the group and its
  * descendants now / at most since creation.
- * Context: lockless atomic reads; never sleep.
+ * Context: lockless atomic reads; never sleep; no allocation; no reclaim.
+ * Return: a page count.
  */
 unsigned long memcg_usage(const struct mem_cgroup *memcg);
 unsigned long memcg_peak(const struct mem_cgroup *memcg);
@@ -205,7 +214,9 @@ unsigned long memcg_peak(const struct mem_cgroup *memcg);
  * NR_FILE_MAPPED, NR_PAGETABLE; others read 0).
  * memcg_events() - the group's and its descendants' count of @item.
  *
- * Context: take memcg_tree_lock to walk the subtree; never sleep.
+ * Context: take memcg_tree_lock to walk the subtree; never sleep; no
+ * allocation; no reclaim.
+ * Return: the sum (pages for the gauges, a count for the events).
  */
 long memcg_page_state(struct mem_cgroup *memcg, enum node_stat_item item);
 unsigned long memcg_events(struct mem_cgroup *memcg,
@@ -214,7 +225,7 @@ unsigned long memcg_events(struct mem_cgroup *memcg,
 /**
  * memcg_count_event() - add @n to @memcg's event @item (vm counts
  * MEMCG_PGFAULT). NULL @memcg counts nothing.
- * Context: atomic; never sleeps.
+ * Context: any (an atomic add); never sleeps; no allocation; no reclaim.
  */
 void memcg_count_event(struct mem_cgroup *memcg, enum memcg_event_item item,
 		       unsigned long n);
@@ -227,8 +238,8 @@ void memcg_count_event(struct mem_cgroup *memcg, enum memcg_event_item item,
  * memcg_events_dump() - memory.events: high, max, oom, oom_kill,
  * throttled.
  *
- * Context: take memcg_tree_lock and lru locks briefly; never sleep;
- * allocation only by stdio.
+ * Context: take memcg_tree_lock briefly; never sleep; allocation only by
+ * stdio; no reclaim.
  */
 void memcg_stat_dump(struct mem_cgroup *memcg, FILE *f);
 void memcg_events_dump(struct mem_cgroup *memcg, FILE *f);
@@ -246,8 +257,9 @@ void memcg_events_dump(struct mem_cgroup *memcg, FILE *f);
  * those states; and its task count equals the tasks attached to it.
  * Violations are printed. Offline groups whose pages are gone are freed.
  *
- * Context: takes memcg_mutex, memcg_tree_lock, tasklist_lock; may sleep;
- * allocates a temporary table from the C heap.
+ * Context: takes memcg_mutex, memcg_tree_lock, tasklist_lock and each
+ * lru_lock; may sleep; allocates a temporary table from the C heap; no
+ * reclaim.
  * Return: number of violations.
  */
 unsigned long __must_check memcg_check(unsigned int flags);

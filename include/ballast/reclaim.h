@@ -731,7 +731,11 @@ struct oom_stats {
 	unsigned long reap_retries;	/* reaps put off (lock busy) */
 };
 
-/** oom_get_stats() - snapshot of the counters (atomic). Never sleeps. */
+/**
+ * oom_get_stats() - snapshot of the counters (atomic reads, since
+ * oom_killer_init()).
+ * Context: no locks; never sleeps; no allocation; no reclaim.
+ */
 void oom_get_stats(struct oom_stats *stats);
 
 #if BALLAST_TESTING

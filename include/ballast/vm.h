@@ -218,8 +218,9 @@ struct mm_struct {
  * (exit_mm()).
  *
  * Context: after reclaim_init() (and memcg_init() if used) and
- * writeback_init(); start-up; allocates init_mm's top table with
- * GFP_KERNEL and caches from the C heap.
+ * writeback_init(); start-up, no locks; may sleep; allocates init_mm's
+ * top table with GFP_KERNEL (may enter reclaim) and cache descriptors
+ * from the C heap.
  * Return: 0, -EBUSY if already initialised or a hook table is full,
  * -ENOMEM, or the errno of the reserving mmap(2).
  */
@@ -228,7 +229,8 @@ int __must_check vm_init(void);
 /**
  * vm_exit() - unregister, free the kernel page tables and the vmalloc
  * region. Address spaces and vmalloc areas still alive are reported
- * (and leaked). Context: quiescent; may sleep.
+ * (and leaked). Context: quiescent, no locks; may sleep; no allocation;
+ * no reclaim.
  */
 void vm_exit(void);
 
@@ -260,16 +262,18 @@ void mmput(struct mm_struct *mm);
  * task->mm). exit_mm() - it stops (drops it; no effect without an mm).
  * The task exit hook calls exit_mm().
  *
- * Context: current task only; take task_mm_lock (a leaf); exit_mm() as
- * mmput(). A task that already has an address space is misuse (use_mm
- * does nothing then).
+ * Context: current task only; take task_mm_lock (a leaf); use_mm() never
+ * sleeps, exit_mm() may (as mmput()); no allocation; no reclaim. A task
+ * that already has an address space is misuse (use_mm does nothing).
  */
 void use_mm(struct mm_struct *mm);
 void exit_mm(void);
 
 /**
- * get_task_mm() - @task's address space with a user reference, or NULL.
- * Context: takes task_mm_lock; never sleeps; no allocation.
+ * get_task_mm() - @task's address space, with a user reference (mmput()).
+ * Context: takes task_mm_lock (a leaf); never sleeps; no allocation; no
+ * reclaim.
+ * Return: the address space, or NULL if @task has none.
  */
 struct mm_struct *get_task_mm(struct task *task);
 
@@ -283,7 +287,8 @@ struct mm_counters {
 
 /**
  * mm_get_counters() - @mm's counters. Context: lockless atomic reads
- * (map_count racy without mmap_lock); never sleeps.
+ * (map_count racy without mmap_lock); never sleeps; no allocation; no
+ * reclaim.
  */
 void mm_get_counters(struct mm_struct *mm, struct mm_counters *c);
 
@@ -298,9 +303,10 @@ void mm_get_counters(struct mm_struct *mm, struct mm_counters *c);
  * @addrp: receives the start.
  *
  * Nothing is populated: pages come at the first access.
- * Context: takes mmap_lock for writing and i_mmap_lock; may sleep;
- * allocates the VMA (and the file's rmap entry) with GFP_KERNEL before
- * taking them.
+ * Context: caller holds no lock (rule 3); takes mmap_lock for writing
+ * and i_mmap_lock; may sleep; allocates the VMA (and the file's rmap
+ * entry) with GFP_KERNEL before taking them, so may enter reclaim; not
+ * callable from reclaim.
  * Return: 0; -EINVAL for bad flags, alignment, length or range (past
  * VM_USER_END or below VM_USER_START); -EEXIST if @addr's range is in use;
  * -ENOMEM (no memory, or no free range).
@@ -316,8 +322,9 @@ int __must_check vm_mmap(struct mm_struct *mm, unsigned long addr,
  * pages go to the page cache first) and the page tables no mapping needs
  * any more.
  *
- * Context: as mmput() plus mmap_lock for writing; allocates one VMA with
- * GFP_KERNEL before taking it (for a split).
+ * Context: as mmput(), plus mmap_lock for writing; may sleep; allocates
+ * one VMA with GFP_KERNEL before taking it (for a split), so may enter
+ * reclaim; not callable from reclaim.
  * Return: 0; -EINVAL for a bad range; -ENOMEM if a split VMA could not
  * be allocated (nothing was unmapped).
  */
@@ -393,8 +400,10 @@ ssize_t vm_write(struct task *task, unsigned long addr, const void *buf,
 		 size_t len);
 
 /**
- * vm_pte_get() - the PTE mapping @addr in @mm (0 if none): for tests and
- * debugging. Context: takes @mm's page_table_lock; never sleeps.
+ * vm_pte_get() - the PTE of @addr in @mm, for tests and debugging.
+ * Context: takes @mm's page_table_lock; never sleeps; no allocation; no
+ * reclaim.
+ * Return: the entry (present, migration entry), or 0 if there is none.
  */
 uint64_t vm_pte_get(struct mm_struct *mm, unsigned long addr);
 
@@ -458,16 +467,21 @@ void remove_migration_ptes(struct page *old, struct page *new);
  *	 (__GFP_ZERO zeroes the pages); the page tables are allocated with
  *	 GFP_KERNEL under the caller's scopes, as in Linux.
  *
- * Context: caller may sleep (page tables); takes vmap_area_lock and
- * init_mm's page_table_lock briefly; allocates with @gfp and GFP_KERNEL
- * (may enter reclaim); the validator reports a page-table allocation
- * laxer than @gfp (alloc_scope_push(@gfp, "vmalloc")).
+ * Context: takes vmap_area_lock and init_mm's page_table_lock briefly;
+ * may sleep (page tables); allocates with @gfp and GFP_KERNEL under the
+ * caller's scopes; may enter reclaim, so not callable from reclaim; the
+ * validator reports a page-table allocation laxer than @gfp
+ * (alloc_scope_push(@gfp, "vmalloc")).
  * Return: the address, or NULL (no memory, @size 0 or larger than the
  * region's free space).
  */
 void *__vmalloc(unsigned long size, gfp_t gfp);
 
-/** vmalloc() / vzalloc() - __vmalloc() with GFP_KERNEL (zeroed). */
+/**
+ * vmalloc() / vzalloc() - __vmalloc() with GFP_KERNEL (vzalloc: zeroed).
+ * Context: as __vmalloc().
+ * Return: as __vmalloc().
+ */
 void *vmalloc(unsigned long size);
 void *vzalloc(unsigned long size);
 
@@ -477,16 +491,24 @@ void *vzalloc(unsigned long size);
  * ignored; any other address that is not an area's start is misuse.
  *
  * Context: takes vmap_area_lock and init_mm's page_table_lock; never
- * sleeps on a ballast lock (munmap/mmap system calls); no allocation.
+ * sleeps on a ballast lock (munmap/mmap system calls); no allocation; no
+ * reclaim.
  */
 void vfree(const void *addr);
 
 /**
- * is_vmalloc_addr() - is @addr inside the vmalloc region? Never sleeps.
- * vmalloc_to_page() - the page mapped at @addr in init_mm, or NULL.
- * Context: takes init_mm's page_table_lock; never sleeps.
+ * is_vmalloc_addr() - is @addr inside the vmalloc region?
+ * Context: no locks; never sleeps; no allocation; no reclaim.
+ * Return: true if it is (whether an area lives there or not).
  */
 bool is_vmalloc_addr(const void *addr);
+
+/**
+ * vmalloc_to_page() - the page mapped at @addr in init_mm.
+ * Context: takes init_mm's page_table_lock; never sleeps; no allocation;
+ * no reclaim.
+ * Return: the page, or NULL if nothing is mapped there.
+ */
 struct page *vmalloc_to_page(const void *addr);
 
 /* ------------------------------------------------------------------ */
@@ -512,7 +534,7 @@ struct page *vmalloc_to_page(const void *addr);
  *
  * Context: takes mm_list_lock, each mmap_lock for reading and
  * page_table_lock in turn, i_mmap_lock, vmap_area_lock; may sleep;
- * allocates a table from the C heap.
+ * allocates a table from the C heap; no reclaim.
  * Return: number of violations.
  */
 unsigned long __must_check vm_check(unsigned int flags);
@@ -529,7 +551,11 @@ struct vm_stats {
 	unsigned long vmalloc_pages;	/* pages currently vmalloc'ed */
 };
 
-/** vm_get_stats() - snapshot of the counters (atomic). Never sleeps. */
+/**
+ * vm_get_stats() - snapshot of the counters (atomic reads, since
+ * vm_init()).
+ * Context: no locks; never sleeps; no allocation; no reclaim.
+ */
 void vm_get_stats(struct vm_stats *stats);
 
 #if BALLAST_TESTING
@@ -541,7 +567,7 @@ void vm_get_stats(struct vm_stats *stats);
  * "vm.fault_pgtable_late" (arg: the page, after the late allocation).
  * Also "vm.migration_wait" (arg: the page a migration entry names, before
  * a fault waits for its lock; mmap_lock held for reading).
- * Context: any; never sleeps.
+ * Context: any; no locks; never sleeps; no allocation; no reclaim.
  */
 void vm_fault_set_late_pgtable(bool on);
 #endif
