@@ -186,7 +186,8 @@ struct vm_area_struct {
  * struct mm_struct - an address space. Lives in guest RAM (slab).
  *
  * mmap_lock: rwsem; read for faults and the reaper, write for mmap,
- * munmap and teardown; protects mmap and map_count. page_table_lock
+ * munmap and teardown; protects mmap. map_count: changed under mmap_lock
+ * for writing, atomic (read without it for counters). page_table_lock
  * (spinlock): every page-table entry and table of this mm, pgd (NULL once
  * torn down), rss and nr_pgtables writes. anon_vma: immutable. rss,
  * nr_pgtables, mm_users, mm_count, flags: atomic. mm_users: tasks and
@@ -197,7 +198,7 @@ struct vm_area_struct {
 struct mm_struct {
 	struct rw_semaphore mmap_lock;
 	struct list_head mmap;
-	int map_count;
+	_Atomic(int) map_count;
 	spinlock_t page_table_lock;
 	struct page *pgd;
 	struct anon_vma *anon_vma;
@@ -287,7 +288,7 @@ struct mm_counters {
 
 /**
  * mm_get_counters() - @mm's counters. Context: lockless atomic reads
- * (map_count racy without mmap_lock); never sleeps; no allocation; no
+ * (a snapshot, racy with concurrent changes); never sleeps; no allocation; no
  * reclaim.
  */
 void mm_get_counters(struct mm_struct *mm, struct mm_counters *c);

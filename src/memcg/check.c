@@ -96,14 +96,19 @@ static void count_page(struct check_ctx *c, struct page *page)
 		g->stat[NR_ANON_MAPPED]++;
 }
 
+/* Under tasklist_lock; task->memcg is read under memcg_tree_lock. */
 static int count_task(struct task *t, void *arg)
 {
 	struct check_ctx *c = arg;
 	struct group_count *g;
+	struct mem_cgroup *memcg;
 
-	if (!t->memcg)
+	spin_lock(&memcg_tree_lock);
+	memcg = t->memcg;
+	spin_unlock(&memcg_tree_lock);
+	if (!memcg)
 		return 0;
-	g = find(c, t->memcg);
+	g = find(c, memcg);
 	if (g)
 		g->tasks++;
 	else

@@ -149,7 +149,7 @@ static void check_vmas(struct mm_check *c)
 				     vma->vm_start);
 		}
 	}
-	if (n != mm->map_count)
+	if (n != atomic_load(&mm->map_count))
 		fail(c, "map_count differs from the VMA list", 0);
 }
 

@@ -154,7 +154,7 @@ int mm_init_common(struct mm_struct *mm, gfp_t pgd_gfp)
 			   &ptl_key);
 	INIT_LIST_HEAD(&mm->mmap);
 	INIT_LIST_HEAD(&mm->mmlist);
-	mm->map_count = 0;
+	atomic_init(&mm->map_count, 0);
 	mm->anon_vma = NULL;
 	for (int i = 0; i < NR_MM_COUNTERS; i++)
 		atomic_init(&mm->rss[i], 0);
@@ -239,13 +239,13 @@ static void exit_mmap(struct mm_struct *mm)
 			kfree(vma_unlink_file(vma));
 		list_add(&vma->vm_list, &dead);
 	}
-	mm->map_count = 0;
+	atomic_store(&mm->map_count, 0);
+	mm->anon_vma = NULL;	/* under mmap_lock: vm_check reads it so */
 	up_write(&mm->mmap_lock);
 	/* No PTE is left: anonymous pages still alive lead nowhere. */
 	spin_lock(&av->lock);
 	av->mm = NULL;
 	spin_unlock(&av->lock);
-	mm->anon_vma = NULL;
 	anon_vma_put(av);
 	list_for_each_entry_safe(vma, next, &dead, vm_list)
 		vma_free(vma);
@@ -312,7 +312,7 @@ void mm_get_counters(struct mm_struct *mm, struct mm_counters *c)
 	c->rss_anon = (unsigned long)max(atomic_load(&mm->rss[MM_ANONPAGES]),
 					 0L);
 	c->pgtables = (unsigned long)max(atomic_load(&mm->nr_pgtables), 0L);
-	c->map_count = (unsigned long)mm->map_count;
+	c->map_count = (unsigned long)max(atomic_load(&mm->map_count), 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -363,7 +363,7 @@ static void vma_insert(struct mm_struct *mm, struct vm_area_struct *vma)
 		if (pos->vm_start > vma->vm_start)
 			break;
 	list_add_tail(&vma->vm_list, &pos->vm_list);
-	mm->map_count++;
+	atomic_fetch_add(&mm->map_count, 1);
 }
 
 int vm_mmap(struct mm_struct *mm, unsigned long addr, size_t len,
@@ -489,13 +489,13 @@ int vm_munmap(struct mm_struct *mm, unsigned long addr, size_t len)
 				vma_link_file(tail, &none);
 			}
 			list_add(&tail->vm_list, &vma->vm_list);
-			mm->map_count++;
+			atomic_fetch_add(&mm->map_count, 1);
 			next = tail;
 		}
 		zap_range(mm, vma, s, e, true);
 		if (s == vma->vm_start && e == vma->vm_end) {
 			list_del(&vma->vm_list);
-			mm->map_count--;
+			atomic_fetch_sub(&mm->map_count, 1);
 			if (vma->vm_file)
 				kfree(vma_unlink_file(vma));
 			list_add(&vma->vm_list, &dead);

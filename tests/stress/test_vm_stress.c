@@ -14,6 +14,9 @@
  *    anonymous workers' live pages (the remote vm_access() to find one,
  *    try_to_migrate(), a reference check, copy or give up,
  *    remove_migration_ptes());
+ *  - a hog in a group of its own touching four times the group's limit:
+ *    the group's OOM kills it (and only it) and the reaper frees its
+ *    memory while everything else runs;
  *  - a pressure task holding and freeing pages; kswapd and the flusher;
  *    every 10007th allocation forced into direct reclaim.
  * Every page's contents are a function of (owner, address, generation),
@@ -47,7 +50,7 @@
 static _Atomic(bool) stop_all;
 static _Atomic(unsigned long) errors, migrated, migrate_aborted;
 static struct task *anon_tasks[NR_ANON];
-static struct mem_cgroup *anon_group, *small_group;
+static struct mem_cgroup *anon_group, *small_group, *hog_group;
 
 static void stress_fail(const char *what, long a, long b)
 {
@@ -71,7 +74,7 @@ static int anon_worker(void *arg)
 	unsigned int gen[REGIONS][REGION_PAGES];
 	unsigned int pages[REGIONS] = { 0 };	/* 0: unmapped */
 	char *buf = malloc(PAGE_SIZE), *got = malloc(PAGE_SIZE);
-	unsigned long rounds = test_scaled(24000);
+	unsigned long rounds = test_scaled(72000);
 	struct mm_struct *mm;
 
 	test_rand_seed(10 + (uint64_t)w);
@@ -147,7 +150,7 @@ static unsigned int shared_gen[SHARED_PAGES];	/* each half: its writer */
 static int shared_writer(void *arg)
 {
 	int w = (int)(intptr_t)arg;
-	unsigned long rounds = test_scaled(12000);
+	unsigned long rounds = test_scaled(36000);
 	char *buf = malloc(PAGE_SIZE), *got = malloc(PAGE_SIZE);
 	struct address_space *m;
 	struct mm_struct *mm;
@@ -188,7 +191,7 @@ static int shared_writer(void *arg)
 
 static int cow_worker(void *arg)
 {
-	unsigned long rounds = test_scaled(12000);
+	unsigned long rounds = test_scaled(36000);
 	unsigned int gen[PRIVATE_PAGES] = { 0 };
 	char *buf = malloc(PAGE_SIZE), *got = malloc(PAGE_SIZE);
 	struct address_space *m;
@@ -228,7 +231,7 @@ static int cow_worker(void *arg)
 
 static int small_group_reader(void *arg)
 {
-	unsigned long rounds = test_scaled(16000);
+	unsigned long rounds = test_scaled(48000);
 	char *buf = malloc(2 * PAGE_SIZE), *want = malloc(2 * PAGE_SIZE);
 	struct address_space *m;
 
@@ -300,7 +303,7 @@ static void migrate_one(struct task *t, unsigned long addr)
 
 static int migrator(void *arg)
 {
-	unsigned long rounds = test_scaled(12000);
+	unsigned long rounds = test_scaled(36000);
 
 	test_rand_seed(50);
 	for (unsigned long i = 0; i < rounds && !atomic_load(&stop_all); i++) {
@@ -317,7 +320,7 @@ static int migrator(void *arg)
 static int pressure(void *arg)
 {
 	LIST_HEAD(held);
-	unsigned long nr = 0, rounds = test_scaled(200);
+	unsigned long nr = 0, rounds = test_scaled(600);
 
 	test_rand_seed(60);
 	for (unsigned long r = 0; r < rounds && !atomic_load(&stop_all); r++) {
@@ -404,11 +407,13 @@ static void test_vm_stress_all_at_once_consistent(void **state)
 	struct test_vm_config cfg = {
 		.ram = RAM,
 		.memcg = true,
+		.oom = true,
 		.kswapd = true,
 		.wb = { .writeback_interval_ms = 100 },
 	};
 	struct alloc_fault_config force = { .reclaim_nth = 10007 };
-	struct task *shared[2], *cow, *reader, *mig, *press;
+	struct task *shared[2], *cow, *reader, *mig, *press, *hog_task;
+	struct test_hog hog = { .pages = 2048, .seed = 99 };
 	struct address_space *m;
 
 	test_vm_setup(&cfg);
@@ -418,6 +423,10 @@ static void test_vm_stress_all_at_once_consistent(void **state)
 	assert_int_equal(memcg_create(root_mem_cgroup, "small",
 				      MEMCG_MODE_UNIFIED, &small_group), 0);
 	assert_int_equal(memcg_set_max(small_group, 256), 0);	/* 1 MiB */
+	assert_int_equal(memcg_create(root_mem_cgroup, "hog",
+				      MEMCG_MODE_UNIFIED, &hog_group), 0);
+	assert_int_equal(memcg_set_max(hog_group, 512), 0);	/* 2 MiB */
+	hog.memcg = hog_group;
 	write_file("private", PRIVATE_PAGES, 7);
 	write_file("big", BIG_PAGES, 8);
 	drop_slab();	/* evict "big": the small group reads it in itself */
@@ -437,6 +446,7 @@ static void test_vm_stress_all_at_once_consistent(void **state)
 	assert_int_equal(task_create(&mig, "migrator", migrator, NULL, 0), 0);
 	assert_int_equal(task_create(&press, "pressure", pressure, NULL, 0),
 			 0);
+	hog_task = test_hog_start(&hog, "hog");
 
 	task_destroy(mig);		/* before the workers it visits */
 	for (int w = 0; w < NR_ANON; w++)
@@ -446,8 +456,15 @@ static void test_vm_stress_all_at_once_consistent(void **state)
 	task_destroy(cow);
 	task_destroy(reader);
 	task_destroy(press);
+	task_destroy(hog_task);
 	alloc_fault_set(NULL);
 	assert_int_equal(atomic_load(&errors), 0);
+	/* Only the hog died, by its own group's OOM, and was reaped. */
+	assert_int_equal(hog.result, -EINTR);
+	assert_int_equal(memcg_events(hog_group, MEMCG_OOM_KILL), 1);
+	assert_int_equal(memcg_events(root_mem_cgroup, MEMCG_OOM_KILL), 1);
+	assert_int_equal(oom_reaper_sync(30000), 0);
+	assert_int_equal(memcg_usage(hog_group), 0);
 	assert_true(memcg_peak(small_group) <= 256);
 	assert_true(memcg_events(small_group, MEMCG_PGSTEAL) > 0);
 
@@ -460,6 +477,7 @@ static void test_vm_stress_all_at_once_consistent(void **state)
 	assert_int_equal(writeback_check(WRITEBACK_CHECK_QUIESCENT), 0);
 	assert_int_equal(memcg_destroy(anon_group), 0);
 	assert_int_equal(memcg_destroy(small_group), 0);
+	assert_int_equal(memcg_destroy(hog_group), 0);
 	test_vm_teardown();
 	if (getenv("BALLAST_STRESS_VERBOSE"))
 		fprintf(stderr, "migrated %lu, aborted %lu\n",
