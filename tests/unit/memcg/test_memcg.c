@@ -368,6 +368,60 @@ static void test_memcg_destroy_with_charged_pages_goes_offline(void **state)
 	assert_int_equal(memcg_check(MEMCG_CHECK_QUIESCENT), 0);
 }
 
+/*
+ * Setup: a task in group G (holding one page of its own), waiting; the
+ * test, in the root, maps 64 more anonymous pages into its address space.
+ * Action: the test writes those pages through vm_access() on the other
+ * task (a remote access, as migration or a debugger would), then reads
+ * them back the same way. Expected: the 64 pages and their page tables
+ * are charged to G, the task's group, not to the root (which has no
+ * anonymous page of its own); the bytes are there.
+ */
+static void test_vm_access_remote_faults_charge_target_group(void **state)
+{
+	struct mem_cgroup *g = group("remote", MEMCG_MODE_UNIFIED);
+	struct test_hog h = { .memcg = g, .pages = 1, .wait = true };
+	unsigned long before;
+	struct task *t;
+	char v = 0x3c;
+
+	t = test_hog_start(&h, "remote-target");
+	wait_for_completion(&h.ready);
+	{
+		struct mm_struct *mm = get_task_mm(t);
+
+		assert_non_null(mm);
+		test_mmap(mm, BASE, 64 * PAGE_SIZE, VM_READ | VM_WRITE, NULL,
+			  0);
+		mmput(mm);
+	}
+	before = memcg_usage(g);
+	for (unsigned long i = 0; i < 64; i++) {
+		struct vm_pin pin;
+
+		assert_int_equal(vm_access(t, BASE + i * PAGE_SIZE, 1,
+					   VM_ACCESS_WRITE, &pin), 0);
+		*(char *)pin.addr = v;
+		vm_access_put(&pin);
+	}
+	assert_true(memcg_usage(g) >= before + 64);
+	assert_int_equal(memcg_page_state(g, NR_ANON_MAPPED), 65);
+	assert_int_equal(memcg_page_state(root_mem_cgroup, NR_ANON_MAPPED),
+			 65);		/* hierarchical: G's, nothing of its own */
+	for (unsigned long i = 0; i < 64; i++) {
+		struct vm_pin pin;
+
+		assert_int_equal(vm_access(t, BASE + i * PAGE_SIZE, 1, 0, &pin),
+				 0);
+		assert_int_equal(*(char *)pin.addr, v);
+		vm_access_put(&pin);
+	}
+	test_hog_finish(&h, t);
+	assert_true(h.verified);
+	assert_int_equal(memcg_usage(g), 0);
+	assert_int_equal(memcg_destroy(g), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +432,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_memcg_high_throttles_unified_not_legacy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memcg_oom_kills_inside_the_group_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memcg_destroy_with_charged_pages_goes_offline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_access_remote_faults_charge_target_group, setup, teardown),
 	};
 
 	test_seed();
