@@ -315,7 +315,9 @@ static inline gfp_t current_gfp_context(gfp_t flags)
 
 /**
  * memalloc_retry_wait() - the one helper for allocation retry loops:
- * sleep briefly so reclaim, writeback or an OOM victim can make progress.
+ * sleep briefly (1 ms) so reclaim, writeback or an OOM victim can make
+ * progress. It sleeps even in a task asked to stop or killed, unlike
+ * task_sleep_ms(): a retry loop must not turn into a spin.
  * @gfp: the mask of the failed allocation (only blocking masks sleep).
  *
  * Context: caller holds no spinlock when @gfp allows blocking; may sleep.

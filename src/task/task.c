@@ -281,10 +281,19 @@ void task_sleep_ms(unsigned int ms)
 
 void memalloc_retry_wait(gfp_t gfp)
 {
+	struct timespec ts = { 0, 1000000 };	/* 1 ms */
+
 	if (!gfpflags_allow_blocking(gfp)) {
 		sched_yield();
 		return;
 	}
 	might_sleep();
-	task_sleep_ms(1);
+	/*
+	 * A real pause even for a task that task_destroy() or task_kill()
+	 * has been called on (task_sleep_ms() returns at once for those): a
+	 * retry loop that spins would use up its retries before the progress
+	 * it waits for (writeback, an OOM victim) can happen.
+	 */
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }
