@@ -34,7 +34,8 @@
  *  - memcg_mutex (mutex) serialises create, destroy, set_max, exit and
  *    the freeing of offline groups; it is never held across a charge of
  *    the caller's own allocations.
- *  - Charging may sleep (limit reclaim, throttle, OOM) only when the
+ *  - Charging may sleep (limit reclaim, pauses while the group's pages
+ *    are under writeback, the high throttle, OOM) only when the
  *    allocation's mask allows direct reclaim and the task is not
  *    PF_MEMALLOC; the OOM step only trylocks oom_lock.
  * Lock order: memcg_mutex -> memcg_tree_lock -> (lruvec->lru_lock for
@@ -47,6 +48,7 @@
 #include <string.h>
 
 #define MEMCG_RECLAIM_RETRIES 5
+#define MEMCG_WRITEBACK_WAITS 100	/* ~1 ms each: pages under I/O */
 #define MEMCG_HIGH_MAX_DELAY_MS 100
 
 struct mem_cgroup *root_mem_cgroup;
@@ -480,7 +482,8 @@ static void memcg_over_high(struct mem_cgroup *memcg, gfp_t gfp)
 static int try_charge(struct mem_cgroup *memcg, long nr, gfp_t gfp,
 		      unsigned int order)
 {
-	int retries = MEMCG_RECLAIM_RETRIES;
+	int retries = MEMCG_RECLAIM_RETRIES, wb_waits = 0;
+	unsigned long reclaimed;
 	struct page_counter *over;
 	struct mem_cgroup *over_memcg;
 
@@ -498,10 +501,22 @@ retry:
 	/* Killed: fail at once rather than reclaim or kill for it. */
 	if (fatal_signal_pending(current))
 		goto nomem;
-	try_to_free_mem_cgroup_pages(over_memcg, (unsigned long)nr, gfp,
-				     MEMCG_RECLAIM_MAY_SWAP);
+	reclaimed = try_to_free_mem_cgroup_pages(over_memcg, (unsigned long)nr,
+						 gfp, MEMCG_RECLAIM_MAY_SWAP);
 	if (page_counter_margin(over) >= nr)
 		goto retry;
+	/*
+	 * Nothing freed, but pages of the group are under writeback: they
+	 * can be freed once it ends. Wait for the I/O (a bounded number of
+	 * short pauses) rather than spend the retries and OOM, as Linux
+	 * throttles reclaim on writeback.
+	 */
+	if (!reclaimed && wb_waits < MEMCG_WRITEBACK_WAITS &&
+	    memcg_page_state(over_memcg, NR_WRITEBACK) > 0) {
+		wb_waits++;
+		memalloc_retry_wait(gfp);
+		goto retry;
+	}
 	if (retries-- > 0)
 		goto retry;
 	if (gfp & (__GFP_NORETRY | __GFP_RETRY_MAYFAIL))

@@ -62,6 +62,9 @@ static int teardown(void **state)
 {
 	int ret = lockdep_test_teardown(state);
 
+	lockdep_hung_task_stop();
+	lockdep_set_report_hook(NULL, NULL);
+
 	vm_fault_set_late_pgtable(false);
 	reclaim_set_writeback_wait_hook(NULL);
 	test_hook_clear("writeback.lock_page");
@@ -260,18 +263,38 @@ struct hang {
 	char byte;
 	struct mm_struct *mm;
 	unsigned long addr;
-	struct completion go;
+	struct completion go, fault_done;
 };
 
 static struct hang H;
 
+/*
+ * F parks holding P's lock. The wait is idle (the watchdog must report
+ * only the deadlock's own waits) and is ended by release_from_fresh_task(),
+ * whose empty history gives the validator no dependency back to P.
+ */
 static void hook_fault_page_locked(const char *name, void *arg, void *ctx)
 {
 	if (arg != H.p)
 		return;
 	complete(&H.f_holds_p);
-	if (!wait_for_completion_timeout(&H.release_f, WAIT_MS))
-		fprintf(stderr, "bug5: fault never released\n");
+	wait_for_completion_idle(&H.release_f);
+}
+
+static int releaser_fn(void *arg)
+{
+	complete_all(arg);
+	return 0;
+}
+
+/* Complete @c from a new task that has taken no lock and waited for none. */
+static void release_from_fresh_task(struct completion *c)
+{
+	struct task *t;
+
+	assert_int_equal(task_create(&t, "bug5-releaser", releaser_fn, c, 0),
+			 0);
+	task_destroy(t);
 }
 
 static void hook_flusher_lock_page(const char *name, void *arg, void *ctx)
@@ -308,6 +331,7 @@ static int fault_task_fn(void *arg)
 	use_mm(H.mm);
 	wait_for_completion(&H.go);
 	H.ret = (int)vm_read(current, H.addr, &H.byte, 1);
+	complete(&H.fault_done);
 	return 0;	/* exit hooks: leaves the mm and the group */
 }
 
@@ -330,20 +354,21 @@ static void report_hook(enum lockdep_report_kind kind, const char *summary,
 	pthread_mutex_unlock(&hung_lock);
 }
 
-static bool wait_hung_reports(void)
+/* Wait for the watchdog's report on @counter (a failure detector). */
+static bool wait_hung_report(int *counter)
 {
 	struct timespec ts;
-	bool both;
+	bool seen;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += WAIT_MS / 1000;
 	pthread_mutex_lock(&hung_lock);
-	while (!(hung_fault && hung_flusher))
+	while (!*counter)
 		if (pthread_cond_timedwait(&hung_cond, &hung_lock, &ts))
 			break;
-	both = hung_fault && hung_flusher;
+	seen = *counter;
 	pthread_mutex_unlock(&hung_lock);
-	return both;
+	return seen;
 }
 
 /*
@@ -362,6 +387,7 @@ static struct task *hang_setup(bool buggy)
 	init_completion(&H.release_flusher);
 	init_completion(&H.f_waits_q);
 	init_completion(&H.go);
+	init_completion(&H.fault_done);
 	H.buggy = buggy;
 	assert_int_equal(memcg_attach(legacy), 0);
 	data = make_file("bug5", 2, 5, false);
@@ -396,6 +422,8 @@ static struct task *hang_setup(bool buggy)
 
 static void hang_cleanup(struct task *f)
 {
+	/* Let F finish its fault before asking it to stop. */
+	assert_true(wait_for_completion_timeout(&H.fault_done, WAIT_MS));
 	task_destroy(f);
 	mmput(H.mm);
 	vm_fault_set_late_pgtable(false);
@@ -426,21 +454,21 @@ static void test_fault_real_path_forced_interleaving_completes(void **state)
 {
 	struct task *f = hang_setup(false);
 
+	release_from_fresh_task(&H.release_f);	/* F never parks here */
 	SetPageReclaim(H.q);		/* as if reclaim had seen it once */
 	wakeup_flusher_threads(0);
 	assert_true(wait_for_completion_timeout(&H.flusher_at_p, WAIT_MS));
 	complete(&H.go);		/* F: tables first, then P */
 	assert_true(wait_for_completion_timeout(&H.f_waits_q, WAIT_MS));
 	complete(&H.release_flusher);	/* P is free: the batch goes out */
-	complete(&H.release_f);		/* (F never parks on this path) */
 	hang_cleanup(f);
 }
 
 /*
  * Setup: hang_setup(buggy), the hung-task watchdog at 200 ms. Action: F
  * locks P and parks; the flusher marks Q for writeback and is let go to
- * block on P; F is let go: its late page-table charge reclaims and waits
- * on Q. Expected: a real deadlock, which the watchdog reports, naming F
+ * block on P (the watchdog reports it); F is let go: its late page-table
+ * charge reclaims and waits on Q. Expected: a real deadlock, which the watchdog reports, naming F
  * (blocked on PG_writeback) and the flusher (blocked on PG_locked); the
  * validator reports the cycle. Then the test breaks it: the limit is
  * lifted and Q's writeback bit is ended by the test (F wakes, its charge
@@ -459,11 +487,17 @@ static void test_fault_late_pgtable_forced_interleaving_hangs_watchdog_names_it(
 	wakeup_flusher_threads(0);
 	assert_true(wait_for_completion_timeout(&H.flusher_at_p, WAIT_MS));
 	SetPageReclaim(H.q);		/* Q is under writeback now */
-	complete(&H.release_flusher);	/* it will block on P */
 	assert_int_equal(lockdep_hung_task_start(200), 0);
-	complete(&H.release_f);		/* F: late table, charge, reclaim */
+	complete(&H.release_flusher);	/* it will block on P */
+	/*
+	 * Once the watchdog reports the flusher blocked on P, its dependency
+	 * (owing Q's writeback while taking P) is recorded: F's wait below
+	 * then closes the cycles, always in the same order.
+	 */
+	assert_true(wait_hung_report(&hung_flusher));
+	release_from_fresh_task(&H.release_f);	/* F: late table, charge */
 	assert_true(wait_for_completion_timeout(&H.f_waits_q, WAIT_MS));
-	assert_true(wait_hung_reports());
+	assert_true(wait_hung_report(&hung_fault));
 	lockdep_hung_task_stop();
 	lockdep_set_report_hook(NULL, NULL);
 	assert_true(PageLocked(H.p) && PageWriteback(H.q));
