@@ -505,6 +505,8 @@ retry:
 						 gfp, MEMCG_RECLAIM_MAY_SWAP);
 	if (page_counter_margin(over) >= nr)
 		goto retry;
+	if (gfp & __GFP_NORETRY)
+		goto nomem;		/* one reclaim pass, as Linux */
 	/*
 	 * Nothing freed, but pages of the group are under writeback: they
 	 * can be freed once it ends. Wait for the I/O (a bounded number of
@@ -519,7 +521,7 @@ retry:
 	}
 	if (retries-- > 0)
 		goto retry;
-	if (gfp & (__GFP_NORETRY | __GFP_RETRY_MAYFAIL))
+	if (gfp & __GFP_RETRY_MAYFAIL)
 		goto nomem;
 	if (order > PAGE_ALLOC_COSTLY_ORDER)
 		goto nomem;
