@@ -3,7 +3,13 @@
 #include "test_support.h"
 
 #include <ballast/alloc.h>
+#include <ballast/reclaim.h>
 #include <ballast/slab.h>
+#include <ballast/writeback.h>
+
+#include <dirent.h>
+#include <limits.h>
+#include <unistd.h>
 
 #include <pthread.h>
 #include <stdio.h>
@@ -103,4 +109,71 @@ int test_mem_group_teardown(void **state)
 {
 	test_mem_teardown();
 	return 0;
+}
+
+static char pc_dir[PATH_MAX];
+
+void test_pagecache_setup(size_t ram_bytes, const struct writeback_config *cfg,
+			  bool kswapd)
+{
+	struct writeback_config c = { 0 };
+	const char *tmp = getenv("TMPDIR");
+
+	if (cfg)
+		c = *cfg;
+	snprintf(pc_dir, sizeof(pc_dir), "%s/ballast-test-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(pc_dir));
+	c.dir = pc_dir;
+	test_mem_setup(ram_bytes);
+	assert_int_equal(reclaim_init(), 0);
+	assert_int_equal(writeback_init(&c), 0);
+	if (kswapd)
+		assert_int_equal(kswapd_run(), 0);
+}
+
+const char *test_backing_path(const char *name)
+{
+	static char path[PATH_MAX + 80];
+
+	snprintf(path, sizeof(path), "%s/%s", pc_dir, name);
+	return path;
+}
+
+static void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+void test_pagecache_teardown(void)
+{
+	kswapd_stop();
+	writeback_exit();
+	assert_int_equal(reclaim_check(RECLAIM_CHECK_QUIESCENT), 0);
+	reclaim_exit();
+	remove_dir(pc_dir);
+	test_mem_teardown();
+}
+
+void test_pattern(void *buf, size_t len, uint64_t seed, uint64_t pos)
+{
+	unsigned char *p = buf;
+
+	for (size_t i = 0; i < len; i++) {
+		uint64_t x = (pos + i) * 0x9E3779B97F4A7C15ull ^ seed;
+
+		x ^= x >> 29;
+		p[i] = (unsigned char)(x ^ (x >> 17));
+	}
 }

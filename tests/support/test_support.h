@@ -12,6 +12,7 @@
 #define BALLAST_TEST_SUPPORT_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -52,5 +53,25 @@ int test_mem_group_teardown(void **state);
 
 /* Pages free in the buddy lists after draining the per-CPU lists. */
 unsigned long test_free_pages_drained(void);
+
+struct writeback_config;
+
+/*
+ * Page-cache fixture: test_mem_setup(@ram_bytes), reclaim_init(), and
+ * writeback_init() over a fresh temporary backing directory (@cfg's dir is
+ * replaced by it; NULL: defaults). kswapd is started if @kswapd.
+ * test_pagecache_teardown() stops everything, checks reclaim_check() and
+ * writeback_check() at a quiescent point, removes the directory and
+ * tears memory down (test_mem_teardown()).
+ */
+void test_pagecache_setup(size_t ram_bytes, const struct writeback_config *cfg,
+			  bool kswapd);
+void test_pagecache_teardown(void);
+
+/* Path of @name in the backing directory (static buffer). */
+const char *test_backing_path(const char *name);
+
+/* Fill @buf with the bytes of stream @seed at file offset @pos. */
+void test_pattern(void *buf, size_t len, uint64_t seed, uint64_t pos);
 
 #endif
