@@ -700,6 +700,17 @@ void reinit_completion(struct completion *x);
 void wait_for_completion(struct completion *x);
 
 /**
+ * wait_for_completion_idle() - as wait_for_completion(), for a thread
+ * waiting for work (kswapd, a driver's worker) rather than for something
+ * it needs: the hung-task watchdog does not count the wait, as Linux's
+ * detector skips TASK_IDLE sleepers. The caller should hold nothing.
+ *
+ * Context: may sleep; no allocation. Dependencies are recorded as for
+ * wait_for_completion().
+ */
+void wait_for_completion_idle(struct completion *x);
+
+/**
  * wait_for_completion_timeout() - as wait_for_completion(), at most
  * @timeout_ms milliseconds.
  *

@@ -133,7 +133,7 @@ static int kswapd_fn(void *arg)
 		unsigned int order;
 		int idx;
 
-		wait_for_completion(&kswapd_wait);
+		wait_for_completion_idle(&kswapd_wait);
 		if (atomic_load(&kswapd_stopping))
 			break;
 		atomic_store(&kswapd_pending, false);

@@ -200,6 +200,14 @@ static void *hung_waiter(void *arg)
 	return NULL;
 }
 
+static struct completion idle_work;
+
+static void *idle_waiter(void *arg)
+{
+	wait_for_completion_idle(&idle_work);	/* a worker with nothing to do */
+	return NULL;
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -209,21 +217,25 @@ static uint64_t now_ms(void)
 }
 
 /*
- * Setup: the watchdog with a 200 ms threshold; the test holds hung_lock.
+ * Setup: the watchdog with a 200 ms threshold; the test holds hung_lock; a
+ * worker already idles in wait_for_completion_idle().
  * Action: a thread blocks on hung_lock; the test waits for the watchdog's
  * report (through the report hook; 30 s is only a failure detector), then
- * releases the lock so the thread ends. Expected: one hung-task report
- * naming hung_lock, made after the threshold and within 1.25 thresholds
- * plus scheduling slack.
+ * releases the lock so the thread ends, and gives the idle worker its work.
+ * Expected: one hung-task report, naming hung_lock, made after the
+ * threshold and within 1.25 thresholds plus scheduling slack; none for the
+ * idle worker, which waited longer (an unclaimed report fails the test).
  */
 static void test_lockdep_hung_task_start_real_hang_reported(void **state)
 {
 	struct timespec deadline;
-	pthread_t th;
+	pthread_t th, idle;
 	uint64_t t0, dt;
 	int ret;
 
 	sem_init(&hung_sem, 0, 0);
+	init_completion(&idle_work);
+	assert_int_equal(pthread_create(&idle, NULL, idle_waiter, NULL), 0);
 	lockdep_set_report_hook(hung_hook, NULL);
 	assert_int_equal(lockdep_hung_task_start(200), 0);
 	mutex_lock(&hung_lock);
@@ -236,6 +248,8 @@ static void test_lockdep_hung_task_start_real_hang_reported(void **state)
 	dt = now_ms() - t0;
 	mutex_unlock(&hung_lock);
 	pthread_join(th, NULL);
+	complete(&idle_work);
+	pthread_join(idle, NULL);
 	lockdep_hung_task_stop();
 	lockdep_set_report_hook(NULL, NULL);
 	sem_destroy(&hung_sem);
