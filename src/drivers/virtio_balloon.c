@@ -377,7 +377,7 @@ static int balloon_worker(void *arg)
 		if (!atomic_load(&vb->config_pending) &&
 		    !atomic_load(&vb->actual_pending) &&
 		    !atomic_load(&vb->stats_pending))
-			wait_for_completion(&vb->work);
+			wait_for_completion_idle(&vb->work);
 		if (atomic_load(&vb->stopping))
 			break;
 		if (atomic_exchange(&vb->stats_pending, false))
