@@ -9,7 +9,8 @@
  *    uses ballast; everyone else reads them without locks.
  *  - mem_map[pfn] describes bytes [pfn * PAGE_SIZE, (pfn + 1) * PAGE_SIZE)
  *    of the memfd; ram_base maps the whole memfd MAP_SHARED, so the host
- *    process mapping the same memfd sees the same bytes.
+ *    process mapping the same memfd sees the same bytes. The memfd's size
+ *    is sealed (F_SEAL_SHRINK | F_SEAL_GROW) once set.
  *  - A page's type moves PGTY_NONE -> T -> PGTY_NONE, never T -> U: a
  *    type transition that does not start from the expected type is misuse
  *    and is refused (page_set_type/page_clear_type).
@@ -66,10 +67,16 @@ int page_ram_init(size_t bytes)
 	if (ret)
 		return ret;
 
-	fd = memfd_create("ballast-guest-ram", MFD_CLOEXEC);
+	fd = memfd_create("ballast-guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
-	if (ftruncate(fd, (off_t)bytes) < 0) {
+	/*
+	 * The size never changes again: sealed, so that a process mapping the
+	 * memfd (the host) cannot be made to fault by a shrink. Punching holes
+	 * stays allowed (no F_SEAL_WRITE).
+	 */
+	if (ftruncate(fd, (off_t)bytes) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0) {
 		ret = -errno;
 		goto out_close;
 	}

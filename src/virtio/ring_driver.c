@@ -221,6 +221,8 @@ int virtqueue_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[],
 	bool w, kick = false;
 	int ret = 0;
 
+	if (vq->indirect)
+		might_alloc(gfp);	/* an indirect table, for >1 entry */
 	if (!data)
 		return -EINVAL;
 	for_each_sg(sgs, nents, out_sgs, in_sgs, sg, w, n, k) {
