@@ -11,6 +11,7 @@
 #include <string.h>
 
 static const struct ballast_cmd *const commands[] = {
+	&ballast_cmd_run,
 	&ballast_cmd_host,
 	&ballast_cmd_guest,
 	&ballast_cmd_ctl,

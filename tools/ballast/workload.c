@@ -64,8 +64,10 @@ static int workload_fn(void *arg)
 	struct workload *w = t->w;
 
 	while (!task_should_stop()) {
-		unsigned long share = atomic_load(&w->target_pages) /
-				      w->nr_threads;
+		unsigned long target = atomic_load(&w->target_pages);
+		/* The remainder goes to the first threads: shares add up. */
+		unsigned long share = target / w->nr_threads +
+				      (t->id < target % w->nr_threads);
 		int n;
 
 		if (t->nr_pages < share) {
