@@ -82,4 +82,15 @@ void virtballoon_remove(struct virtio_balloon *vb);
 void virtballoon_get_info(struct virtio_balloon *vb,
 			  struct virtballoon_info *info);
 
+/**
+ * virtballoon_check() - verify the driver's balloon: balloon_check() of its
+ * page list, and pages in the balloon (listed + isolated) = num_pages, the
+ * count the device was told. Each violation is printed.
+ *
+ * Context: takes balloon_lock, then balloon_pages_lock; may sleep (the
+ * mutex); no allocation; not from reclaim or an OOM notifier.
+ * Return: the number of violations (0: consistent).
+ */
+unsigned long virtballoon_check(struct virtio_balloon *vb);
+
 #endif /* BALLAST_DRIVERS_H */

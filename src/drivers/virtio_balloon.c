@@ -30,6 +30,7 @@
 #include <ballast/drivers.h>
 #include <ballast/slab.h>
 #include <ballast/task.h>
+#include <ballast/lib/testhook.h>
 
 #include <endian.h>
 #include <errno.h>
@@ -112,6 +113,12 @@ static void release_pages_balloon(struct list_head *pages)
 
 	list_for_each_entry_safe(page, next, pages, lru) {
 		list_del(&page->lru);
+		/*
+		 * Test builds: a test may write to the page here, as its next
+		 * user would, to check that the device already knows it is
+		 * back (MUST_TELL_HOST). balloon_lock may be held.
+		 */
+		TEST_HOOK("virtio_balloon.release_page", page);
 		put_page(page);
 	}
 }
@@ -611,4 +618,22 @@ void virtballoon_get_info(struct virtio_balloon *vb,
 	info->must_tell_host = vb->must_tell_host;
 	info->stats_vq = vb->has_stats;
 	info->deflate_on_oom = vb->deflate_on_oom;
+}
+
+unsigned long virtballoon_check(struct virtio_balloon *vb)
+{
+	unsigned long errors, nr, isolated;
+	uint32_t told;
+
+	mutex_lock(&vb->balloon_lock);
+	errors = balloon_check(&vb->vb_dev_info);
+	balloon_dev_counts(&vb->vb_dev_info, &nr, &isolated);
+	told = atomic_load(&vb->num_pages);
+	if (nr != told) {
+		pr_err("virtballoon_check: %lu pages in the balloon (%lu "
+		       "isolated), the device was told %u", nr, isolated, told);
+		errors++;
+	}
+	mutex_unlock(&vb->balloon_lock);
+	return errors;
 }
