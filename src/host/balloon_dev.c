@@ -18,7 +18,9 @@
  *    of a pfn never inflated is refused (record unchanged), logged once and
  *    counted, and its buffer is still acknowledged so the guest does not
  *    hang; with MUST_TELL_HOST a ballooned page found backed again is a
- *    violation (the guest touched it before deflating).
+ *    violation (the guest touched it before deflating), found both by the
+ *    periodic scan of the record and, exactly, when a deflate names a page
+ *    that is no longer a hole (the guest reused it before telling).
  *
  * Invariants and locking: everything runs on the host's event-loop thread
  * (vhost_user.h rule); no locks. The stats chain, while held, belongs to
@@ -67,7 +69,9 @@ struct balloon_dev {
 	/* counters */
 	uint64_t inflate_msgs, deflate_msgs, stats_msgs;
 	uint64_t violations;		/* protocol violations seen */
-	uint64_t touched_violations;	/* MUST_TELL_HOST broken */
+	uint64_t touched_violations;	/* MUST_TELL_HOST found broken: by a
+					 * scan, or at a deflate */
+	uint64_t scans;			/* ballooned-page scans done */
 };
 
 static const char *const stat_names[BALLOON_DEV_NR_STATS] = {
@@ -229,6 +233,20 @@ static uint64_t copy_out(const struct vringh_elem *e, void *dst, uint64_t max)
 	return done;
 }
 
+/*
+ * MUST_TELL_HOST broken: the guest touched @touched pages (first pfn
+ * @first) that the host still counted as ballooned. Counted and logged;
+ * the device goes on (the memory is merely not returned).
+ */
+static void report_touched(struct balloon_dev *b, uint64_t touched,
+			   uint32_t first, const char *when)
+{
+	b->touched_violations++;
+	pr_err_ratelimited("host: %s: the guest touched %" PRIu64 " ballooned "
+			   "pages (first pfn %u) %s, although MUST_TELL_HOST "
+			   "was negotiated", b->id, touched, first, when);
+}
+
 /* One inflate or deflate message. Returns false if the device broke. */
 static bool handle_pfns(struct balloon_dev *b, unsigned int q)
 {
@@ -270,12 +288,22 @@ static bool handle_pfns(struct balloon_dev *b, unsigned int q)
 			pr_err_ratelimited("host: %s: punching holes failed: %s",
 					   b->id, strerror(-ret));
 	} else {
+		uint64_t touched = 0;
+		uint32_t first = 0;
+
 		b->deflate_msgs++;
+		/* MUST_TELL_HOST: the pages are still holes until now. */
+		if (has(b, VIRTIO_BALLOON_F_MUST_TELL_HOST))
+			touched = balloon_host_count_touched(&b->rec, b->pfns,
+							     n, &first);
 		if (balloon_host_deflate(&b->rec, b->pfns, n, &bad)) {
 			b->violations++;
 			pr_err_ratelimited("host: %s: deflate of pfn %u, which is "
 					   "not in the balloon; refused", b->id,
 					   bad);
+		} else if (touched) {
+			report_touched(b, touched, first, "before telling the "
+				       "host it deflated them");
 		}
 	}
 	return true;
@@ -408,14 +436,10 @@ void balloon_dev_tick(struct host *host, int64_t now)
 
 			b->next_scan_ms = now + BALLOON_SCAN_MS;
 			touched = balloon_host_scan_touched(&b->rec, &first);
-			if (touched) {
-				b->touched_violations++;
-				pr_err_ratelimited("host: %s: the guest wrote %" PRIu64
-						   " ballooned pages (first pfn %u) "
-						   "before deflating them, although "
-						   "MUST_TELL_HOST was negotiated",
-						   b->id, touched, first);
-			}
+			b->scans++;
+			if (touched)
+				report_touched(b, touched, first,
+					       "while they are ballooned");
 		}
 	}
 }
@@ -499,7 +523,8 @@ static json_t *q_host_info(void *dev)
 	struct balloon_host *r = &b->rec;
 
 	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-			 "s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:b, s:b}",
+			 "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:b, "
+			 "s:b}",
 			 "id", b->id,
 			 "ram-bytes", (json_int_t)r->ram_bytes,
 			 "target-bytes",
@@ -519,6 +544,8 @@ static json_t *q_host_info(void *dev)
 			 "protocol-violations", (json_int_t)b->violations,
 			 "touched-while-ballooned",
 			 (json_int_t)b->touched_violations,
+			 "touched-scans", (json_int_t)b->scans,
+			 "touched-pages", (json_int_t)r->nr_touched,
 			 "punch-errors", (json_int_t)r->nr_punch_errors,
 			 "must-tell-host", has(b, VIRTIO_BALLOON_F_MUST_TELL_HOST),
 			 "stats-vq", has(b, VIRTIO_BALLOON_F_STATS_VQ),
