@@ -156,6 +156,8 @@ void e2e_host_stop(struct balloon_e2e *e)
 		e2e_print_host_log(e);
 		fail_msg("host: quit %s, exit status %d", strerror(-err), status);
 	}
+	if (getenv("BALLAST_E2E_SHOW_LOG"))
+		e2e_print_host_log(e);
 	unlink(e->log_path);
 	unlink(e->vhost_path);
 	unlink(e->qmp_path);

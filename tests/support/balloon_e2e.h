@@ -18,7 +18,8 @@
  *     free again and the allocator's invariants hold.
  *  2. e2e_host_stop() asks the host to quit over QMP and fails the test
  *     unless it exits with status 0 (a crash or a sanitizer report in the
- *     host fails the test); its log is printed on failure only.
+ *     host fails the test); its log is printed on failure only (and on
+ *     success too with BALLAST_E2E_SHOW_LOG=1).
  *  3. Waits block on the QMP socket (BALLOON_CHANGE events) or re-check a
  *     host-side condition between short blocking reads of it; their
  *     deadlines (E2E_TIMEOUT_MS) are failure detectors, never the way a
