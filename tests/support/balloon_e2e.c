@@ -45,6 +45,13 @@ void e2e_guest_boot(size_t ram_bytes, unsigned int flags)
 		assert_int_equal(compaction_init(), 0);
 }
 
+void e2e_compaction_stop(void)
+{
+	if (boot_flags & E2E_COMPACTION)
+		compaction_exit();
+	boot_flags &= ~E2E_COMPACTION;
+}
+
 void e2e_guest_shutdown(void)
 {
 	if (boot_flags & E2E_COMPACTION)

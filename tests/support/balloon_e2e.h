@@ -59,6 +59,8 @@ struct balloon_e2e {
 /* Guest memory core: RAM, allocator, slab, reclaim, balloon framework. */
 void e2e_guest_boot(size_t ram_bytes, unsigned int flags);
 void e2e_guest_shutdown(void);
+/* Stop kcompactd early (a quiescent point); shutdown then skips it. */
+void e2e_compaction_stop(void);
 
 /*
  * Touch every free page of guest RAM (take them all, including the
