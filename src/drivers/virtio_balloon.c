@@ -37,10 +37,12 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define BALLOON_ACK_WAIT_MS 1000	/* between checks of a pending ack */
 #define BALLOON_REMOVE_WAIT_MS 5000	/* a device gone at removal */
 #define BALLOON_BACKOFF_MS 200		/* after an inflate allocation failed */
+#define BALLOON_ACTUAL_EVERY_MS 10	/* `actual` while the balloon moves */
 
 struct virtio_balloon {
 	struct virtio_device *vdev;
@@ -195,15 +197,17 @@ static unsigned int leak_balloon(struct virtio_balloon *vb, size_t num)
 	return (unsigned int)n;
 }
 
-static int64_t towards_target(struct virtio_balloon *vb)
+/* The device's target (num_pages); false if it cannot be read. */
+static bool read_target(struct virtio_balloon *vb, uint32_t *target)
 {
-	uint32_t target;
+	uint32_t v;
 
 	if (virtio_cread(vb->vdev, offsetof(struct virtio_balloon_config,
 					    num_pages),
-			 &target, sizeof(target)))
-		return 0;
-	return (int64_t)le32toh(target) - (int64_t)atomic_load(&vb->num_pages);
+			 &v, sizeof(v)))
+		return false;
+	*target = le32toh(v);
+	return true;
 }
 
 static void update_balloon_size(struct virtio_balloon *vb)
@@ -351,29 +355,69 @@ static void virtballoon_changed(struct virtio_device *vdev)
 	complete(&vb->work);
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * The device's config changed (or the driver just started, or the device
+ * was replaced): re-announce the balloon to a new device, read the target
+ * once, and move toward it batch by batch. On vhost-user every config
+ * access is a round trip to the host, so the target is read again only
+ * when the device says it changed (config_pending), not before every
+ * batch, and `actual` is written at most every BALLOON_ACTUAL_EVERY_MS
+ * while moving and always when the move ends. A move interrupted by a
+ * config change or a stats request leaves config_pending set, so the
+ * worker comes back after handling it.
+ */
 static void balloon_update(struct virtio_balloon *vb)
 {
-	uint32_t dev_actual = 0;
-	int64_t diff;
+	uint32_t dev_actual = 0, target;
+	uint64_t written = now_ms();
 
 	if (!virtio_cread(vb->vdev, offsetof(struct virtio_balloon_config, actual),
 			  &dev_actual, sizeof(dev_actual)) &&
 	    le32toh(dev_actual) != atomic_load(&vb->num_pages) &&
 	    !le32toh(dev_actual) && atomic_load(&vb->num_pages))
 		resync_balloon(vb);
-	diff = towards_target(vb);
-	if (diff > 0) {
-		unsigned int want = (unsigned int)min(diff,
+	if (!read_target(vb, &target)) {
+		update_balloon_size(vb);
+		return;
+	}
+	for (;;) {
+		int64_t diff = (int64_t)target - (int64_t)atomic_load(&vb->num_pages);
+
+		if (!diff || atomic_load(&vb->stopping))
+			break;
+		if (diff > 0) {
+			unsigned int want = (unsigned int)min(diff,
 					(int64_t)VIRTIO_BALLOON_ARRAY_PFNS_MAX);
 
-		if (fill_balloon(vb, (size_t)diff) < want)
-			task_sleep_ms(BALLOON_BACKOFF_MS);	/* back off */
-	} else if (diff < 0) {
-		leak_balloon(vb, (size_t)-diff);
+			if (fill_balloon(vb, (size_t)diff) < want) {
+				task_sleep_ms(BALLOON_BACKOFF_MS);	/* back off */
+				atomic_store(&vb->config_pending, true);
+				break;
+			}
+		} else if (!leak_balloon(vb, (size_t)-diff)) {
+			/* Nothing could be given back (isolated, or no device). */
+			atomic_store(&vb->config_pending, true);
+			break;
+		}
+		if (atomic_load(&vb->config_pending) ||
+		    atomic_load(&vb->stats_pending)) {
+			atomic_store(&vb->config_pending, true);
+			break;
+		}
+		if (now_ms() - written >= BALLOON_ACTUAL_EVERY_MS) {
+			update_balloon_size(vb);
+			written = now_ms();
+		}
 	}
 	update_balloon_size(vb);
-	if (diff)
-		atomic_store(&vb->config_pending, true);
 }
 
 static int balloon_worker(void *arg)

@@ -299,10 +299,9 @@ static unsigned long follow_events(struct jsock_client *c, uint64_t from,
  * and a raw client that never negotiated.
  * Action: target 20 MiB of 32 (inflate 12 MiB), then back to 32 MiB.
  * Expected: the listener gets BALLOON_CHANGE events whose actual moves
- * monotonically to each target (the driver writes `actual` after each
- * batch of 256 pages, so at least 12 going down and 12 going up);
- * query-balloon agrees at the end; the raw client got the greeting and
- * no event.
+ * monotonically to each target (the driver writes `actual` while it moves,
+ * at most every 10 ms, and when it gets there); query-balloon agrees at
+ * the end; the raw client got the greeting and no event.
  */
 static void test_qmp_balloon_change_events_follow_guest(void **state)
 {
@@ -321,13 +320,13 @@ static void test_qmp_balloon_change_events_follow_guest(void **state)
 
 	json_decref(e2e_qmp(&e2e, "balloon", json_pack("{s:I}", "value",
 						       (json_int_t)(RAM - 12 * MiB))));
-	assert_true(follow_events(listener, RAM, RAM - 12 * MiB) >= 12);
+	assert_true(follow_events(listener, RAM, RAM - 12 * MiB) >= 1);
 	assert_int_equal(e2e_actual(&e2e), RAM - 12 * MiB);
 	e2e_assert_agree(&e2e, true);
 
 	json_decref(e2e_qmp(&e2e, "balloon", json_pack("{s:I}", "value",
 						       (json_int_t)RAM)));
-	assert_true(follow_events(listener, RAM - 12 * MiB, RAM) >= 12);
+	assert_true(follow_events(listener, RAM - 12 * MiB, RAM) >= 1);
 	assert_int_equal(e2e_actual(&e2e), RAM);
 	e2e_assert_agree(&e2e, true);
 
