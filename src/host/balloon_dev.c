@@ -299,8 +299,10 @@ static bool handle_pfns(struct balloon_dev *b, unsigned int q)
 		if (balloon_host_deflate(&b->rec, b->pfns, n, &bad)) {
 			b->violations++;
 			pr_err_ratelimited("host: %s: deflate of pfn %u, which is "
-					   "not in the balloon; refused", b->id,
-					   bad);
+					   "%s; refused", b->id, bad,
+					   bad >= b->rec.nr_pfns
+						   ? "outside guest RAM"
+						   : "not in the balloon");
 		} else if (touched) {
 			report_touched(b, touched, first, "before telling the "
 				       "host it deflated them");
@@ -326,8 +328,8 @@ static void handle_stats(struct balloon_dev *b)
 	    e->out_len > sizeof(entries)) {
 		b->violations++;
 		vhost_user_dev_needs_reset(b->dev, "%s: malformed stats buffer "
-					   "(%" PRIu64 " bytes)", b->id,
-					   e->out_len);
+					   "(%" PRIu64 " bytes, %u writable parts)",
+					   b->id, e->out_len, e->in_num);
 		return;
 	}
 	n = (size_t)(e->out_len / sizeof(entries[0]));

@@ -167,7 +167,7 @@ static void test_qmp_before_any_guest_reports_device_not_active(void **state)
  * nothing reached the guest (target still all of RAM, actual = RAM);
  * valid values are applied and read back.
  */
-static void test_qmp_argument_errors_with_guest_connected(void **state)
+static void test_qmp_bad_arguments_refused_nothing_reaches_guest(void **state)
 {
 	json_t *ret;
 
@@ -342,7 +342,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_qmp_before_any_guest_reports_device_not_active),
-		T(test_qmp_argument_errors_with_guest_connected),
+		T(test_qmp_bad_arguments_refused_nothing_reaches_guest),
 		T(test_qmp_balloon_change_events_follow_guest),
 #undef T
 	};
