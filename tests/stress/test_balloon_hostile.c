@@ -380,6 +380,61 @@ static void set_stat(unsigned int i, uint16_t tag, uint64_t val)
 	memcpy((char *)g.buf + i * sizeof(st), &st, sizeof(st));
 }
 
+/*
+ * Action: inflate [d0 d1] as three descriptors of 2, 4 and 2 bytes (each
+ * pfn cut across two of them); then one inflate of 16385 pfns, more than
+ * the host takes in one message (64 KiB).
+ *
+ *   [d0 lo][d0 hi d1 lo][d1 hi]        [16385 x d2]
+ *
+ * Expected: the scattered batch is taken whole (2 pages ballooned); the
+ * oversized one sets NEEDS_RESET and discards nothing more.
+ */
+static void test_inflate_scattered_accepted_oversized_needs_reset(void **state)
+{
+	const unsigned int big_order = 5;	/* 128 KiB */
+	const size_t big_n = 16385;
+	uint32_t pfns[2] = { data_pfn(0), data_pfn(1) };
+	struct scatterlist sg[3], *sgs[3] = { &sg[0], &sg[1], &sg[2] };
+	unsigned int nents[3] = { 1, 1, 1 };
+	struct page *bigp;
+	uint32_t *big;
+	size_t backed;
+
+	raw_start(MUST_TELL, 2);
+	set_pfns(pfns, 2);
+	backed = page_ram_allocated_bytes();
+	sg_init_one(&sg[0], (char *)g.buf, 2);
+	sg_init_one(&sg[1], (char *)g.buf + 2, 4);
+	sg_init_one(&sg[2], (char *)g.buf + 6, 2);
+	assert_int_equal(virtqueue_add_sgs(g.vqs[0], sgs, nents, 3, 0, g.buf,
+					   GFP_KERNEL), 0);
+	assert_true(virtqueue_kick(g.vqs[0]));
+	raw_wait_used(0);
+	assert_int_equal(e2e_host_int(&e2e, "host-ballooned-bytes"), 2 * PAGE_SIZE);
+	assert_int_equal(page_ram_allocated_bytes(), backed - 2 * PAGE_SIZE);
+
+	bigp = alloc_pages(GFP_KERNEL, big_order);
+	assert_non_null(bigp);
+	big = page_address(bigp);
+	for (size_t i = 0; i < big_n; i++)
+		big[i] = htole32(data_pfn(2));
+	backed = page_ram_allocated_bytes();
+	sg_init_one(&sg[0], big, (unsigned int)(big_n * 4));
+	assert_int_equal(virtqueue_add_outbuf(g.vqs[0], &sg[0], 1, big,
+					      GFP_KERNEL), 0);
+	assert_true(virtqueue_kick(g.vqs[0]));
+	raw_wait_needs_reset(0);
+	assert_int_equal(page_ram_allocated_bytes(), backed);
+	assert_int_equal(e2e_host_int(&e2e, "host-ballooned-bytes"), 2 * PAGE_SIZE);
+	assert_true(data_intact(2));
+	raw_stop();
+	__free_pages(bigp, big_order);
+	for (int i = 0; i < 2; i++)
+		memset(page_address(g.data[i]), 0xa0 + i, PAGE_SIZE);
+	assert_host_still_serves();
+}
+
 static bool host_took_stats(struct balloon_e2e *e, void *arg)
 {
 	return e2e_host_int(e, "stats-messages") >= 1;
@@ -451,6 +506,7 @@ int main(void)
 		T(test_inflate_duplicates_counted_once),
 		T(test_deflate_never_inflated_refused_and_counted),
 		T(test_stats_buffer_malformed_needs_reset),
+		T(test_inflate_scattered_accepted_oversized_needs_reset),
 #undef T
 	};
 
