@@ -54,7 +54,8 @@ struct balloon_dev {
 	bool have_record;
 	struct balloon_host rec;
 	uint32_t num_pages;		/* config: the target, set by the host */
-	uint32_t actual;		/* config: written by the guest */
+	uint32_t actual;		/* config: written by the guest;
+					 * at most nr_pfns once RAM is known */
 	struct vringh_elem elem;
 	struct iovec iov[BALLOON_DEV_QUEUE_SIZE];
 	uint32_t *pfns;			/* copy of one message */
@@ -109,6 +110,18 @@ static bool has(struct balloon_dev *b, unsigned int bit)
 static uint64_t ram_bytes(struct balloon_dev *b)
 {
 	return b->have_record ? b->rec.ram_bytes : 0;
+}
+
+/*
+ * Guest RAM minus what the guest says it ballooned (QMP's "actual"). An
+ * `actual` written before the memory table could not be checked against
+ * RAM: never below 0.
+ */
+static uint64_t guest_keeps_bytes(struct balloon_dev *b)
+{
+	uint64_t ballooned = (uint64_t)b->actual << 12;
+
+	return ballooned < ram_bytes(b) ? ram_bytes(b) - ballooned : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -208,14 +221,21 @@ static int bdev_set_config(struct vhost_user_dev *dev, uint32_t offset,
 		return -EPERM;
 	memcpy(&actual, buf, sizeof(actual));
 	actual = le32toh(actual);
+	if (b->have_record && actual > b->rec.nr_pfns) {
+		/* More ballooned than there is RAM: a guest's lie. */
+		b->violations++;
+		pr_err_ratelimited("host: %s: the guest claims %u pages "
+				   "ballooned, more than guest RAM (%u pages); "
+				   "refused", b->id, actual, b->rec.nr_pfns);
+		return -EINVAL;
+	}
 	if (actual == b->actual)
 		return 0;
 	b->actual = actual;
 	if (b->host->qmp && ram_bytes(b))
 		qmp_server_event(b->host->qmp, "BALLOON_CHANGE",
 				 json_pack("{s:I}", "actual",
-					   (json_int_t)(ram_bytes(b) -
-							((uint64_t)actual << 12))));
+					   (json_int_t)guest_keeps_bytes(b)));
 	return 0;
 }
 
@@ -488,9 +508,7 @@ static int q_set_target(void *dev, uint64_t target)
 
 static uint64_t q_actual_bytes(void *dev)
 {
-	struct balloon_dev *b = dev;
-
-	return ram_bytes(b) - ((uint64_t)b->actual << 12);
+	return guest_keeps_bytes(dev);
 }
 
 static json_t *q_guest_stats(void *dev)

@@ -25,6 +25,7 @@
 #include <ballast/alloc.h>
 
 #include <endian.h>
+#include <stddef.h>
 #include <string.h>
 
 #define RAM (32UL << 20)
@@ -381,6 +382,46 @@ static void set_stat(unsigned int i, uint16_t tag, uint64_t val)
 }
 
 /*
+ * Action: the guest writes the config: num_pages (the host's field), then
+ * an `actual` larger than guest RAM (0xffffffff pages), then a true one.
+ *
+ *   config: num_pages (le32, host's)   actual (le32, guest's)
+ *
+ * Expected: the num_pages write is refused and the target unchanged; the
+ * impossible actual is refused too (counted as a violation; query-balloon
+ * never reports a negative or huge guest size), no reset; a true actual
+ * (3 pages) is taken and reported as RAM - 3 pages.
+ */
+static void test_config_write_impossible_values_refused(void **state)
+{
+	uint32_t v = htole32(5);
+	json_t *ret;
+
+	raw_start(MUST_TELL, 2);
+	assert_int_not_equal(virtio_cwrite(g.vdev,
+				offsetof(struct virtio_balloon_config, num_pages),
+				&v, sizeof(v)), 0);
+	assert_int_equal(e2e_host_int(&e2e, "target-bytes"), RAM);
+	v = htole32(0xffffffffu);
+	assert_int_not_equal(virtio_cwrite(g.vdev,
+				offsetof(struct virtio_balloon_config, actual),
+				&v, sizeof(v)), 0);
+	ret = e2e_qmp(&e2e, "query-balloon", NULL);
+	assert_int_equal(json_integer_value(json_object_get(ret, "actual")), RAM);
+	json_decref(ret);
+	assert_int_equal(e2e_host_int(&e2e, "guest-ballooned-bytes"), 0);
+	assert_int_equal(e2e_host_int(&e2e, "protocol-violations"), 1);
+	assert_false(e2e_host_int(&e2e, "needs-reset"));
+	v = htole32(3);
+	assert_int_equal(virtio_cwrite(g.vdev,
+				offsetof(struct virtio_balloon_config, actual),
+				&v, sizeof(v)), 0);
+	assert_int_equal(e2e_actual(&e2e), RAM - 3 * PAGE_SIZE);
+	raw_stop();
+	assert_host_still_serves();
+}
+
+/*
  * Action: inflate [d0 d1] as three descriptors of 2, 4 and 2 bytes (each
  * pfn cut across two of them); then one inflate of 16385 pfns, more than
  * the host takes in one message (64 KiB).
@@ -506,6 +547,7 @@ int main(void)
 		T(test_inflate_duplicates_counted_once),
 		T(test_deflate_never_inflated_refused_and_counted),
 		T(test_stats_buffer_malformed_needs_reset),
+		T(test_config_write_impossible_values_refused),
 		T(test_inflate_scattered_accepted_oversized_needs_reset),
 #undef T
 	};
