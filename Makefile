@@ -66,7 +66,9 @@ SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SUPPORT_SRC))
 TEST_SRC := $(sort $(wildcard tests/unit/*/test_*.c tests/stress/test_*.c tests/regress/test_*.c))
 TEST_BIN := $(patsubst %.c,$(BUILD)/%,$(TEST_SRC))
 
-BENCH_COMMON_SRC := $(sort $(wildcard bench/common/*.c))
+# Benchmarks share the tests' balloon fixture and fragmentation helper.
+BENCH_COMMON_SRC := $(sort $(wildcard bench/common/*.c)) \
+	tests/support/balloon_fixture.c tests/support/fragment.c
 BENCH_COMMON_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_COMMON_SRC))
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 BENCH_BIN := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRC))

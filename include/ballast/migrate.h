@@ -9,8 +9,10 @@
  *    set_movable_ops(); a page is such a page when it has that type *and*
  *    PG_movable_ops. Nothing is inferred from ->mapping (the lesson of
  *    bug 2 in ARCHITECTURE.md).
- *  - LRU pages (anonymous and page cache) plug in with the reclaim and vm
- *    layers; until then migrate_pages() accepts movable-ops pages only.
+ *  - LRU pages: isolated with isolate_lru_page() (reclaim.h). Page-cache
+ *    pages that no page table maps move through page_cache_migrate()
+ *    (writeback.h). Mapped and anonymous pages need the vm layer's
+ *    migration entries; until they exist they are refused (-EBUSY).
  *
  * Rules for users:
  *  1. A page is migrated only after it was isolated (isolate_movable_page),
@@ -100,8 +102,20 @@ const struct movable_operations *page_movable_ops(const struct page *page);
 bool isolate_movable_page(struct page *page, isolate_mode_t mode);
 
 /**
+ * isolate_migratable_lru_page() - isolate an LRU page that
+ * migrate_pages() can move (an unmapped page-cache page, not under
+ * writeback), for compaction's scanner. Safe on any page frame.
+ *
+ * Context: no locks required; takes the page's lru_lock; never sleeps.
+ * Return: true if isolated (PG_lru clear, one isolation reference held by
+ * the caller, who puts the page on its list through ->lru).
+ */
+bool isolate_migratable_lru_page(struct page *page);
+
+/**
  * putback_movable_pages() - return every isolated page on @list to its
- * owner and drop the isolation references. Context: never sleeps.
+ * owner (movable-ops pages) or its LRU list (LRU pages) and drop the
+ * isolation references. Context: never sleeps.
  */
 void putback_movable_pages(struct list_head *list);
 

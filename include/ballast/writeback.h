@@ -285,6 +285,25 @@ bool set_page_dirty(struct page *page);
 bool clear_page_dirty_for_io(struct page *page);
 
 /**
+ * page_cache_migrate() - move the page-cache page @src to the new page
+ * @dst (migration, layer 8): its bytes, its index entry, ->mapping and
+ * ->index, the cache's reference, its state flags (uptodate, dirty,
+ * referenced, active, workingset, error, reclaim) and the dirty accounting
+ * of its zone. Afterwards @src holds only the caller's isolation reference
+ * and @dst one reference for the cache plus the caller's.
+ * @dst: a new page from the allocator (one reference), locked.
+ * @src: locked, isolated from its LRU (isolate_lru_page()), not mapped,
+ *	 not under writeback.
+ *
+ * Context: caller holds both page locks; takes the mapping's
+ * i_pages_lock; never sleeps; no allocation; no reclaim.
+ * Return: 0; -EAGAIN if someone else holds a reference on @src (try
+ * later); -EBUSY if @src is mapped or under writeback; -EINVAL if @src is
+ * not in a page cache.
+ */
+int __must_check page_cache_migrate(struct page *dst, struct page *src);
+
+/**
  * mapping_set_error() - record a writeback error on @mapping (rule 4).
  * Context: any (no locks, atomic); never sleeps; no allocation; no
  * reclaim.

@@ -229,12 +229,15 @@ static void isolate_migratepages(struct compact_control *cc)
 			pfn += (1UL << compound_order(page)) - 1;
 			continue;
 		}
-		if (!page_movable_ops(page))
+		if (page_movable_ops(page)) {
+			if (!isolate_movable_page(page,
+						  cc->mode == MIGRATE_ASYNC
+							  ? ISOLATE_ASYNC_MIGRATE
+							  : 0))
+				continue;
+		} else if (!isolate_migratable_lru_page(page)) {
 			continue;
-		if (!isolate_movable_page(page, cc->mode == MIGRATE_ASYNC
-							? ISOLATE_ASYNC_MIGRATE
-							: 0))
-			continue;
+		}
 		list_add_tail(&page->lru, &cc->migratepages);
 		cc->nr_migratepages++;
 		isolated++;

@@ -14,10 +14,19 @@
  *    under its own lock. Isolation re-checks both after taking its
  *    reference, then lets the owner decide under the owner's lock.
  *  - Nothing here takes a page lock; the only lock is ops_lock (a leaf).
+ *  - LRU pages are isolated with isolate_lru_page() (PG_lru clear, an
+ *    isolation reference, no PG_isolated) and put back with
+ *    putback_lru_page(). For now only page-cache pages that no page table
+ *    maps are migrated (page_cache_migrate()); mapped and anonymous pages
+ *    need the vm layer's migration entries and are refused.
+ *  - An LRU migration locks the source (trylock in MIGRATE_ASYNC), then
+ *    the new page (trylock: nobody else knows it), holding nothing else.
  * Context: isolation and putback never sleep; migration may sleep in the
- * owner's callback in MIGRATE_SYNC* modes.
+ * owner's callback and on the source's page lock in MIGRATE_SYNC* modes.
  */
 #include <ballast/migrate.h>
+#include <ballast/reclaim.h>
+#include <ballast/writeback.h>
 #include <ballast/lib/testhook.h>
 
 #include <errno.h>
@@ -89,6 +98,21 @@ out_put:
 	return false;
 }
 
+bool isolate_migratable_lru_page(struct page *page)
+{
+	bool ok = false;
+
+	if (!PageLRU(page) || !get_page_unless_zero(page))
+		return false;
+	/* Re-checked under the page lock at migration; hints here. */
+	if (PageLRU(page) && !PageSwapBacked(page) && page->mapping &&
+	    !page_mapcount(page) && !PageWriteback(page) &&
+	    !PageUnevictable(page))
+		ok = isolate_lru_page(page) == 0;
+	put_page(page);		/* the isolation reference stays, if taken */
+	return ok;
+}
+
 /* Ops of an isolated page: its type cannot change while it is isolated. */
 static const struct movable_operations *isolated_ops(struct page *page)
 {
@@ -107,8 +131,15 @@ void putback_movable_pages(struct list_head *list)
 	struct page *page, *next;
 
 	list_for_each_entry_safe(page, next, list, lru) {
-		const struct movable_operations *ops = isolated_ops(page);
+		const struct movable_operations *ops;
 
+		if (!PageIsolated(page)) {
+			/* An LRU page: back to its list. */
+			list_del_init(&page->lru);
+			putback_lru_page(page);
+			continue;
+		}
+		ops = isolated_ops(page);
 		if (!ops)
 			continue;
 		list_del_init(&page->lru);
@@ -123,14 +154,68 @@ void migrate_copy_page(struct page *dst, struct page *src)
 	memcpy(page_address(dst), page_address(src), PAGE_SIZE);
 }
 
+static void free_dst(struct page *dst, free_page_fn put_new_page,
+		     unsigned long private)
+{
+	if (put_new_page)
+		put_new_page(dst, private);
+	else
+		put_page(dst);
+}
+
+/* An isolated LRU page: for now, an unmapped page-cache page. */
+static int migrate_lru_one(struct page *src, new_page_fn get_new_page,
+			   free_page_fn put_new_page, unsigned long private,
+			   enum migrate_mode mode)
+{
+	struct page *dst;
+	int rc;
+
+	if (PageSwapBacked(src) || page_mapcount(src))
+		return -EBUSY;	/* needs migration entries (vm) */
+	dst = get_new_page(src, private);
+	if (!dst)
+		return -ENOMEM;
+	if (mode == MIGRATE_ASYNC) {
+		if (!trylock_page(src)) {
+			free_dst(dst, put_new_page, private);
+			return -EAGAIN;
+		}
+	} else {
+		lock_page(src);
+	}
+	if (WARN_ON_ONCE(!trylock_page(dst))) {
+		unlock_page(src);
+		free_dst(dst, put_new_page, private);
+		return -EAGAIN;
+	}
+	rc = page_cache_migrate(dst, src);
+	unlock_page(dst);
+	unlock_page(src);
+	if (rc) {
+		free_dst(dst, put_new_page, private);
+		return rc;
+	}
+	/* The source keeps only our isolation reference: freeing it. */
+	list_del_init(&src->lru);
+	put_page(src);
+	/* The allocator's reference acts as the new page's isolation one. */
+	putback_lru_page(dst);
+	return 0;
+}
+
 static int migrate_one(struct page *src, new_page_fn get_new_page,
 		       free_page_fn put_new_page, unsigned long private,
 		       enum migrate_mode mode)
 {
-	const struct movable_operations *ops = isolated_ops(src);
+	const struct movable_operations *ops;
 	struct page *dst;
 	int rc;
 
+	if (!PageIsolated(src))
+		return migrate_lru_one(src, get_new_page, put_new_page,
+				       private, mode);
+	ops = isolated_ops(src);
 	if (!ops)
 		return -EINVAL;
 	dst = get_new_page(src, private);
@@ -138,10 +223,7 @@ static int migrate_one(struct page *src, new_page_fn get_new_page,
 		return -ENOMEM;
 	rc = ops->migrate_page(dst, src, mode);
 	if (rc) {
-		if (put_new_page)
-			put_new_page(dst, private);
-		else
-			put_page(dst);
+		free_dst(dst, put_new_page, private);
 		return rc;
 	}
 	/* Rule 2: the owner holds what it needs; drop ours. */

@@ -40,6 +40,9 @@ int page_index_nodes_needed(struct page_index *pi, pgoff_t index);
 int page_index_preload(struct pi_preload *pl, int nr, gfp_t gfp);
 void page_index_preload_end(struct pi_preload *pl);
 void *page_index_lookup(struct page_index *pi, pgoff_t index);
+/* Swap the entry at @index from @old to @entry; false if it is not @old. */
+bool page_index_replace(struct page_index *pi, pgoff_t index, void *old,
+			void *entry);
 /* 0, -EEXIST, or -ENOMEM if @pl ran short (nothing changed then). */
 int page_index_insert(struct page_index *pi, pgoff_t index, void *entry,
 		      struct pi_preload *pl);

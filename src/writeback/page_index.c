@@ -140,6 +140,17 @@ void *page_index_lookup(struct page_index *pi, pgoff_t index)
 	return leaf ? leaf->slots[index & PI_MASK] : NULL;
 }
 
+bool page_index_replace(struct page_index *pi, pgoff_t index, void *old,
+			void *entry)
+{
+	struct pi_node *leaf = leaf_of(pi, index);
+
+	if (!leaf || leaf->slots[index & PI_MASK] != old || !entry)
+		return false;
+	leaf->slots[index & PI_MASK] = entry;	/* tags stay with the slot */
+	return true;
+}
+
 int page_index_insert(struct page_index *pi, pgoff_t index, void *entry,
 		      struct pi_preload *pl)
 {
