@@ -9,6 +9,7 @@ logdir="$build/test-logs"
 mkdir -p "$logdir"
 export CMOCKA_MESSAGE_OUTPUT=TAP
 export BALLAST_TEST_CFG="$cfg"
+export BALLAST_BIN="$(pwd)/$build/ballast"
 # TSan: fail on the first report, keep going with the rest of the suite.
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
 export ASAN_OPTIONS="detect_leaks=1 abort_on_error=1 ${ASAN_OPTIONS:-}"

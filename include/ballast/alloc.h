@@ -520,7 +520,9 @@ unsigned long alloc_check(struct alloc_census *census, unsigned int flags);
 /*
  * Coverage forcing and fault injection (test builds; compiled out of
  * release builds). Each knob applies to every Nth allocation whose mask
- * allows what it forces; 0 turns it off. The same knobs are read once at
+ * allows what it forces (the OOM pass: a mask that may block and, as in
+ * the slow path, has neither __GFP_NORETRY nor __GFP_RETRY_MAYFAIL); 0
+ * turns it off. The same knobs are read once at
  * alloc_init() from the environment: BALLAST_FAIL_ALLOC_NTH,
  * BALLAST_FORCE_RECLAIM_NTH, BALLAST_FORCE_OOM_NTH.
  */

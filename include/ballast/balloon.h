@@ -56,6 +56,7 @@ struct balloon_dev_info {
 	struct list_head pages;		/* pages in the balloon, not isolated */
 	unsigned long nr_pages;		/* on the list + isolated */
 	unsigned long isolated_pages;	/* isolated for migration */
+	bool isolation_blocked;		/* balloon_page_isolate() refuses */
 	balloon_migrate_fn migratepage;	/* NULL: pages do not migrate */
 	bool adjust_managed_page_count;	/* ballooned pages leave managed memory */
 };
@@ -142,6 +143,26 @@ struct balloon_dev_info *balloon_page_device(struct page *page);
  */
 void balloon_dev_counts(struct balloon_dev_info *b_dev_info,
 			unsigned long *nr_pages, unsigned long *isolated);
+
+/**
+ * balloon_block_isolation() - while @blocked, compaction cannot isolate
+ * this device's pages (pages already isolated stay so until migrated or
+ * put back). With the driver's own lock held (no enqueue or dequeue) and
+ * no page isolated, the list is then stable across calls of
+ * balloon_page_list_pfns().
+ * Context: takes balloon_pages_lock; never sleeps.
+ */
+void balloon_block_isolation(struct balloon_dev_info *b_dev_info,
+			     bool blocked);
+
+/**
+ * balloon_page_list_pfns() - copy the pfns of listed pages @start ..
+ * @start + @max - 1 (in list order) into @pfns.
+ * Context: takes balloon_pages_lock; never sleeps.
+ * Return: the number copied (0 past the end).
+ */
+size_t balloon_page_list_pfns(struct balloon_dev_info *b_dev_info,
+			      size_t start, uint32_t *pfns, size_t max);
 
 /**
  * balloon_check() - verify @b_dev_info: every listed page is offline,

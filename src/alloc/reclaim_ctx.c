@@ -148,7 +148,9 @@ void oom_notify_forced(gfp_t gfp)
 	struct oom_control oc = { .gfp_mask = gfp };
 	unsigned long freed = 0;
 
+	/* Only masks the slow path would take to the OOM notifiers. */
 	if (!gfpflags_allow_blocking(gfp) ||
+	    (gfp & (__GFP_NORETRY | __GFP_RETRY_MAYFAIL)) ||
 	    (task_flags(current) & PF_MEMALLOC))
 		return;
 	if (!mutex_trylock(&oom_lock))

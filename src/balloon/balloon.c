@@ -32,6 +32,7 @@ void balloon_devinfo_init(struct balloon_dev_info *b_dev_info,
 	INIT_LIST_HEAD(&b_dev_info->pages);
 	b_dev_info->nr_pages = 0;
 	b_dev_info->isolated_pages = 0;
+	b_dev_info->isolation_blocked = false;
 	b_dev_info->migratepage = migratepage;
 	b_dev_info->adjust_managed_page_count = adjust_managed_page_count;
 }
@@ -197,8 +198,9 @@ static bool balloon_page_isolate(struct page *page, isolate_mode_t mode)
 
 	spin_lock(&balloon_pages_lock);
 	b_dev_info = balloon_page_device(page);
-	if (!b_dev_info || !b_dev_info->migratepage) {
-		/* Deflated meanwhile, or a device that does not migrate. */
+	if (!b_dev_info || !b_dev_info->migratepage ||
+	    b_dev_info->isolation_blocked) {
+		/* Deflated meanwhile, or a device that does not migrate now. */
 		spin_unlock(&balloon_pages_lock);
 		return false;
 	}
@@ -249,6 +251,31 @@ int balloon_init(void)
 void balloon_exit(void)
 {
 	clear_movable_ops(&balloon_mops, PGTY_OFFLINE);
+}
+
+void balloon_block_isolation(struct balloon_dev_info *b_dev_info,
+			     bool blocked)
+{
+	spin_lock(&balloon_pages_lock);
+	b_dev_info->isolation_blocked = blocked;
+	spin_unlock(&balloon_pages_lock);
+}
+
+size_t balloon_page_list_pfns(struct balloon_dev_info *b_dev_info,
+			      size_t start, uint32_t *pfns, size_t max)
+{
+	struct page *page;
+	size_t i = 0, n = 0;
+
+	spin_lock(&balloon_pages_lock);
+	list_for_each_entry(page, &b_dev_info->pages, lru) {
+		if (n == max)
+			break;
+		if (i++ >= start)
+			pfns[n++] = (uint32_t)page_to_pfn(page);
+	}
+	spin_unlock(&balloon_pages_lock);
+	return n;
 }
 
 unsigned long balloon_check(struct balloon_dev_info *b_dev_info)

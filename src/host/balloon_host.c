@@ -148,6 +148,33 @@ int balloon_host_deflate(struct balloon_host *bh, const uint32_t *pfns,
 	return 0;
 }
 
+/*
+ * Count the pages of [@pfn, @end) that are backed by memory (SEEK_DATA /
+ * SEEK_HOLE runs), adding them to *@touched; *@first gets the first one
+ * found if none was found before.
+ */
+static void count_backed(struct balloon_host *bh, unsigned long pfn,
+			 unsigned long end, uint64_t *touched, uint32_t *first)
+{
+	off_t off = (off_t)pfn << HOST_PAGE_SHIFT;
+	off_t stop = (off_t)end << HOST_PAGE_SHIFT;
+
+	while (off < stop) {
+		off_t data = lseek(bh->memfd, off, SEEK_DATA);
+		off_t hole;
+
+		if (data < 0 || data >= stop)
+			break;
+		hole = lseek(bh->memfd, data, SEEK_HOLE);
+		if (hole < 0 || hole > stop)
+			hole = stop;
+		if (!*touched)
+			*first = (uint32_t)(data >> HOST_PAGE_SHIFT);
+		*touched += (uint64_t)(hole - data) >> HOST_PAGE_SHIFT;
+		off = hole;
+	}
+}
+
 uint64_t balloon_host_scan_touched(struct balloon_host *bh, uint32_t *first)
 {
 	uint64_t touched = 0;
@@ -157,26 +184,41 @@ uint64_t balloon_host_scan_touched(struct balloon_host *bh, uint32_t *first)
 				       true)) < bh->nr_pfns) {
 		unsigned long end = bitmap_find_next(bh->ballooned, bh->nr_pfns,
 						     pfn, false);
-		off_t off = (off_t)pfn << HOST_PAGE_SHIFT;
-		off_t stop = (off_t)end << HOST_PAGE_SHIFT;
 
-		while (off < stop) {
-			off_t data = lseek(bh->memfd, off, SEEK_DATA);
-			off_t hole;
-
-			if (data < 0 || data >= stop)
-				break;
-			hole = lseek(bh->memfd, data, SEEK_HOLE);
-			if (hole < 0 || hole > stop)
-				hole = stop;
-			if (!touched)
-				*first = (uint32_t)(data >> HOST_PAGE_SHIFT);
-			touched += (uint64_t)(hole - data) >> HOST_PAGE_SHIFT;
-			off = hole;
-		}
+		count_backed(bh, pfn, end, &touched, first);
 		pfn = end;
 	}
 	bh->nr_touched = touched;
+	return touched;
+}
+
+uint64_t balloon_host_count_touched(struct balloon_host *bh,
+				    const uint32_t *pfns, size_t n,
+				    uint32_t *first)
+{
+	uint32_t run_start = 0, run_len = 0;
+	uint64_t touched = 0;
+
+	if (!sorted_copy(bh, pfns, n))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t pfn = bh->scratch[i];
+
+		if (pfn >= bh->nr_pfns || (i && pfn == bh->scratch[i - 1]) ||
+		    !bitmap_test(bh->ballooned, pfn))
+			continue;
+		if (run_len && pfn == run_start + run_len) {
+			run_len++;
+			continue;
+		}
+		if (run_len)
+			count_backed(bh, run_start, run_start + run_len,
+				     &touched, first);
+		run_start = pfn;
+		run_len = 1;
+	}
+	if (run_len)
+		count_backed(bh, run_start, run_start + run_len, &touched, first);
 	return touched;
 }
 

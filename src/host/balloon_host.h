@@ -73,6 +73,18 @@ int __must_check balloon_host_deflate(struct balloon_host *bh,
 uint64_t balloon_host_scan_touched(struct balloon_host *bh, uint32_t *first);
 
 /**
+ * balloon_host_count_touched() - how many of the @n pfns (untrusted; those
+ * outside guest RAM or not ballooned are skipped, duplicates count once)
+ * are ballooned and yet backed by memory: with MUST_TELL_HOST, a deflate
+ * naming such a page comes after the guest already touched it. Call it
+ * before balloon_host_deflate(). @first receives the first such pfn.
+ * Return: the number of such pages (0 also if no memory for sorting).
+ */
+uint64_t balloon_host_count_touched(struct balloon_host *bh,
+				    const uint32_t *pfns, size_t n,
+				    uint32_t *first);
+
+/**
  * balloon_host_allocated_bytes() - bytes of the memfd backed by memory
  * (st_blocks * 512); 0 if fstat fails.
  */

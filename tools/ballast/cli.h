@@ -19,6 +19,9 @@ struct ballast_cmd {
 };
 
 extern const struct ballast_cmd ballast_cmd_ctl;
+extern const struct ballast_cmd ballast_cmd_guest;
+extern const struct ballast_cmd ballast_cmd_host;
+extern const struct ballast_cmd ballast_cmd_run;
 extern const struct ballast_cmd ballast_cmd_help;
 extern const struct ballast_cmd ballast_cmd_version;
 

@@ -11,6 +11,9 @@
 #include <string.h>
 
 static const struct ballast_cmd *const commands[] = {
+	&ballast_cmd_run,
+	&ballast_cmd_host,
+	&ballast_cmd_guest,
 	&ballast_cmd_ctl,
 	&ballast_cmd_help,
 	&ballast_cmd_version,

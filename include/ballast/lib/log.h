@@ -70,6 +70,12 @@ bool log_ratelimit(struct log_ratelimit_state *state);
 		if (log_ratelimit(&__rs))                            \
 			pr_err(__VA_ARGS__);                         \
 	} while (0)
+#define pr_warn_ratelimited(...)                                     \
+	do {                                                         \
+		static struct log_ratelimit_state __rs;              \
+		if (log_ratelimit(&__rs))                            \
+			pr_warn(__VA_ARGS__);                        \
+	} while (0)
 
 /* Maximum frames kept by stack_trace_save(). */
 #define STACK_TRACE_MAX 24

@@ -228,7 +228,9 @@ static void test_noio_scope_strips_io_fs_from_nested_allocations(void **state)
 
 /*
  * Fault injection: every Nth allocation fails, except __GFP_NOFAIL ones;
- * the forced OOM pass calls the notifiers without memory pressure.
+ * the forced OOM pass calls the notifiers without memory pressure, from
+ * masks that could reach them (not GFP_NOWAIT, __GFP_NORETRY or
+ * __GFP_RETRY_MAYFAIL).
  */
 static void test_alloc_fault_knobs_fail_and_force_oom(void **state)
 {
@@ -253,11 +255,16 @@ static void test_alloc_fault_knobs_fail_and_force_oom(void **state)
 	alloc_fault_set(&cfg);
 	a = alloc_page(GFP_KERNEL);
 	b = alloc_page(GFP_NOWAIT);	/* cannot enter reclaim: no OOM pass */
+	/* The slow path never takes these to the OOM notifiers either. */
+	c = alloc_page(GFP_KERNEL | __GFP_NORETRY);
+	__free_page(c);
+	c = alloc_page(GFP_KERNEL | __GFP_RETRY_MAYFAIL);
 	alloc_fault_set(NULL);
 	assert_int_equal(unregister_oom_notifier(&pool.nb), 0);
 	assert_int_equal(pool.calls, 1);
 	__free_page(a);
 	__free_page(b);
+	__free_page(c);
 }
 
 int main(void)

@@ -128,6 +128,29 @@ static void test_balloon_host_scan_touched_finds_written_page(void **state)
 	assert_int_equal(first, 32);
 }
 
+/*
+ * A deflate batch naming ballooned pages: those still holes are fine;
+ * one written meanwhile is counted (once, even if named twice); pfns not
+ * ballooned or outside RAM are ignored.
+ *
+ *   ballooned: 40 41 42 43 ... 60      written: 42
+ *   batch:     {43, 42, 41, 42, 60, 7, RAM/PG}  -> 1 touched, first 42
+ */
+static void test_balloon_host_count_touched_finds_reused_page(void **state)
+{
+	const uint32_t in[] = { 40, 41, 42, 43, 60 };
+	const uint32_t batch[] = { 43, 42, 41, 42, 60, 7, RAM / PG };
+	uint32_t bad, first = 0;
+
+	assert_int_equal(balloon_host_inflate(&bh, in, 5, &bad), 0);
+	assert_int_equal(balloon_host_count_touched(&bh, batch, 7, &first), 0);
+	ram[42 * PG + 4000] = 9;
+	assert_int_equal(balloon_host_count_touched(&bh, batch, 7, &first), 1);
+	assert_int_equal(first, 42);
+	assert_int_equal(balloon_host_deflate(&bh, in, 5, &bad), 0);
+	assert_int_equal(balloon_host_count_touched(&bh, batch, 7, &first), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -137,6 +160,7 @@ int main(void)
 		T(test_balloon_host_inflate_twice_counts_once),
 		T(test_balloon_host_deflate_never_inflated_is_refused),
 		T(test_balloon_host_scan_touched_finds_written_page),
+		T(test_balloon_host_count_touched_finds_reused_page),
 #undef T
 	};
 

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+/*
+ * drivers.h - device drivers of the guest (layer 10): the virtio-balloon
+ * driver.
+ *
+ * Rules for users:
+ *  1. virtballoon_probe() takes a virtio_device from a transport (the
+ *     vhost-user front-end) before its features are finalized, and owns
+ *     it until virtballoon_remove().
+ *  2. The driver moves the balloon toward the device's num_pages from its
+ *     own worker thread; callers only read its state.
+ *  3. The driver never allocates while holding its balloon lock (bug 1);
+ *     its OOM notifier takes that lock, so nobody may hold it across an
+ *     allocation that can enter reclaim.
+ */
+#ifndef BALLAST_DRIVERS_H
+#define BALLAST_DRIVERS_H
+
+#include <ballast/balloon.h>
+#include <ballast/virtio.h>
+#include <linux/virtio_balloon.h>
+
+/* Stat tags newer than Debian 12's uapi header (virtio 1.3's values). */
+#ifndef VIRTIO_BALLOON_S_OOM_KILL
+#define VIRTIO_BALLOON_S_OOM_KILL	10
+#define VIRTIO_BALLOON_S_ALLOC_STALL	11
+#define VIRTIO_BALLOON_S_ASYNC_SCAN	12
+#define VIRTIO_BALLOON_S_DIRECT_SCAN	13
+#define VIRTIO_BALLOON_S_ASYNC_RECLAIM	14
+#define VIRTIO_BALLOON_S_DIRECT_RECLAIM	15
+#endif
+#define VIRTIO_BALLOON_S_NR_BALLAST	16
+
+/* Pages per inflate/deflate message, and per OOM notification. */
+#define VIRTIO_BALLOON_ARRAY_PFNS_MAX	256
+#define VIRTIO_BALLOON_OOM_NR_PAGES	256
+
+/* Features the driver asks for. */
+#define VIRTIO_BALLOON_DRIVER_FEATURES                                     \
+	((1ULL << VIRTIO_F_VERSION_1) |                                    \
+	 (1ULL << VIRTIO_BALLOON_F_MUST_TELL_HOST) |                       \
+	 (1ULL << VIRTIO_BALLOON_F_STATS_VQ) |                             \
+	 (1ULL << VIRTIO_BALLOON_F_DEFLATE_ON_OOM))
+
+struct virtio_balloon;
+
+/* A snapshot of the driver (virtballoon_get_info()). */
+struct virtballoon_info {
+	uint32_t target_pages;		/* the device's num_pages */
+	uint32_t num_pages;		/* in the balloon (listed + isolated) */
+	unsigned long isolated_pages;
+	uint64_t oom_deflated_pages;	/* given back by the OOM notifier */
+	uint64_t oom_notifications;
+	uint64_t alloc_failures;	/* inflate allocations that failed */
+	uint64_t stats_requests;
+	uint64_t resyncs;		/* re-announcements to a new device */
+	bool must_tell_host, stats_vq, deflate_on_oom;
+};
+
+/**
+ * virtballoon_probe() - negotiate features, create the queues (inflate,
+ * deflate, and stats if negotiated: numbered densely), post the stats
+ * buffer, register the OOM notifier (DEFLATE_ON_OOM) and start the worker.
+ *
+ * Context: no locks; may sleep; allocates the driver state, the pfn array
+ * and the stats array with GFP_KERNEL (guest RAM), and the rings.
+ * Return: 0 and *@vbp; -EINVAL if the device is not a balloon; the
+ * transport's errno; -ENOMEM.
+ */
+int __must_check virtballoon_probe(struct virtio_device *vdev,
+				   struct virtio_balloon **vbp);
+
+/**
+ * virtballoon_remove() - stop the worker and the OOM notifier, give every
+ * page back (telling the device if it is there), reset the device and
+ * free the driver.
+ * Context: no locks; may sleep; no allocation.
+ */
+void virtballoon_remove(struct virtio_balloon *vb);
+
+/** virtballoon_get_info() - snapshot. Context: takes the balloon lock. */
+void virtballoon_get_info(struct virtio_balloon *vb,
+			  struct virtballoon_info *info);
+
+/**
+ * virtballoon_check() - verify the driver's balloon: balloon_check() of its
+ * page list, and pages in the balloon (listed + isolated) = num_pages, the
+ * count the device was told. Each violation is printed.
+ *
+ * Context: takes balloon_lock, then balloon_pages_lock; may sleep (the
+ * mutex); no allocation; not from reclaim or an OOM notifier.
+ * Return: the number of violations (0: consistent).
+ */
+unsigned long virtballoon_check(struct virtio_balloon *vb);
+
+#endif /* BALLAST_DRIVERS_H */

@@ -1,0 +1,683 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio_balloon.c - the virtio-balloon driver: inflate and deflate toward
+ * the device's target, the stats queue, deflate-on-OOM, migration of
+ * ballooned pages, and re-announcing the balloon to a restarted device.
+ *
+ * Invariants and locking:
+ *  - balloon_lock (mutex) serialises every change of the balloon and every
+ *    message on the inflate and deflate queues: it protects pfns[],
+ *    num_pfns and num_pages. Nothing allocates while holding it (bug 1):
+ *    pages are allocated before it is taken (balloon_page_alloc()), and
+ *    queue additions under it pass GFP_NOWAIT (a one-entry buffer never
+ *    needs an indirect table anyway).
+ *  - The OOM notifier takes balloon_lock, so no allocation that may enter
+ *    reclaim is ever made with it held; the validator checks this.
+ *  - num_pages = pages in the balloon (listed + isolated) = what the
+ *    device was told, after each tell_host() completes.
+ *  - With MUST_TELL_HOST a page leaves the balloon only after the device
+ *    acknowledged its deflate; if the device cannot be told, the pages go
+ *    back into the balloon.
+ *  - The worker thread is the only one that writes the config space
+ *    (`actual`); the OOM notifier only deflates and wakes it, because
+ *    config writes are not allowed from reclaim. A wake-up for `actual`
+ *    alone does not re-inflate (as Linux does not re-inflate after an OOM
+ *    deflation until the host changes the target).
+ *  - stats[] belongs to the device while posted on the stats queue, to
+ *    the worker otherwise.
+ * Lock order: balloon_lock -> balloon_pages_lock (balloon.c) -> queue locks.
+ */
+#include <ballast/drivers.h>
+#include <ballast/slab.h>
+#include <ballast/task.h>
+#include <ballast/lib/testhook.h>
+
+#include <endian.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BALLOON_ACK_WAIT_MS 1000	/* between checks of a pending ack */
+#define BALLOON_REMOVE_WAIT_MS 5000	/* a device gone at removal */
+#define BALLOON_BACKOFF_MS 200		/* after an inflate allocation failed */
+#define BALLOON_ACTUAL_EVERY_MS 10	/* `actual` while the balloon moves */
+
+struct virtio_balloon {
+	struct virtio_device *vdev;
+	struct virtqueue *inflate_vq, *deflate_vq, *stats_vq;
+	struct task *worker;
+	struct completion work;			/* wakes the worker */
+	_Atomic(bool) stopping;
+	_Atomic(bool) config_pending;		/* target may have changed */
+	_Atomic(bool) actual_pending;		/* `actual` must be rewritten */
+	_Atomic(bool) stats_pending;		/* the device asked for stats */
+	struct completion acked;		/* a buffer came back */
+	struct mutex balloon_lock;
+	struct balloon_dev_info vb_dev_info;
+	uint32_t *pfns;				/* guest RAM; balloon_lock */
+	unsigned int num_pfns;			/* balloon_lock */
+	_Atomic(uint32_t) num_pages;		/* written under balloon_lock */
+	struct virtio_balloon_stat *stats;	/* guest RAM */
+	struct notifier_block oom_nb;
+	bool must_tell_host, has_stats, deflate_on_oom;	/* immutable */
+	_Atomic(uint64_t) oom_deflated, oom_notifications, alloc_failures,
+		stats_requests, resyncs;
+};
+
+/* ------------------------------------------------------------------ */
+/* Talking to the device                                                 */
+/* ------------------------------------------------------------------ */
+
+static void balloon_ack(struct virtqueue *vq)
+{
+	struct virtio_balloon *vb = virtqueue_get_priv(vq);
+
+	complete(&vb->acked);
+}
+
+/*
+ * Send pfns[0..num_pfns) on @vq and wait until the device used the buffer
+ * (its acknowledgement). Caller holds balloon_lock.
+ */
+static int tell_host(struct virtio_balloon *vb, struct virtqueue *vq)
+{
+	struct scatterlist sg;
+	unsigned int len, waited = 0;
+	int ret;
+
+	lockdep_assert_held(&vb->balloon_lock);
+	sg_init_one(&sg, vb->pfns, sizeof(vb->pfns[0]) * vb->num_pfns);
+	/* No allocation under balloon_lock: GFP_NOWAIT, one entry. */
+	ret = virtqueue_add_outbuf(vq, &sg, 1, vb, GFP_NOWAIT);
+	if (ret)
+		return ret;
+	virtqueue_kick(vq);
+	while (!virtqueue_get_buf(vq, &len)) {
+		if (virtqueue_is_broken(vq))
+			return -EIO;
+		if (wait_for_completion_timeout(&vb->acked, BALLOON_ACK_WAIT_MS))
+			continue;
+		waited += BALLOON_ACK_WAIT_MS;
+		/* At removal a missing device does not hold us forever. */
+		if (atomic_load(&vb->stopping) && waited >= BALLOON_REMOVE_WAIT_MS) {
+			virtqueue_detach_unused_buf(vq);
+			return -ETIMEDOUT;
+		}
+	}
+	return 0;
+}
+
+static void release_pages_balloon(struct list_head *pages)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, pages, lru) {
+		list_del(&page->lru);
+		/*
+		 * Test builds: a test may write to the page here, as its next
+		 * user would, to check that the device already knows it is
+		 * back (MUST_TELL_HOST). balloon_lock may be held.
+		 */
+		TEST_HOOK("virtio_balloon.release_page", page);
+		put_page(page);
+	}
+}
+
+/* Allocate up to @num pages with no lock held, then enqueue and tell. */
+static unsigned int fill_balloon(struct virtio_balloon *vb, size_t num)
+{
+	LIST_HEAD(pages);
+	unsigned int got = 0;
+	struct page *page;
+
+	num = min(num, (size_t)VIRTIO_BALLOON_ARRAY_PFNS_MAX);
+	while (got < num) {
+		page = balloon_page_alloc();
+		if (!page) {
+			atomic_fetch_add(&vb->alloc_failures, 1);
+			break;
+		}
+		list_add_tail(&page->lru, &pages);
+		got++;
+	}
+	if (!got)
+		return 0;
+	mutex_lock(&vb->balloon_lock);
+	vb->num_pfns = 0;
+	list_for_each_entry(page, &pages, lru)
+		vb->pfns[vb->num_pfns++] = (uint32_t)page_to_pfn(page);
+	balloon_page_list_enqueue(&vb->vb_dev_info, &pages);
+	if (tell_host(vb, vb->inflate_vq)) {
+		/* The device does not know them: inflate nothing. */
+		balloon_page_list_dequeue(&vb->vb_dev_info, &pages, got);
+		mutex_unlock(&vb->balloon_lock);
+		release_pages_balloon(&pages);
+		return 0;
+	}
+	atomic_store(&vb->num_pages, atomic_load(&vb->num_pages) + got);
+	mutex_unlock(&vb->balloon_lock);
+	return got;
+}
+
+/* Take up to @num pages out of the balloon; return how many were freed. */
+static unsigned int leak_balloon(struct virtio_balloon *vb, size_t num)
+{
+	LIST_HEAD(pages);
+	struct page *page;
+	size_t n;
+
+	num = min(num, (size_t)VIRTIO_BALLOON_ARRAY_PFNS_MAX);
+	mutex_lock(&vb->balloon_lock);
+	n = balloon_page_list_dequeue(&vb->vb_dev_info, &pages, num);
+	if (!n) {
+		mutex_unlock(&vb->balloon_lock);
+		return 0;
+	}
+	vb->num_pfns = 0;
+	list_for_each_entry(page, &pages, lru)
+		vb->pfns[vb->num_pfns++] = (uint32_t)page_to_pfn(page);
+	if (vb->must_tell_host) {
+		/* The device must know before the guest touches them. */
+		if (tell_host(vb, vb->deflate_vq)) {
+			balloon_page_list_enqueue(&vb->vb_dev_info, &pages);
+			mutex_unlock(&vb->balloon_lock);
+			return 0;
+		}
+		atomic_store(&vb->num_pages, atomic_load(&vb->num_pages) - n);
+		release_pages_balloon(&pages);
+	} else {
+		atomic_store(&vb->num_pages, atomic_load(&vb->num_pages) - n);
+		release_pages_balloon(&pages);
+		if (tell_host(vb, vb->deflate_vq))
+			pr_warn_ratelimited("virtio_balloon: deflate not acknowledged");
+	}
+	mutex_unlock(&vb->balloon_lock);
+	return (unsigned int)n;
+}
+
+/* The device's target (num_pages); false if it cannot be read. */
+static bool read_target(struct virtio_balloon *vb, uint32_t *target)
+{
+	uint32_t v;
+
+	if (virtio_cread(vb->vdev, offsetof(struct virtio_balloon_config,
+					    num_pages),
+			 &v, sizeof(v)))
+		return false;
+	*target = le32toh(v);
+	return true;
+}
+
+static void update_balloon_size(struct virtio_balloon *vb)
+{
+	uint32_t actual = htole32(atomic_load(&vb->num_pages));
+
+	if (virtio_cwrite(vb->vdev, offsetof(struct virtio_balloon_config,
+					     actual),
+			  &actual, sizeof(actual)))
+		pr_warn_ratelimited("virtio_balloon: cannot update actual");
+}
+
+/*
+ * A new device (the host restarted) knows none of our pages: tell it
+ * every pfn in the balloon again. Isolation is blocked and balloon_lock
+ * held meanwhile, so the list cannot change under the walk.
+ */
+static void resync_balloon(struct virtio_balloon *vb)
+{
+	unsigned long nr, isolated;
+	size_t done = 0;
+
+	balloon_block_isolation(&vb->vb_dev_info, true);
+	for (int i = 0; i < 10000; i++) {
+		balloon_dev_counts(&vb->vb_dev_info, &nr, &isolated);
+		if (!isolated)
+			break;
+		task_sleep_ms(1);	/* compaction finishes or puts back */
+	}
+	mutex_lock(&vb->balloon_lock);
+	for (;;) {
+		vb->num_pfns = (unsigned int)balloon_page_list_pfns(
+			&vb->vb_dev_info, done, vb->pfns,
+			VIRTIO_BALLOON_ARRAY_PFNS_MAX);
+		if (!vb->num_pfns)
+			break;
+		if (tell_host(vb, vb->inflate_vq)) {
+			pr_warn("virtio_balloon: re-announcing the balloon failed");
+			break;
+		}
+		done += vb->num_pfns;
+	}
+	mutex_unlock(&vb->balloon_lock);
+	balloon_block_isolation(&vb->vb_dev_info, false);
+	atomic_fetch_add(&vb->resyncs, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Stats                                                                 */
+/* ------------------------------------------------------------------ */
+
+static void stats_request(struct virtqueue *vq)
+{
+	struct virtio_balloon *vb = virtqueue_get_priv(vq);
+
+	atomic_store(&vb->stats_pending, true);
+	complete(&vb->work);
+}
+
+/* MemAvailable as Linux estimates it: free, plus half the caches. */
+static uint64_t available_pages(void)
+{
+	struct zone *zone;
+	long wmark_low = 0, reserve = 0, available, pagecache, slab;
+
+	for_each_zone(zone) {
+		wmark_low += (long)low_wmark_pages(zone);
+		reserve += (long)high_wmark_pages(zone);
+	}
+	available = (long)nr_free_pages() - reserve;
+	pagecache = node_page_state(NR_ACTIVE_FILE) +
+		    node_page_state(NR_INACTIVE_FILE);
+	pagecache -= min(pagecache / 2, wmark_low);
+	slab = node_page_state(NR_SLAB_RECLAIMABLE);
+	slab -= min(slab / 2, wmark_low);
+	available += pagecache + slab;
+	return available < 0 ? 0 : (uint64_t)available;
+}
+
+static void update_balloon_stats(struct virtio_balloon *vb)
+{
+	static const uint16_t tags[VIRTIO_BALLOON_S_NR_BALLAST] = {
+		VIRTIO_BALLOON_S_SWAP_IN, VIRTIO_BALLOON_S_SWAP_OUT,
+		VIRTIO_BALLOON_S_MAJFLT, VIRTIO_BALLOON_S_MINFLT,
+		VIRTIO_BALLOON_S_MEMFREE, VIRTIO_BALLOON_S_MEMTOT,
+		VIRTIO_BALLOON_S_AVAIL, VIRTIO_BALLOON_S_CACHES,
+		VIRTIO_BALLOON_S_HTLB_PGALLOC, VIRTIO_BALLOON_S_HTLB_PGFAIL,
+		VIRTIO_BALLOON_S_OOM_KILL, VIRTIO_BALLOON_S_ALLOC_STALL,
+		VIRTIO_BALLOON_S_ASYNC_SCAN, VIRTIO_BALLOON_S_DIRECT_SCAN,
+		VIRTIO_BALLOON_S_ASYNC_RECLAIM, VIRTIO_BALLOON_S_DIRECT_RECLAIM,
+	};
+	const uint64_t vals[VIRTIO_BALLOON_S_NR_BALLAST] = {
+		0, 0,				/* no swap in ballast */
+		vm_event_sum(PGMAJFAULT),
+		vm_event_sum(PGFAULT),
+		(uint64_t)nr_free_pages() << PAGE_SHIFT,
+		(uint64_t)totalram_pages() << PAGE_SHIFT,
+		available_pages() << PAGE_SHIFT,
+		(uint64_t)node_page_state(NR_FILE_PAGES) << PAGE_SHIFT,
+		0, 0,				/* no hugetlb */
+		vm_event_sum(OOM_KILL),
+		vm_event_sum(ALLOCSTALL_DMA) + vm_event_sum(ALLOCSTALL_NORMAL),
+		vm_event_sum(PGSCAN_KSWAPD),
+		vm_event_sum(PGSCAN_DIRECT),
+		vm_event_sum(PGSTEAL_KSWAPD),
+		vm_event_sum(PGSTEAL_DIRECT),
+	};
+
+	for (int i = 0; i < VIRTIO_BALLOON_S_NR_BALLAST; i++) {
+		vb->stats[i].tag = htole16(tags[i]);
+		vb->stats[i].val = htole64(vals[i]);
+	}
+}
+
+static void stats_post(struct virtio_balloon *vb)
+{
+	struct scatterlist sg;
+
+	sg_init_one(&sg, vb->stats,
+		    sizeof(vb->stats[0]) * VIRTIO_BALLOON_S_NR_BALLAST);
+	if (!virtqueue_add_outbuf(vb->stats_vq, &sg, 1, vb, GFP_KERNEL))
+		virtqueue_kick(vb->stats_vq);
+}
+
+static void stats_handle_request(struct virtio_balloon *vb)
+{
+	unsigned int len;
+
+	if (!virtqueue_get_buf(vb->stats_vq, &len))
+		return;
+	atomic_fetch_add(&vb->stats_requests, 1);
+	update_balloon_stats(vb);
+	stats_post(vb);
+}
+
+/* ------------------------------------------------------------------ */
+/* Worker, config changes, OOM                                           */
+/* ------------------------------------------------------------------ */
+
+static void virtballoon_changed(struct virtio_device *vdev)
+{
+	struct virtio_balloon *vb = vdev->priv;
+
+	atomic_store(&vb->config_pending, true);
+	complete(&vb->work);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * The device's config changed (or the driver just started, or the device
+ * was replaced): re-announce the balloon to a new device, read the target
+ * once, and move toward it batch by batch. On vhost-user every config
+ * access is a round trip to the host, so the target is read again only
+ * when the device says it changed (config_pending), not before every
+ * batch, and `actual` is written at most every BALLOON_ACTUAL_EVERY_MS
+ * while moving and always when the move ends. A move interrupted by a
+ * config change or a stats request leaves config_pending set, so the
+ * worker comes back after handling it.
+ */
+static void balloon_update(struct virtio_balloon *vb)
+{
+	uint32_t dev_actual = 0, target;
+	uint64_t written = now_ms();
+
+	if (!virtio_cread(vb->vdev, offsetof(struct virtio_balloon_config, actual),
+			  &dev_actual, sizeof(dev_actual)) &&
+	    le32toh(dev_actual) != atomic_load(&vb->num_pages) &&
+	    !le32toh(dev_actual) && atomic_load(&vb->num_pages))
+		resync_balloon(vb);
+	if (!read_target(vb, &target)) {
+		update_balloon_size(vb);
+		return;
+	}
+	for (;;) {
+		int64_t diff = (int64_t)target - (int64_t)atomic_load(&vb->num_pages);
+
+		if (!diff || atomic_load(&vb->stopping))
+			break;
+		if (diff > 0) {
+			unsigned int want = (unsigned int)min(diff,
+					(int64_t)VIRTIO_BALLOON_ARRAY_PFNS_MAX);
+
+			if (fill_balloon(vb, (size_t)diff) < want) {
+				task_sleep_ms(BALLOON_BACKOFF_MS);	/* back off */
+				atomic_store(&vb->config_pending, true);
+				break;
+			}
+		} else if (!leak_balloon(vb, (size_t)-diff)) {
+			/* Nothing could be given back (isolated, or no device). */
+			atomic_store(&vb->config_pending, true);
+			break;
+		}
+		if (atomic_load(&vb->config_pending) ||
+		    atomic_load(&vb->stats_pending)) {
+			atomic_store(&vb->config_pending, true);
+			break;
+		}
+		if (now_ms() - written >= BALLOON_ACTUAL_EVERY_MS) {
+			update_balloon_size(vb);
+			written = now_ms();
+		}
+	}
+	update_balloon_size(vb);
+}
+
+static int balloon_worker(void *arg)
+{
+	struct virtio_balloon *vb = arg;
+
+	while (!atomic_load(&vb->stopping)) {
+		if (!atomic_load(&vb->config_pending) &&
+		    !atomic_load(&vb->actual_pending) &&
+		    !atomic_load(&vb->stats_pending))
+			wait_for_completion_idle(&vb->work);
+		if (atomic_load(&vb->stopping))
+			break;
+		if (atomic_exchange(&vb->stats_pending, false))
+			stats_handle_request(vb);
+		if (atomic_exchange(&vb->config_pending, false)) {
+			atomic_store(&vb->actual_pending, false);
+			balloon_update(vb);
+		} else if (atomic_exchange(&vb->actual_pending, false)) {
+			update_balloon_size(vb);
+		}
+	}
+	return 0;
+}
+
+/*
+ * OOM: give back a bounded number of pages. Runs with oom_lock held in
+ * the "reclaim" context: takes balloon_lock, which nobody holds across an
+ * allocation; tells the device through the queues (allowed from reclaim);
+ * leaves the config write to the worker.
+ */
+static int virtio_balloon_oom_notify(struct notifier_block *nb,
+				     unsigned long action, void *data)
+{
+	struct virtio_balloon *vb = container_of(nb, struct virtio_balloon,
+						 oom_nb);
+	unsigned long *freed = data;
+	unsigned int n = leak_balloon(vb, VIRTIO_BALLOON_OOM_NR_PAGES);
+
+	*freed += n;
+	atomic_fetch_add(&vb->oom_deflated, n);
+	atomic_fetch_add(&vb->oom_notifications, 1);
+	if (n) {
+		atomic_store(&vb->actual_pending, true);
+		complete(&vb->work);
+	}
+	return NOTIFY_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Migration                                                             */
+/* ------------------------------------------------------------------ */
+
+static int virtballoon_migratepage(struct balloon_dev_info *info,
+				   struct page *newpage, struct page *page,
+				   enum migrate_mode mode)
+{
+	struct virtio_balloon *vb = container_of(info, struct virtio_balloon,
+						 vb_dev_info);
+
+	/* Never wait for the lock here: compaction can try again later. */
+	if (!mutex_trylock(&vb->balloon_lock))
+		return -EAGAIN;
+	get_page(newpage);			/* the balloon's reference */
+	balloon_page_insert_isolated(info, newpage);
+	if (!vb->deflate_on_oom && page_zone(page) != page_zone(newpage)) {
+		adjust_managed_page_count(page, 1);
+		adjust_managed_page_count(newpage, -1);
+	}
+	vb->num_pfns = 1;
+	vb->pfns[0] = (uint32_t)page_to_pfn(newpage);
+	if (tell_host(vb, vb->inflate_vq))
+		pr_warn_ratelimited("virtio_balloon: migration not told (inflate)");
+	balloon_page_finalize(page);
+	vb->num_pfns = 1;
+	vb->pfns[0] = (uint32_t)page_to_pfn(page);
+	if (tell_host(vb, vb->deflate_vq))
+		pr_warn_ratelimited("virtio_balloon: migration not told (deflate)");
+	mutex_unlock(&vb->balloon_lock);
+	put_page(page);				/* the balloon's reference */
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Probe and remove                                                      */
+/* ------------------------------------------------------------------ */
+
+static int init_vqs(struct virtio_balloon *vb)
+{
+	struct virtqueue *vqs[3];
+	struct virtqueue_info info[3] = {
+		{ "inflate", balloon_ack },
+		{ "deflate", balloon_ack },
+		{ "stats", stats_request },
+	};
+	/* Queues are numbered densely: stats exists only if negotiated. */
+	unsigned int nvqs = vb->has_stats ? 3 : 2;
+	int ret = virtio_find_vqs(vb->vdev, nvqs, vqs, info);
+
+	if (ret)
+		return ret;
+	vb->inflate_vq = vqs[0];
+	vb->deflate_vq = vqs[1];
+	vb->stats_vq = vb->has_stats ? vqs[2] : NULL;
+	for (unsigned int i = 0; i < nvqs; i++)
+		virtqueue_set_priv(vqs[i], vb);
+	return 0;
+}
+
+static void free_vb(struct virtio_balloon *vb)
+{
+	kfree(vb->pfns);
+	kfree(vb->stats);
+	free(vb);
+}
+
+int virtballoon_probe(struct virtio_device *vdev, struct virtio_balloon **vbp)
+{
+	struct virtio_balloon *vb;
+	int ret;
+
+	might_sleep();
+	if (vdev->id != VIRTIO_ID_BALLOON)
+		return -EINVAL;
+	vb = calloc(1, sizeof(*vb));
+	if (!vb)
+		return -ENOMEM;
+	vb->vdev = vdev;
+	vb->pfns = kcalloc(VIRTIO_BALLOON_ARRAY_PFNS_MAX, sizeof(*vb->pfns),
+			   GFP_KERNEL);
+	vb->stats = kcalloc(VIRTIO_BALLOON_S_NR_BALLAST, sizeof(*vb->stats),
+			    GFP_KERNEL);
+	if (!vb->pfns || !vb->stats) {
+		free_vb(vb);
+		return -ENOMEM;
+	}
+	mutex_init(&vb->balloon_lock);
+	init_completion(&vb->work);
+	init_completion(&vb->acked);
+
+	vdev->features = virtio_get_features(vdev) & VIRTIO_BALLOON_DRIVER_FEATURES;
+	ret = virtio_finalize_features(vdev);
+	if (ret)
+		goto fail;
+	vb->must_tell_host = virtio_has_feature(vdev,
+						VIRTIO_BALLOON_F_MUST_TELL_HOST);
+	vb->has_stats = virtio_has_feature(vdev, VIRTIO_BALLOON_F_STATS_VQ);
+	vb->deflate_on_oom = virtio_has_feature(vdev,
+						VIRTIO_BALLOON_F_DEFLATE_ON_OOM);
+	/* Without deflate-on-OOM ballooned pages leave managed memory. */
+	balloon_devinfo_init(&vb->vb_dev_info, virtballoon_migratepage,
+			     !vb->deflate_on_oom);
+	ret = init_vqs(vb);
+	if (ret)
+		goto fail;
+	vdev->priv = vb;
+	vdev->config_changed = virtballoon_changed;
+	if (vb->has_stats) {
+		update_balloon_stats(vb);
+		stats_post(vb);
+	}
+	ret = task_create(&vb->worker, "virtio_balloon", balloon_worker, vb,
+			  PF_KTHREAD);
+	if (ret)
+		goto fail_vqs;
+	if (vb->deflate_on_oom) {
+		vb->oom_nb.notifier_call = virtio_balloon_oom_notify;
+		vb->oom_nb.priority = 80;
+		register_oom_notifier(&vb->oom_nb);
+	}
+	ret = virtio_device_ready(vdev);
+	if (ret)
+		goto fail_worker;
+	atomic_store(&vb->config_pending, true);	/* read the target */
+	complete(&vb->work);
+	*vbp = vb;
+	return 0;
+
+fail_worker:
+	if (vb->deflate_on_oom)
+		WARN_ON_ONCE(unregister_oom_notifier(&vb->oom_nb));
+	atomic_store(&vb->stopping, true);
+	complete(&vb->work);
+	task_destroy(vb->worker);
+fail_vqs:
+	virtio_del_vqs(vdev);
+fail:
+	vdev->priv = NULL;
+	vdev->config_changed = NULL;
+	free_vb(vb);
+	return ret;
+}
+
+void virtballoon_remove(struct virtio_balloon *vb)
+{
+	might_sleep();
+	if (vb->deflate_on_oom)
+		WARN_ON_ONCE(unregister_oom_notifier(&vb->oom_nb));
+	atomic_store(&vb->stopping, true);
+	complete(&vb->work);
+	task_destroy(vb->worker);
+	/* Give every page back, telling the device if it is still there. */
+	while (atomic_load(&vb->num_pages)) {
+		unsigned long nr, isolated;
+
+		if (!leak_balloon(vb, VIRTIO_BALLOON_ARRAY_PFNS_MAX)) {
+			balloon_dev_counts(&vb->vb_dev_info, &nr, &isolated);
+			if (!isolated)
+				break;	/* the device refused: keep them */
+			task_sleep_ms(1);	/* compaction puts them back */
+		}
+	}
+	update_balloon_size(vb);
+	if (virtio_reset_device(vb->vdev))
+		pr_warn("virtio_balloon: the device could not be reset");
+	if (vb->stats_vq)
+		virtqueue_detach_unused_buf(vb->stats_vq);
+	virtio_del_vqs(vb->vdev);
+	vb->vdev->priv = NULL;
+	vb->vdev->config_changed = NULL;
+	free_vb(vb);
+}
+
+void virtballoon_get_info(struct virtio_balloon *vb,
+			  struct virtballoon_info *info)
+{
+	uint32_t target = 0;
+	unsigned long nr;
+
+	memset(info, 0, sizeof(*info));
+	if (!virtio_cread(vb->vdev, offsetof(struct virtio_balloon_config,
+					     num_pages),
+			  &target, sizeof(target)))
+		info->target_pages = le32toh(target);
+	info->num_pages = atomic_load(&vb->num_pages);
+	balloon_dev_counts(&vb->vb_dev_info, &nr, &info->isolated_pages);
+	info->oom_deflated_pages = atomic_load(&vb->oom_deflated);
+	info->oom_notifications = atomic_load(&vb->oom_notifications);
+	info->alloc_failures = atomic_load(&vb->alloc_failures);
+	info->stats_requests = atomic_load(&vb->stats_requests);
+	info->resyncs = atomic_load(&vb->resyncs);
+	info->must_tell_host = vb->must_tell_host;
+	info->stats_vq = vb->has_stats;
+	info->deflate_on_oom = vb->deflate_on_oom;
+}
+
+unsigned long virtballoon_check(struct virtio_balloon *vb)
+{
+	unsigned long errors, nr, isolated;
+	uint32_t told;
+
+	mutex_lock(&vb->balloon_lock);
+	errors = balloon_check(&vb->vb_dev_info);
+	balloon_dev_counts(&vb->vb_dev_info, &nr, &isolated);
+	told = atomic_load(&vb->num_pages);
+	if (nr != told) {
+		pr_err("virtballoon_check: %lu pages in the balloon (%lu "
+		       "isolated), the device was told %u", nr, isolated, told);
+		errors++;
+	}
+	mutex_unlock(&vb->balloon_lock);
+	return errors;
+}

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_balloon_e2e.c - the balloon end to end, two processes: the real
+ * `ballast host` (device, hole punching, QMP) and this process as the
+ * guest with the real virtio-balloon driver.
+ *
+ *  - inflate and deflate to several targets; after each, the host's
+ *    record, the driver's list, `actual` and the memfd's backed size agree;
+ *  - MUST_TELL_HOST: a page leaves the balloon only after the host took
+ *    the deflate, so a guest that reuses pages the moment the driver frees
+ *    them never touches a page the host still counts as ballooned; and a
+ *    buggy write into a ballooned page is found by the host's scan;
+ *  - stats: the guest's own counters reach qom-get guest-stats.
+ */
+#include "../support/balloon_e2e.h"
+#include "../support/lockdep_test.h"
+
+#include <ballast/alloc.h>
+#include <ballast/lib/testhook.h>
+
+#include <string.h>
+
+#define RAM (64UL << 20)
+#define MiB (1UL << 20)
+
+static struct balloon_e2e e2e;
+
+static int setup(void **state)
+{
+	if (lockdep_test_setup(state))
+		return -1;
+	e2e_guest_boot(RAM, E2E_KSWAPD);
+	e2e_host_start(&e2e, NULL);
+	e2e_driver_start(&e2e);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	e2e_driver_stop(&e2e);
+	e2e_host_stop(&e2e);
+	e2e_guest_shutdown();
+	return lockdep_test_teardown(state);
+}
+
+/*
+ * Setup: a 64 MiB guest, its free memory backed; the balloon empty.
+ * Action: targets (guest keeps) 40, 12, 52, 24, 64 MiB, each reached
+ * (BALLOON_CHANGE events until query-balloon says so).
+ * Expected: after each step the driver's num_pages and list, the host's
+ * record, the guest's `actual`, query-balloon and the memfd's backed size
+ * all say the same; the host saw no violation.
+ *
+ *   guest keeps:  64 ─► 40 ─► 12 ─► 52 ─► 24 ─► 64 MiB
+ *   ballooned:     0    24    52    12    40     0 MiB
+ */
+static void test_balloon_targets_counts_agree(void **state)
+{
+	static const unsigned long keep_mib[] = { 40, 12, 52, 24, 64 };
+
+	e2e_assert_agree(&e2e, true);
+	for (size_t i = 0; i < ARRAY_SIZE(keep_mib); i++) {
+		e2e_balloon(&e2e, keep_mib[i] * MiB);
+		e2e_assert_agree(&e2e, true);
+	}
+	assert_int_equal(e2e_host_int(&e2e, "host-ballooned-bytes"), 0);
+}
+
+/* Written by the release hook: the page's next user writes at once. */
+static _Atomic(unsigned long) reused_pages;
+
+static void reuse_at_release(const char *name, void *arg, void *ctx)
+{
+	struct page *page = arg;
+
+	memset(page_address(page), 0x6b, PAGE_SIZE);
+	atomic_fetch_add(&reused_pages, 1);
+}
+
+struct scans_after {
+	int64_t scans;
+};
+
+static bool host_scanned_after(struct balloon_e2e *e, void *arg)
+{
+	return e2e_host_int(e, "touched-scans") > ((struct scans_after *)arg)->scans;
+}
+
+/*
+ * Setup: 48 MiB ballooned; a hook writes every page the driver frees, at
+ * the moment it frees it (the earliest a guest could reuse it).
+ * Action: deflate to 16 MiB ballooned; touch all free memory too; wait
+ * for a host scan that began after that.
+ * Expected: 8192 pages reused at release; the host never found a page
+ * written while it counted it as ballooned (touched-while-ballooned 0);
+ * counts agree.
+ */
+static void test_deflate_pages_reused_only_after_host_ack(void **state)
+{
+	struct scans_after after;
+
+	e2e_balloon(&e2e, RAM - 48 * MiB);
+	atomic_store(&reused_pages, 0);
+	assert_int_equal(test_hook_set("virtio_balloon.release_page",
+				       reuse_at_release, NULL), 0);
+	e2e_balloon(&e2e, RAM - 16 * MiB);
+	test_hook_clear("virtio_balloon.release_page");
+	assert_int_equal(atomic_load(&reused_pages), 32 * MiB / PAGE_SIZE);
+	e2e_touch_free_memory();
+	after.scans = e2e_host_int(&e2e, "touched-scans");
+	e2e_wait(&e2e, host_scanned_after, &after, 50,
+		 "a host scan after the reuse");
+	assert_int_equal(e2e_host_int(&e2e, "touched-while-ballooned"), 0);
+	assert_int_equal(e2e_host_int(&e2e, "touched-pages"), 0);
+	e2e_assert_agree(&e2e, true);
+	e2e_balloon(&e2e, RAM);
+	e2e_assert_agree(&e2e, true);
+}
+
+static bool host_found_touched(struct balloon_e2e *e, void *arg)
+{
+	return e2e_host_int(e, "touched-while-ballooned") > 0;
+}
+
+/*
+ * Setup: 8 MiB ballooned.
+ * Action: the test writes one byte into one ballooned page (the bug
+ * MUST_TELL_HOST forbids), then waits for the host's periodic scan.
+ * Expected: the host reports exactly that page (touched-pages 1) and
+ * counts the violation; after a full deflate its record and the guest's
+ * agree again.
+ */
+static void test_write_to_ballooned_page_found_by_host_scan(void **state)
+{
+	struct page *victim = NULL;
+
+	e2e_balloon(&e2e, RAM - 8 * MiB);
+	assert_int_equal(e2e_host_int(&e2e, "touched-while-ballooned"), 0);
+	for (unsigned long pfn = 0; pfn < max_pfn && !victim; pfn++)
+		if (PageOffline(pfn_to_page(pfn)))
+			victim = pfn_to_page(pfn);
+	assert_non_null(victim);
+	((volatile char *)page_address(victim))[123] = 1;
+	e2e_wait(&e2e, host_found_touched, NULL, 50,
+		 "the host's scan to find the written page");
+	assert_int_equal(e2e_host_int(&e2e, "touched-pages"), 1);
+	e2e_balloon(&e2e, RAM);
+	e2e_assert_agree(&e2e, false);
+	assert_int_equal(e2e_host_int(&e2e, "protocol-violations"), 0);
+}
+
+static json_t *guest_stats(struct balloon_e2e *e)
+{
+	return e2e_qmp(e, "qom-get", json_pack("{s:s, s:s}", "path",
+					       "/machine/peripheral/balloon0",
+					       "property", "guest-stats"));
+}
+
+static void set_polling_interval(struct balloon_e2e *e, int seconds)
+{
+	json_decref(e2e_qmp(e, "qom-set",
+			    json_pack("{s:s, s:s, s:i}", "path", "balloon0",
+				      "property", "guest-stats-polling-interval",
+				      "value", seconds)));
+}
+
+static bool stats_message_after(struct balloon_e2e *e, void *arg)
+{
+	return e2e_host_int(e, "stats-messages") > *(int64_t *)arg;
+}
+
+/*
+ * Setup: the host polls no stats; it holds the buffer the driver posted
+ * at probe (QEMU reads that one too).
+ * Action: inflate 16 MiB; qom-set guest-stats-polling-interval 1; wait
+ * for the next stats message.
+ * Expected: the interval reads back as 1; the new stats are the guest's
+ * values after the inflation: stat-total-memory = totalram_pages() * 4096,
+ * stat-free-memory = nr_free_pages() * 4096 (the guest is quiescent), no
+ * swap; last-update is set; the driver counted the request.
+ */
+static void test_guest_stats_round_trip_reports_guest_values(void **state)
+{
+	struct virtballoon_info info;
+	json_t *st, *stats, *v;
+	int64_t msgs;
+
+	assert_int_equal(e2e_host_int(&e2e, "stats-messages"), 1);
+	e2e_balloon(&e2e, RAM - 16 * MiB);
+	msgs = e2e_host_int(&e2e, "stats-messages");
+	set_polling_interval(&e2e, 1);
+	v = e2e_qmp(&e2e, "qom-get", json_pack("{s:s, s:s}", "path", "balloon0",
+					       "property",
+					       "guest-stats-polling-interval"));
+	assert_int_equal(json_integer_value(v), 1);
+	json_decref(v);
+	e2e_wait(&e2e, stats_message_after, &msgs, 50, "a stats message");
+	set_polling_interval(&e2e, 0);
+
+	st = guest_stats(&e2e);
+	stats = json_object_get(st, "stats");
+#define STAT(name) json_integer_value(json_object_get(stats, name))
+	assert_int_equal(STAT("stat-total-memory"),
+			 (int64_t)totalram_pages() * 4096);
+	assert_int_equal(STAT("stat-free-memory"),
+			 (int64_t)nr_free_pages() * 4096);
+	assert_true(STAT("stat-available-memory") <= STAT("stat-free-memory"));
+	assert_int_equal(STAT("stat-swap-in"), 0);
+	assert_int_equal(STAT("stat-swap-out"), 0);
+	assert_int_equal(STAT("stat-htlb-pgalloc"), 0);
+#undef STAT
+	assert_true(json_integer_value(json_object_get(st, "last-update")) > 0);
+	json_decref(st);
+	virtballoon_get_info(e2e.vb, &info);
+	assert_true(info.stats_vq);
+	assert_true(info.stats_requests >= 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_balloon_targets_counts_agree),
+		T(test_deflate_pages_reused_only_after_host_ack),
+		T(test_write_to_ballooned_page_found_by_host_scan),
+		T(test_guest_stats_round_trip_reports_guest_values),
+#undef T
+	};
+
+	return cmocka_run_group_tests_name("balloon_e2e", tests, NULL, NULL);
+}

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_balloon_qmp.c - a QMP conversation with the running host process,
+ * as a management tool has it: before any guest, with a guest whose real
+ * driver is connected, the errors in QMP's form, and BALLOON_CHANGE
+ * events while the guest moves.
+ *
+ * Raw connections (a socket, one JSON text per line) are used where the
+ * bytes on the wire matter: the greeting and commands before
+ * qmp_capabilities; the jsock client everywhere else.
+ */
+#include "../support/balloon_e2e.h"
+#include "../support/lockdep_test.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define RAM (32UL << 20)
+#define MiB (1UL << 20)
+
+static struct balloon_e2e e2e;
+
+static int setup(void **state)
+{
+	if (lockdep_test_setup(state))
+		return -1;
+	e2e_guest_boot(RAM, 0);
+	e2e_host_start(&e2e, NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	if (e2e.vb)
+		e2e_driver_stop(&e2e);
+	e2e_host_stop(&e2e);
+	e2e_guest_shutdown();
+	return lockdep_test_teardown(state);
+}
+
+/* ------------------------------------------------------------------ */
+/* A raw QMP connection                                                  */
+/* ------------------------------------------------------------------ */
+
+struct raw_qmp {
+	int fd;
+	char buf[8192];
+	size_t len;
+};
+
+static void raw_connect(struct raw_qmp *r)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+	r->len = 0;
+	r->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(r->fd >= 0);
+	strcpy(addr.sun_path, e2e.qmp_path);
+	assert_int_equal(connect(r->fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+}
+
+/* The next CRLF-terminated JSON text; fails after E2E_TIMEOUT_MS. */
+static json_t *raw_read(struct raw_qmp *r)
+{
+	for (;;) {
+		char *eol = memmem(r->buf, r->len, "\r\n", 2);
+		struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+		json_error_t jerr;
+		ssize_t n;
+
+		if (eol) {
+			size_t line = (size_t)(eol - r->buf);
+			json_t *msg = json_loadb(r->buf, line, 0, &jerr);
+
+			memmove(r->buf, eol + 2, r->len - line - 2);
+			r->len -= line + 2;
+			if (!msg)
+				fail_msg("not JSON from the host: %s", jerr.text);
+			return msg;
+		}
+		if (poll(&pfd, 1, E2E_TIMEOUT_MS) != 1)
+			fail_msg("the host did not answer");
+		n = recv(r->fd, r->buf + r->len, sizeof(r->buf) - r->len, 0);
+		if (n <= 0)
+			fail_msg("the host closed the connection");
+		r->len += (size_t)n;
+	}
+}
+
+static json_t *raw_transact(struct raw_qmp *r, const char *text)
+{
+	assert_int_equal(send(r->fd, text, strlen(text), MSG_NOSIGNAL),
+			 (ssize_t)strlen(text));
+	return raw_read(r);
+}
+
+static void assert_error(json_t *msg, const char *cls, const char *desc)
+{
+	json_t *err = json_object_get(msg, "error");
+	const char *c = json_string_value(json_object_get(err, "class"));
+	const char *d = json_string_value(json_object_get(err, "desc"));
+
+	if (!c || !d || strcmp(c, cls) || !strstr(d, desc))
+		fail_msg("expected %s '%s', got %s", cls, desc,
+			 json_dumps(msg, JSON_COMPACT));
+	json_decref(msg);
+}
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * Setup: a host, no guest.
+ * Action: a raw connection reads the greeting and tries query-balloon
+ * before negotiating; then negotiates; then the balloon commands.
+ * Expected: the greeting names QMP's version and capabilities; before
+ * qmp_capabilities only that command is accepted (CommandNotFound);
+ * afterwards query-balloon and balloon say DeviceNotActive, qom-get of a
+ * balloon path DeviceNotFound, and x-ballast-query-balloon lists nothing.
+ */
+static void test_qmp_before_any_guest_reports_device_not_active(void **state)
+{
+	struct raw_qmp r;
+	json_t *greet, *ret;
+
+	raw_connect(&r);
+	greet = raw_read(&r);
+	assert_non_null(json_object_get(json_object_get(greet, "QMP"), "version"));
+	assert_true(json_is_array(json_object_get(json_object_get(greet, "QMP"),
+						  "capabilities")));
+	json_decref(greet);
+	assert_error(raw_transact(&r, "{\"execute\": \"query-balloon\"}"),
+		     "CommandNotFound", "Expecting capabilities negotiation");
+	assert_error(raw_transact(&r, "{\"execute\": \"balloon\", \"arguments\":"
+				      " {\"value\": 1048576}}"),
+		     "CommandNotFound", "Expecting capabilities negotiation");
+	ret = raw_transact(&r, "{\"execute\": \"qmp_capabilities\", \"id\": 7}");
+	assert_non_null(json_object_get(ret, "return"));
+	assert_int_equal(json_integer_value(json_object_get(ret, "id")), 7);
+	json_decref(ret);
+	assert_error(raw_transact(&r, "{\"execute\": \"qmp_capabilities\"}"),
+		     "CommandNotFound", "already complete");
+	close(r.fd);
+
+	e2e_qmp_error(&e2e, "query-balloon", NULL, "DeviceNotActive",
+		      "No balloon device has been activated");
+	e2e_qmp_error(&e2e, "balloon", json_pack("{s:I}", "value",
+						 (json_int_t)RAM),
+		      "DeviceNotActive", "No balloon device has been activated");
+	e2e_qmp_error(&e2e, "qom-get",
+		      json_pack("{s:s, s:s}", "path", "/machine/peripheral/balloon0",
+				"property", "guest-stats"),
+		      "DeviceNotFound", "not found");
+	ret = e2e_qmp(&e2e, "x-ballast-query-balloon", NULL);
+	assert_int_equal(json_array_size(json_object_get(ret, "devices")), 0);
+	json_decref(ret);
+}
+
+/*
+ * Setup: the real driver connected (device balloon0, 32 MiB of RAM).
+ * Action: every argument error of balloon, qom-get and qom-set, an
+ * unknown command, then valid settings.
+ * Expected: each error in QMP's form with QEMU's class and wording;
+ * nothing reached the guest (target still all of RAM, actual = RAM);
+ * valid values are applied and read back.
+ */
+static void test_qmp_bad_arguments_refused_nothing_reaches_guest(void **state)
+{
+	json_t *ret;
+
+	e2e_driver_start(&e2e);
+	e2e_qmp_error(&e2e, "balloon", json_pack("{s:i}", "value", -1),
+		      "GenericError", "expects a size between 0 and 33554432");
+	e2e_qmp_error(&e2e, "balloon", json_pack("{s:I}", "value",
+						 (json_int_t)RAM + 1),
+		      "GenericError", "expects a size between 0 and 33554432");
+	e2e_qmp_error(&e2e, "balloon", NULL, "GenericError",
+		      "Parameter 'value' is missing");
+	e2e_qmp_error(&e2e, "balloon", json_pack("{s:s}", "value", "16M"),
+		      "GenericError",
+		      "Invalid parameter type for 'value', expected: integer");
+	e2e_qmp_error(&e2e, "balloon", json_pack("{s:f}", "value", 1.5e7),
+		      "GenericError",
+		      "Invalid parameter type for 'value', expected: integer");
+	e2e_qmp_error(&e2e, "balloon", json_pack("{s:i, s:i}", "value", 1,
+						 "size", 2),
+		      "GenericError", "Parameter 'size' is unexpected");
+	e2e_qmp_error(&e2e, "balloon", json_pack("{s:i, s:s}", "value", 1,
+						 "device", "nope"),
+		      "DeviceNotFound", "Device 'nope' not found");
+	e2e_qmp_error(&e2e, "frobnicate", NULL, "CommandNotFound",
+		      "The command frobnicate has not been found");
+	e2e_qmp_error(&e2e, "query-balloon", json_pack("{s:b}", "x", 1),
+		      "GenericError", "Parameter 'x' is unexpected");
+
+	e2e_qmp_error(&e2e, "qom-get", json_pack("{s:s}", "property",
+						 "guest-stats"),
+		      "GenericError", "Parameter 'path' is missing");
+	e2e_qmp_error(&e2e, "qom-get", json_pack("{s:s, s:s}", "path",
+						 "balloon0", "property", "x"),
+		      "GenericError",
+		      "Property 'virtio-balloon-device.x' not found");
+	e2e_qmp_error(&e2e, "qom-get", json_pack("{s:s, s:s}", "path",
+						 "/machine/peripheral/balloon9",
+						 "property", "guest-stats"),
+		      "DeviceNotFound", "not found");
+	e2e_qmp_error(&e2e, "qom-get", json_pack("{s:i, s:s}", "path", 3,
+						 "property", "guest-stats"),
+		      "GenericError",
+		      "Invalid parameter type for 'path', expected: string");
+	e2e_qmp_error(&e2e, "qom-set", json_pack("{s:s, s:s}", "path",
+						 "balloon0", "property",
+						 "guest-stats-polling-interval"),
+		      "GenericError", "Parameter 'value' is missing");
+	e2e_qmp_error(&e2e, "qom-set", json_pack("{s:s, s:s, s:i}", "path",
+						 "balloon0", "property",
+						 "guest-stats-polling-interval",
+						 "value", -5),
+		      "GenericError", "timer value must be greater than zero");
+	e2e_qmp_error(&e2e, "qom-set", json_pack("{s:s, s:s, s:I}", "path",
+						 "balloon0", "property",
+						 "guest-stats-polling-interval",
+						 "value", (json_int_t)1 << 40),
+		      "GenericError", "timer value is too big");
+	e2e_qmp_error(&e2e, "qom-set", json_pack("{s:s, s:s, s:s}", "path",
+						 "balloon0", "property",
+						 "guest-stats-polling-interval",
+						 "value", "2"),
+		      "GenericError",
+		      "Invalid parameter type for 'value', expected: integer");
+	e2e_qmp_error(&e2e, "qom-set", json_pack("{s:s, s:s, s:i}", "path",
+						 "balloon0", "property",
+						 "guest-stats", "value", 2),
+		      "GenericError",
+		      "Property 'virtio-balloon-device.guest-stats' not found");
+
+	/* Nothing reached the guest. */
+	assert_int_equal(e2e_actual(&e2e), RAM);
+	assert_int_equal(e2e_host_int(&e2e, "target-bytes"), RAM);
+
+	/* Valid values are applied. */
+	json_decref(e2e_qmp(&e2e, "qom-set",
+			    json_pack("{s:s, s:s, s:i}", "path",
+				      "/machine/peripheral/balloon0", "property",
+				      "guest-stats-polling-interval", "value", 3)));
+	ret = e2e_qmp(&e2e, "qom-get", json_pack("{s:s, s:s}", "path",
+						 "balloon0", "property",
+						 "guest-stats-polling-interval"));
+	assert_int_equal(json_integer_value(ret), 3);
+	json_decref(ret);
+	e2e_balloon(&e2e, RAM);			/* the whole RAM: a no-op */
+	e2e_balloon(&e2e, RAM - 4 * MiB);
+	assert_int_equal(e2e_host_int(&e2e, "target-bytes"), RAM - 4 * MiB);
+	e2e_assert_agree(&e2e, true);
+}
+
+/*
+ * Wait for BALLOON_CHANGE events on @c until one reports @target; each
+ * must move monotonically from @from towards @target. Return: events seen.
+ */
+static unsigned long follow_events(struct jsock_client *c, uint64_t from,
+				   uint64_t target)
+{
+	uint64_t last = from;
+	unsigned long n = 0;
+
+	while (last != target) {
+		json_t *ev, *data;
+		uint64_t actual;
+		int err = jsock_client_next_event(c, E2E_TIMEOUT_MS, &ev);
+
+		if (err)
+			fail_msg("no BALLOON_CHANGE towards %llu: %s",
+				 (unsigned long long)target, strerror(-err));
+		assert_string_equal(json_string_value(json_object_get(ev, "event")),
+				    "BALLOON_CHANGE");
+		assert_non_null(json_object_get(json_object_get(ev, "timestamp"),
+						"seconds"));
+		data = json_object_get(ev, "data");
+		actual = (uint64_t)json_integer_value(json_object_get(data,
+								      "actual"));
+		if (target < from)
+			assert_true(actual < last && actual >= target);
+		else
+			assert_true(actual > last && actual <= target);
+		assert_int_equal(actual % PAGE_SIZE, 0);
+		last = actual;
+		n++;
+		json_decref(ev);
+	}
+	return n;
+}
+
+/*
+ * Setup: the real driver; a second negotiated client that only listens,
+ * and a raw client that never negotiated.
+ * Action: target 20 MiB of 32 (inflate 12 MiB), then back to 32 MiB.
+ * Expected: the listener gets BALLOON_CHANGE events whose actual moves
+ * monotonically to each target (the driver writes `actual` while it moves,
+ * at most every 10 ms, and when it gets there); query-balloon agrees at
+ * the end; the raw client got the greeting and no event.
+ */
+static void test_qmp_balloon_change_events_follow_guest(void **state)
+{
+	struct jsock_client *listener;
+	struct raw_qmp raw;
+	json_t *greet;
+	char c;
+
+	e2e_driver_start(&e2e);
+	raw_connect(&raw);
+	greet = raw_read(&raw);
+	json_decref(greet);
+	assert_int_equal(jsock_client_connect(&listener, e2e.qmp_path,
+					      "qmp_capabilities", E2E_TIMEOUT_MS),
+			 0);
+
+	json_decref(e2e_qmp(&e2e, "balloon", json_pack("{s:I}", "value",
+						       (json_int_t)(RAM - 12 * MiB))));
+	assert_true(follow_events(listener, RAM, RAM - 12 * MiB) >= 1);
+	assert_int_equal(e2e_actual(&e2e), RAM - 12 * MiB);
+	e2e_assert_agree(&e2e, true);
+
+	json_decref(e2e_qmp(&e2e, "balloon", json_pack("{s:I}", "value",
+						       (json_int_t)RAM)));
+	assert_true(follow_events(listener, RAM - 12 * MiB, RAM) >= 1);
+	assert_int_equal(e2e_actual(&e2e), RAM);
+	e2e_assert_agree(&e2e, true);
+
+	/* Events went out in the same pass: the raw client has none. */
+	assert_int_equal(recv(raw.fd, &c, 1, MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	close(raw.fd);
+	jsock_client_close(listener);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_qmp_before_any_guest_reports_device_not_active),
+		T(test_qmp_bad_arguments_refused_nothing_reaches_guest),
+		T(test_qmp_balloon_change_events_follow_guest),
+#undef T
+	};
+
+	return cmocka_run_group_tests_name("balloon_qmp", tests, NULL, NULL);
+}
