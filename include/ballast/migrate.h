@@ -9,10 +9,11 @@
  *    set_movable_ops(); a page is such a page when it has that type *and*
  *    PG_movable_ops. Nothing is inferred from ->mapping (the lesson of
  *    bug 2 in ARCHITECTURE.md).
- *  - LRU pages: isolated with isolate_lru_page() (reclaim.h). Page-cache
- *    pages that no page table maps move through page_cache_migrate()
- *    (writeback.h). Mapped and anonymous pages need the vm layer's
- *    migration entries; until they exist they are refused (-EBUSY).
+ *  - LRU pages: isolated with isolate_lru_page() (reclaim.h). Their PTEs
+ *    become migration entries while they move (vm.h rule 6); page-cache
+ *    pages move through page_cache_migrate() (writeback.h), anonymous
+ *    pages are copied by the migration layer. A page someone pins
+ *    (vm_access()) is given up (-EAGAIN).
  *
  * Rules for users:
  *  1. A page is migrated only after it was isolated (isolate_movable_page),
@@ -103,8 +104,8 @@ bool isolate_movable_page(struct page *page, isolate_mode_t mode);
 
 /**
  * isolate_migratable_lru_page() - isolate an LRU page that
- * migrate_pages() can move (an unmapped page-cache page, not under
- * writeback), for compaction's scanner. Safe on any page frame.
+ * migrate_pages() can move (anonymous or page cache, mapped or not, not
+ * under writeback), for compaction's scanner. Safe on any page frame.
  *
  * Context: no locks required; takes the page's lru_lock; never sleeps.
  * Return: true if isolated (PG_lru clear, one isolation reference held by

@@ -16,9 +16,13 @@
  *  - Nothing here takes a page lock; the only lock is ops_lock (a leaf).
  *  - LRU pages are isolated with isolate_lru_page() (PG_lru clear, an
  *    isolation reference, no PG_isolated) and put back with
- *    putback_lru_page(). For now only page-cache pages that no page table
- *    maps are migrated (page_cache_migrate()); mapped and anonymous pages
- *    need the vm layer's migration entries and are refused.
+ *    putback_lru_page(). A mapped page first has its PTEs turned into
+ *    migration entries (try_to_migrate(), vm.h rule 6), so faults wait for
+ *    its lock instead of mapping something else; then a page-cache page
+ *    moves through page_cache_migrate() and an anonymous one is copied
+ *    here once its refcount is frozen at the isolation reference alone (a
+ *    pinned page is given up); finally remove_migration_ptes() maps the new
+ *    page (or the old one again, on failure).
  *  - An LRU migration locks the source (trylock in MIGRATE_ASYNC), then
  *    the new page (trylock: nobody else knows it), holding nothing else.
  * Context: isolation and putback never sleep; migration may sleep in the
@@ -26,6 +30,7 @@
  */
 #include <ballast/migrate.h>
 #include <ballast/reclaim.h>
+#include <ballast/vm.h>
 #include <ballast/writeback.h>
 #include <ballast/lib/testhook.h>
 
@@ -105,9 +110,8 @@ bool isolate_migratable_lru_page(struct page *page)
 	if (!PageLRU(page) || !get_page_unless_zero(page))
 		return false;
 	/* Re-checked under the page lock at migration; hints here. */
-	if (PageLRU(page) && !PageSwapBacked(page) && page->mapping &&
-	    !page_mapcount(page) && !PageWriteback(page) &&
-	    !PageUnevictable(page))
+	if (PageLRU(page) && (PageSwapBacked(page) || page->mapping) &&
+	    !PageWriteback(page) && !PageUnevictable(page))
 		ok = isolate_lru_page(page) == 0;
 	put_page(page);		/* the isolation reference stays, if taken */
 	return ok;
@@ -163,16 +167,39 @@ static void free_dst(struct page *dst, free_page_fn put_new_page,
 		put_page(dst);
 }
 
-/* An isolated LRU page: for now, an unmapped page-cache page. */
+/* The state that travels with an anonymous page (identity: vm.h rule 6). */
+static const unsigned int anon_flags[] = {
+	PG_uptodate, PG_dirty, PG_referenced, PG_active, PG_workingset,
+};
+
+/*
+ * Copy an unmapped anonymous page. Its PTEs are migration entries now, so
+ * only the isolation reference may remain: anything else is a pin (a
+ * vm_access() in progress) and the page is given up.
+ */
+static int anon_migrate(struct page *dst, struct page *src)
+{
+	if (!page_ref_freeze(src, 1))
+		return -EAGAIN;
+	migrate_copy_page(dst, src);
+	for (size_t i = 0; i < ARRAY_SIZE(anon_flags); i++)
+		if (test_and_clear_page_bit(src, anon_flags[i]))
+			set_page_bit(dst, anon_flags[i]);
+	dst->memcg = src->memcg;	/* the charge moves: both off the LRU */
+	src->memcg = NULL;
+	page_ref_unfreeze(src, 1);
+	return 0;
+}
+
+/* An isolated LRU page: page cache (mapped or not) or anonymous. */
 static int migrate_lru_one(struct page *src, new_page_fn get_new_page,
 			   free_page_fn put_new_page, unsigned long private,
 			   enum migrate_mode mode)
 {
 	struct page *dst;
+	bool mapped;
 	int rc;
 
-	if (PageSwapBacked(src) || page_mapcount(src))
-		return -EBUSY;	/* needs migration entries (vm) */
 	dst = get_new_page(src, private);
 	if (!dst)
 		return -ENOMEM;
@@ -189,7 +216,22 @@ static int migrate_lru_one(struct page *src, new_page_fn get_new_page,
 		free_dst(dst, put_new_page, private);
 		return -EAGAIN;
 	}
-	rc = page_cache_migrate(dst, src);
+	rc = -EBUSY;
+	if (PageWriteback(src))
+		goto unlock;
+	mapped = page_mapcount(src) > 0;
+	if (mapped && !try_to_migrate(src)) {
+		rc = -EAGAIN;
+		goto remap;
+	}
+	if (src->mapping)
+		rc = page_cache_migrate(dst, src);
+	else if (PageSwapBacked(src))
+		rc = anon_migrate(dst, src);
+remap:
+	if (mapped)
+		remove_migration_ptes(src, rc ? src : dst);
+unlock:
 	unlock_page(dst);
 	unlock_page(src);
 	if (rc) {
