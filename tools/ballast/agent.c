@@ -18,6 +18,7 @@
 #include <ballast/migrate.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 
 struct agent {
@@ -139,10 +140,12 @@ static json_t *cmd_workload(void *ctx, struct jsock_conn *c, json_t *args,
 	if (!target)
 		return NULL;
 	bytes = json_integer_value(target);
-	if (bytes < 0 || (uint64_t)bytes > a->g->ram_bytes) {
+	/* Overcommit is allowed (the OOM killer is there for it): each
+	 * worker's region is as large as RAM. */
+	if (bytes < 0 || (uint64_t)bytes > a->g->workload_max_bytes) {
 		*err = jsock_error(JSOCK_GENERIC_ERROR,
 				   "Parameter 'target-bytes' expects a size "
-				   "between 0 and the guest's RAM");
+				   "between 0 and %" PRIu64, a->g->workload_max_bytes);
 		return NULL;
 	}
 	workload_set_target(&a->g->workload, (unsigned long)bytes >> PAGE_SHIFT);

@@ -6,9 +6,9 @@
  * until it is told to shut down (or SIGINT/SIGTERM).
  *
  * Order of start-up (and reverse tear-down): RAM, allocator, slab,
- * reclaim + kswapd, balloon framework, compaction + kcompactd, the
- * validator's hung-task watchdog (debug builds), workload, agent, the
- * balloon device.
+ * reclaim + kswapd, the page cache (backing directory) + flusher, vm, the
+ * OOM killer, balloon framework, compaction + kcompactd, the validator's
+ * hung-task watchdog (debug builds), workload, agent, the balloon device.
  */
 #include "cli.h"
 #include "guest.h"
@@ -20,6 +20,8 @@
 #include <ballast/reclaim.h>
 #include <ballast/slab.h>
 #include <ballast/vhost_user.h>
+#include <ballast/vm.h>
+#include <ballast/writeback.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -32,6 +34,9 @@
 
 struct guest_opts {
 	uint64_t ram;
+	uint64_t file;			/* page-cache workload file, bytes */
+	bool file_set;
+	const char *cache_dir;
 	const char *vhost;
 	const char *agent;
 	unsigned int threads;
@@ -76,6 +81,8 @@ static int boot(const struct guest_opts *o)
 {
 	int ret;
 
+	struct writeback_config wb = { .dir = o->cache_dir };
+
 	ret = page_ram_init(o->ram);
 	if (ret)
 		return ret;
@@ -86,6 +93,12 @@ static int boot(const struct guest_opts *o)
 		ret = reclaim_init();
 	if (!ret)
 		ret = kswapd_run();
+	if (!ret)
+		ret = writeback_init(&wb);
+	if (!ret)
+		ret = vm_init();
+	if (!ret)
+		ret = oom_killer_init();
 	if (!ret)
 		ret = balloon_init();
 	if (!ret)
@@ -100,6 +113,9 @@ static void shutdown_mm(void)
 	lockdep_hung_task_stop();
 	compaction_exit();
 	balloon_exit();
+	oom_killer_exit();
+	vm_exit();
+	writeback_exit();
 	kswapd_stop();
 	reclaim_exit();
 	slab_exit();
@@ -152,6 +168,8 @@ static int guest_cmd(int argc, char **argv)
 		{ "vhost", required_argument, NULL, 'v' },
 		{ "agent", required_argument, NULL, 'a' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "file-size", required_argument, NULL, 'f' },
+		{ "cache-dir", required_argument, NULL, 'c' },
 		{ "no-balloon", no_argument, NULL, 'n' },
 		{ "ready-fd", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
@@ -161,6 +179,7 @@ static int guest_cmd(int argc, char **argv)
 		.ram = PAGE_RAM_DEFAULT_BYTES,
 		.vhost = "ballast-vhost.sock",
 		.agent = "ballast-agent.sock",
+		.cache_dir = "ballast-cache",
 		.threads = 2,
 		.balloon = true,
 		.ready_fd = -1,
@@ -174,7 +193,7 @@ static int guest_cmd(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+m:v:a:t:nr:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+m:v:a:t:f:c:nr:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'm':
 			if (parse_size(optarg, &o.ram))
@@ -196,6 +215,15 @@ static int guest_cmd(int argc, char **argv)
 					"--threads needs 1..%d", WORKLOAD_MAX_THREADS);
 			o.threads = (unsigned int)v;
 			break;
+		case 'f':
+			if (parse_size(optarg, &o.file))
+				return ballast_usage_error("guest",
+					"--file-size '%s' is not a size", optarg);
+			o.file_set = true;
+			break;
+		case 'c':
+			o.cache_dir = optarg;
+			break;
 		case 'n':
 			o.balloon = false;
 			break;
@@ -208,7 +236,12 @@ static int guest_cmd(int argc, char **argv)
 			break;
 		case 'h':
 			printf("usage: ballast guest [--ram SIZE] [--vhost PATH] "
-			       "[--agent PATH] [--threads N] [--no-balloon]\n");
+			       "[--agent PATH] [--threads N] [--file-size SIZE] "
+			       "[--cache-dir DIR] [--no-balloon]\n"
+			       "  --file-size SIZE  the page-cache workload's file "
+			       "(default RAM/10; 0: none)\n"
+			       "  --cache-dir DIR   backing directory of the page "
+			       "cache (default ballast-cache)\n");
 			return BALLAST_EXIT_OK;
 		default:
 			return ballast_usage_error("guest", "unknown option '%s'",
@@ -218,6 +251,12 @@ static int guest_cmd(int argc, char **argv)
 	if (optind < argc)
 		return ballast_usage_error("guest", "unexpected argument '%s'",
 					   argv[optind]);
+	if (!o.file_set)
+		o.file = o.ram / 10;
+	if (o.file > o.ram / 2)
+		return ballast_usage_error("guest",
+			"--file-size must be at most half of --ram");
+	o.file &= ~(uint64_t)((64 << 10) - 1);	/* whole 64 KiB writes */
 
 	/* Signals arrive through a descriptor; every thread inherits the mask. */
 	sigemptyset(&set);
@@ -232,8 +271,9 @@ static int guest_cmd(int argc, char **argv)
 		return BALLAST_EXIT_FAIL;
 	}
 	gs.g.ram_bytes = o.ram;
+	gs.g.workload_max_bytes = o.ram * o.threads;
 	gs.g.devices_status = devices_status;
-	ret = workload_start(&gs.g.workload, o.threads);
+	ret = workload_start(&gs.g.workload, o.threads, o.ram, o.file);
 	if (!ret)
 		ret = agent_create(&agent, o.agent, &gs.g);
 	if (!ret && o.balloon)

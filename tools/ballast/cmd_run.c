@@ -12,7 +12,16 @@
  *   inflate  the balloon leaves the guest 72% of RAM (workload + 12%)
  *   grow     the workload asks for 78%: deflate-on-OOM gives memory back
  *   reset    the balloon target goes back to all of RAM
+ *   overcommit  the workload asks for 105% of RAM: the OOM killer takes
+ *            one of its workers (reclaim took the page cache first)
  *   release  the workload frees everything
+ *
+ * The workload's memory is faulted in through the guest's software MMU
+ * (anonymous regions), and a page-cache worker rewrites a file of RAM/10
+ * in the run's backing directory, so reclaim, writeback and the OOM killer
+ * all have work; their counters are in the progress line and the summary.
+ * A verify error in the workload (memory that changed under its owner)
+ * fails the run.
  */
 #include "cli.h"
 #include <ballast/lib/spawn.h>
@@ -45,12 +54,18 @@ struct sample {
 	uint64_t host_ballooned;
 	uint64_t oom_deflated;
 	uint64_t oom_notifications;
+	uint64_t cache;		/* page-cache pages, bytes */
+	uint64_t reclaimed;	/* pages, kswapd + direct */
+	uint64_t written;	/* pages written back */
+	uint64_t oom_kills;
+	uint64_t verify_errors;
 };
 
 struct run {
 	uint64_t ram;
 	char dir[PATH_MAX];
 	char vhost[PATH_MAX + 32], qmp_path[PATH_MAX + 32], agent_path[PATH_MAX + 32];
+	char cache_dir[PATH_MAX + 32];
 	char host_log[PATH_MAX + 32], guest_log[PATH_MAX + 32];
 	pid_t host, guest;
 	struct jsock_client *qmp, *agent;
@@ -118,6 +133,12 @@ static int take_sample(struct run *r, struct sample *s)
 			g, "devices.virtio-balloon.oom-deflated-bytes");
 		s->oom_notifications = (uint64_t)jget(
 			g, "devices.virtio-balloon.oom-notifications");
+		s->cache = (uint64_t)jget(g, "vmstat.nr_file_pages") << 12;
+		s->reclaimed = (uint64_t)(jget(g, "vmstat.pgsteal_kswapd") +
+					  jget(g, "vmstat.pgsteal_direct"));
+		s->written = (uint64_t)jget(g, "vmstat.nr_written");
+		s->oom_kills = (uint64_t)jget(g, "vmstat.oom_kill");
+		s->verify_errors = (uint64_t)jget(g, "workload.verify-errors");
 	}
 	json_decref(q);
 	json_decref(h);
@@ -133,14 +154,18 @@ static const char *mib(uint64_t bytes, char *buf, size_t len)
 
 static void progress(struct run *r, const char *phase, const struct sample *s)
 {
-	char a[32], b[32], c[32], d[32], e[32];
+	char a[32], b[32], c[32], d[32], e[32], f[32];
 
-	printf("%s[%-7s] %6.1fs  guest RAM %s | balloon %s | workload %s | "
-	       "host backs %s | OOM gave back %s%s", r->tty ? "\r" : "",
-	       phase, s->t, mib(s->guest_ram, a, sizeof(a)),
-	       mib(s->balloon, b, sizeof(b)), mib(s->held, c, sizeof(c)),
+	printf("%s[%-10s] %5.1fs RAM %s | balloon %s | anon %s | cache %s | "
+	       "host backs %s | OOM-deflated %s | reclaimed %llu | written %llu | "
+	       "OOM kills %llu%s", r->tty ? "\r" : "", phase, s->t,
+	       mib(s->guest_ram, a, sizeof(a)), mib(s->balloon, b, sizeof(b)),
+	       mib(s->held, c, sizeof(c)), mib(s->cache, f, sizeof(f)),
 	       mib(s->host_alloc, d, sizeof(d)),
-	       mib(s->oom_deflated, e, sizeof(e)), r->tty ? "" : "\n");
+	       mib(s->oom_deflated, e, sizeof(e)),
+	       (unsigned long long)s->reclaimed,
+	       (unsigned long long)s->written,
+	       (unsigned long long)s->oom_kills, r->tty ? "" : "\n");
 	fflush(stdout);
 }
 
@@ -167,7 +192,7 @@ static int set_balloon(struct run *r, uint64_t guest_keeps)
 }
 
 enum goal_kind { GOAL_HELD_AT_LEAST, GOAL_HELD_AT_MOST, GOAL_RAM_AT_MOST,
-		 GOAL_RAM_AT_LEAST };
+		 GOAL_RAM_AT_LEAST, GOAL_OOM_KILLS_AT_LEAST };
 
 static bool goal_met(enum goal_kind k, uint64_t v, const struct sample *s)
 {
@@ -176,6 +201,7 @@ static bool goal_met(enum goal_kind k, uint64_t v, const struct sample *s)
 	case GOAL_HELD_AT_MOST: return s->held <= v;
 	case GOAL_RAM_AT_MOST: return s->guest_ram <= v;
 	case GOAL_RAM_AT_LEAST: return s->guest_ram >= v;
+	case GOAL_OOM_KILLS_AT_LEAST: return s->oom_kills >= v;
 	}
 	return true;
 }
@@ -231,7 +257,8 @@ static int run_phase(struct run *r, const char *name, enum goal_kind k,
 static void summary(struct run *r, struct phase_result *ph, int n)
 {
 	const struct phase_result *settle = &ph[1], *inflate = &ph[2],
-				  *grow = &ph[3], *reset = &ph[4];
+				  *grow = &ph[3], *reset = &ph[4],
+				  *last = &ph[n - 1];
 	uint64_t inflated = inflate->end.balloon - inflate->start.balloon;
 	uint64_t returned = settle->end.host_alloc > inflate->end.host_alloc
 				    ? settle->end.host_alloc -
@@ -242,10 +269,10 @@ static void summary(struct run *r, struct phase_result *ph, int n)
 
 	printf("%s\nballast run: summary (guest RAM %llu MiB)\n\n",
 	       r->tty ? "" : "", (unsigned long long)(r->ram >> 20));
-	printf("  %-8s %8s  %9s  %9s  %9s  %s\n", "phase", "seconds",
-	       "balloon", "workload", "host backs", "");
+	printf("  %-10s %8s  %9s  %9s  %9s  %s\n", "phase", "seconds",
+	       "balloon", "anon", "host backs", "");
 	for (int i = 0; i < n; i++)
-		printf("  %-8s %8.2f  %s  %s  %s  %s\n", ph[i].name,
+		printf("  %-10s %8.2f  %s  %s  %s  %s\n", ph[i].name,
 		       ph[i].seconds, mib(ph[i].end.balloon, a, sizeof(a)),
 		       mib(ph[i].end.held, b, sizeof(b)),
 		       mib(ph[i].end.host_alloc, c, sizeof(c)),
@@ -269,9 +296,19 @@ static void summary(struct run *r, struct phase_result *ph, int n)
 		   sizeof(a)),
 	       (unsigned long long)(grow->end.oom_notifications -
 				    grow->start.oom_notifications));
+	printf("  reclaim: %llu pages reclaimed (the page cache shrank to %s "
+	       "while the balloon inflated)\n",
+	       (unsigned long long)last->end.reclaimed,
+	       mib(inflate->end.cache, a, sizeof(a)));
+	printf("  writeback: %llu pages written to the backing file\n",
+	       (unsigned long long)last->end.written);
+	printf("  OOM killer: %llu kills (the workload overcommitted RAM)\n",
+	       (unsigned long long)last->end.oom_kills);
+	printf("  workload verify errors: %llu\n",
+	       (unsigned long long)last->end.verify_errors);
 	printf("  host record at the end: %s ballooned (guest says %s)\n",
-	       mib(ph[n - 1].end.host_ballooned, a, sizeof(a)),
-	       mib(ph[n - 1].end.balloon, b, sizeof(b)));
+	       mib(last->end.host_ballooned, a, sizeof(a)),
+	       mib(last->end.balloon, b, sizeof(b)));
 	printf("\n  logs: %s, %s\n", r->host_log, r->guest_log);
 }
 
@@ -283,7 +320,8 @@ static int start_processes(struct run *r, const char *exe)
 			      (char *)"--stats-interval", (char *)"1", NULL };
 	char *guest_argv[] = { (char *)"guest", (char *)"--ram", ram,
 			       (char *)"--vhost", r->vhost, (char *)"--agent",
-			       r->agent_path, NULL };
+			       r->agent_path, (char *)"--cache-dir", r->cache_dir,
+			       NULL };
 	int ret;
 
 	snprintf(ram, sizeof(ram), "%llu", (unsigned long long)r->ram);
@@ -345,7 +383,7 @@ static int run_cmd(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run r = { .ram = PAGE_RAM_DEFAULT_BYTES };
-	struct phase_result ph[6] = { 0 };
+	struct phase_result ph[7] = { 0 };
 	const char *scenario = "default";
 	char exe[PATH_MAX], err[128];
 	ssize_t len;
@@ -394,6 +432,7 @@ static int run_cmd(int argc, char **argv)
 	snprintf(r.vhost, sizeof(r.vhost), "%s/vhost.sock", r.dir);
 	snprintf(r.qmp_path, sizeof(r.qmp_path), "%s/qmp.sock", r.dir);
 	snprintf(r.agent_path, sizeof(r.agent_path), "%s/agent.sock", r.dir);
+	snprintf(r.cache_dir, sizeof(r.cache_dir), "%s/cache", r.dir);
 	snprintf(r.host_log, sizeof(r.host_log), "%s/host.log", r.dir);
 	snprintf(r.guest_log, sizeof(r.guest_log), "%s/guest.log", r.dir);
 	r.tty = isatty(STDOUT_FILENO);
@@ -421,14 +460,23 @@ static int run_cmd(int argc, char **argv)
 	PHASE("inflate", set_balloon(&r, PCT(72)), GOAL_RAM_AT_MOST, PCT(72));
 	PHASE("grow", set_workload(&r, PCT(78)), GOAL_HELD_AT_LEAST, PCT(78));
 	PHASE("reset", set_balloon(&r, R), GOAL_RAM_AT_LEAST, R);
+	PHASE("overcommit", set_workload(&r, PCT(105)), GOAL_OOM_KILLS_AT_LEAST,
+	      1);
 	PHASE("release", set_workload(&r, 0), GOAL_HELD_AT_MOST, 0);
 #undef PHASE
 #undef PCT
-	if (ret)
+	if (ret) {
 		fprintf(stderr, "\nballast run: stopped: %s\n",
 			ret == -EINTR ? "interrupted" : strerror(-ret));
-	else
+	} else {
 		summary(&r, ph, n);
+		if (ph[n - 1].end.verify_errors) {
+			fprintf(stderr, "ballast run: the workload found %llu pages "
+				"whose contents changed under it\n",
+				(unsigned long long)ph[n - 1].end.verify_errors);
+			ret = -EIO;
+		}
+	}
 	if (stop_processes(&r))
 		ret = -1;
 	unlink(r.vhost);

@@ -16,30 +16,39 @@
 struct workload_thread;
 
 /*
- * struct workload - threads that hold guest memory and keep writing it.
- * target_pages, held_pages, failures, dirtied: atomic. The threads and
- * their page lists: immutable after start / owner only.
+ * struct workload - anonymous workers (faulted memory through the MMU) and
+ * a page-cache worker. Counters: atomic. Threads, region and file sizes:
+ * immutable after start.
  */
 struct workload {
-	_Atomic(unsigned long) target_pages;	/* what the threads aim at */
-	_Atomic(unsigned long) held_pages;
-	_Atomic(unsigned long) failures;	/* allocations that failed */
+	_Atomic(unsigned long) target_pages;	/* anonymous, all workers */
+	_Atomic(unsigned long) held_pages;	/* mapped and touched */
+	_Atomic(unsigned long) failures;	/* faults that failed */
 	_Atomic(unsigned long) dirtied;		/* pages rewritten */
-	_Atomic(unsigned long) verify_errors;	/* pages whose pattern broke */
+	_Atomic(unsigned long) verify_errors;	/* tags that broke */
+	_Atomic(unsigned long) killed;		/* workers the OOM killer took */
+	_Atomic(unsigned long) file_written, file_read, fsyncs;	/* bytes */
+	uint64_t region_bytes;			/* each worker's region */
+	uint64_t file_bytes;			/* the page-cache file */
 	unsigned int nr_threads;
 	struct workload_thread *threads[WORKLOAD_MAX_THREADS];
+	struct task *pagecache;
 };
 
 /**
- * workload_start() - start @nr_threads threads holding no memory yet.
+ * workload_start() - start @nr_threads anonymous workers, each with an
+ * address space and a region of @region_bytes (untouched), and, if
+ * @file_bytes, a page-cache worker rewriting a file of that size in the
+ * backing directory.
  * Context: may sleep; allocates thread state from the C heap.
- * Return: 0 or a negative errno from task_create().
+ * Return: 0 or a negative errno.
  */
-int __must_check workload_start(struct workload *w, unsigned int nr_threads);
+int __must_check workload_start(struct workload *w, unsigned int nr_threads,
+				uint64_t region_bytes, uint64_t file_bytes);
 
 /**
- * workload_set_target() - the threads allocate (GFP_HIGHUSER_MOVABLE, so
- * reclaim and OOM may run for them) or free toward @pages in total.
+ * workload_set_target() - the anonymous workers fault pages in (or unmap
+ * them) toward @pages in total; faults may enter reclaim and OOM.
  */
 void workload_set_target(struct workload *w, unsigned long pages);
 
@@ -56,6 +65,7 @@ json_t *workload_status(struct workload *w);
  */
 struct guest {
 	uint64_t ram_bytes;
+	uint64_t workload_max_bytes;	/* the workers' regions together */
 	struct workload workload;
 	/* Filled by cmd_guest.c for the agent's status: a new JSON object. */
 	json_t *(*devices_status)(struct guest *g);
