@@ -332,4 +332,94 @@ void memalloc_retry_wait(gfp_t gfp);
  */
 void task_sleep_ms(unsigned int ms);
 
+/* ------------------------------------------------------------------ */
+/* Waiting for a worker's next pass                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * struct pass_sync - callers waiting for the next whole pass of a
+ * kernel-style worker (kswapd_sync(), flusher_sync(), oom_reaper_sync()).
+ * A caller queues a waiter and wakes the worker; the worker takes the
+ * queued waiters when a pass starts and completes them when it ends, so a
+ * waiter always sees a whole pass that started after its call.
+ *
+ * lock: a leaf spinlock over queued and every queued or taken waiter's
+ * list link. taken: touched only by the worker (and under lock, since a
+ * timed-out waiter unlinks itself).
+ */
+struct pass_sync {
+	spinlock_t lock;
+	struct list_head queued;
+	struct list_head taken;
+};
+
+#define DEFINE_PASS_SYNC(name)                                            \
+	struct pass_sync name = {                                         \
+		.lock = __SPIN_LOCK_UNLOCKED(name.lock),                  \
+		.queued = LIST_HEAD_INIT(name.queued),                    \
+		.taken = LIST_HEAD_INIT(name.taken),                      \
+	}
+
+/* struct pass_waiter - one caller of a *_sync(); lives on its stack. */
+struct pass_waiter {
+	struct list_head list;
+	struct completion done;
+	int result;
+};
+
+/* One completion class per call site, like init_completion(). */
+#define pass_waiter_init(w)                                               \
+	do {                                                              \
+		(w)->result = 0;                                          \
+		INIT_LIST_HEAD(&(w)->list);                               \
+		init_completion(&(w)->done);                              \
+	} while (0)
+
+/**
+ * pass_sync_queue() - queue @w for the worker's next pass. Call it where
+ * the worker is known to run (under the lock that serialises its start
+ * and stop), then wake the worker.
+ *
+ * Context: any locks but ps->lock; never sleeps; no allocation.
+ */
+void pass_sync_queue(struct pass_sync *ps, struct pass_waiter *w);
+
+/**
+ * pass_sync_wait() - wait for the pass @w was queued for.
+ * @timeout_ms: 0 waits for ever.
+ *
+ * Context: caller holds nothing the worker's pass needs (the wait is a
+ * dependency on the worker); may sleep; no allocation.
+ * Return: the result the worker passed to pass_sync_end() (0), -ENOENT if
+ * the worker stopped first, or -ETIMEDOUT (then @w is unlinked and may go).
+ */
+int pass_sync_wait(struct pass_sync *ps, struct pass_waiter *w,
+		   unsigned long timeout_ms);
+
+/**
+ * pass_sync_begin() - the worker starts a pass: it takes the waiters
+ * queued so far. Calls must alternate with pass_sync_end().
+ *
+ * Context: the worker thread; no spinlock held; never sleeps.
+ * Return: whether any waiter was taken.
+ */
+bool pass_sync_begin(struct pass_sync *ps);
+
+/**
+ * pass_sync_end() - the worker finished the pass: complete the waiters it
+ * took with @result.
+ *
+ * Context: the worker thread; no spinlock held; never sleeps.
+ */
+void pass_sync_end(struct pass_sync *ps, int result);
+
+/**
+ * pass_sync_stop() - the worker is exiting: complete every waiter, taken
+ * or queued, with -ENOENT. The caller has made sure no new waiter is
+ * queued (its running flag is cleared under the start/stop lock).
+ *
+ * Context: the worker thread; no spinlock held; never sleeps.
+ */
+void pass_sync_stop(struct pass_sync *ps);
+
 #endif /* BALLAST_TASK_H */

@@ -13,9 +13,8 @@
  *    kswapd_pending before reading the request, so a request made after
  *    that point completes kswapd_wait again: no wake is lost and no wake
  *    storm accumulates.
- *  - kswapd_sync() waiters are on sync_waiters (sync_lock, a leaf
- *    spinlock). kswapd takes the list before a pass and completes them
- *    after it, so a waiter sees a whole pass that started after its call.
+ *  - kswapd_sync() waiters are on kswapd_sync_waiters (a pass_sync: a
+ *    waiter sees a whole pass that started after its call).
  *  - Each pass runs inside fs_reclaim_acquire(GFP_KERNEL) with
  *    PF_MEMALLOC (set for the pass only: fs_reclaim_acquire() ignores
  *    PF_MEMALLOC tasks, so kswapd enters reclaim first, then sets it).
@@ -31,12 +30,6 @@
 
 #define MAX_RECLAIM_PASSES 16
 
-struct kswapd_sync_waiter {
-	struct list_head list;
-	struct completion done;
-	int result;
-};
-
 static DEFINE_MUTEX(kswapd_mutex);
 static struct task *_Atomic kswapd_task;
 static struct completion kswapd_wait;
@@ -44,8 +37,7 @@ static _Atomic(bool) kswapd_pending;
 static _Atomic(bool) kswapd_stopping;
 static _Atomic(unsigned int) kswapd_order;
 static _Atomic(int) kswapd_highest_zoneidx = -1;
-static DEFINE_SPINLOCK(sync_lock);
-static LIST_HEAD(sync_waiters);		/* sync_lock */
+static DEFINE_PASS_SYNC(kswapd_sync_waiters);
 
 bool current_is_kswapd(void)
 {
@@ -112,23 +104,8 @@ static void balance_pgdat(unsigned int order, enum zone_type highest_zoneidx)
 	fs_reclaim_release(GFP_KERNEL);
 }
 
-static void complete_sync_waiters(struct list_head *list, int result)
-{
-	struct kswapd_sync_waiter *w, *next;
-
-	spin_lock(&sync_lock);
-	list_for_each_entry_safe(w, next, list, list) {
-		list_del_init(&w->list);
-		w->result = result;
-		complete(&w->done);
-	}
-	spin_unlock(&sync_lock);
-}
-
 static int kswapd_fn(void *arg)
 {
-	LIST_HEAD(batch);
-
 	for (;;) {
 		unsigned int order;
 		int idx;
@@ -137,21 +114,15 @@ static int kswapd_fn(void *arg)
 		if (atomic_load(&kswapd_stopping))
 			break;
 		atomic_store(&kswapd_pending, false);
-		spin_lock(&sync_lock);
-		list_splice_init(&sync_waiters, &batch);
-		spin_unlock(&sync_lock);
+		pass_sync_begin(&kswapd_sync_waiters);
 		order = atomic_exchange(&kswapd_order, 0);
 		idx = atomic_exchange(&kswapd_highest_zoneidx, -1);
 		if (idx < 0)
 			idx = MAX_NR_ZONES - 1;
 		balance_pgdat(order, (enum zone_type)idx);
-		complete_sync_waiters(&batch, 0);
+		pass_sync_end(&kswapd_sync_waiters, 0);
 	}
-	complete_sync_waiters(&batch, -ENOENT);
-	spin_lock(&sync_lock);
-	list_splice_init(&sync_waiters, &batch);
-	spin_unlock(&sync_lock);
-	complete_sync_waiters(&batch, -ENOENT);
+	pass_sync_stop(&kswapd_sync_waiters);
 	return 0;
 }
 
@@ -226,36 +197,17 @@ void wakeup_kswapd(struct zone *zone, gfp_t gfp, unsigned int order,
 
 int kswapd_sync(unsigned long timeout_ms)
 {
-	struct kswapd_sync_waiter w = { .result = 0 };
-	bool done;
+	struct pass_waiter w;
 
 	might_sleep();
-	init_completion(&w.done);
+	pass_waiter_init(&w);
 	mutex_lock(&kswapd_mutex);
 	if (!atomic_load(&kswapd_task)) {
 		mutex_unlock(&kswapd_mutex);
 		return -ENOENT;
 	}
-	spin_lock(&sync_lock);
-	list_add_tail(&w.list, &sync_waiters);
-	spin_unlock(&sync_lock);
+	pass_sync_queue(&kswapd_sync_waiters, &w);
 	kswapd_kick();
 	mutex_unlock(&kswapd_mutex);
-
-	if (timeout_ms) {
-		done = wait_for_completion_timeout(&w.done, timeout_ms);
-	} else {
-		wait_for_completion(&w.done);
-		done = true;
-	}
-	spin_lock(&sync_lock);
-	if (!done && !list_empty(&w.list)) {
-		list_del_init(&w.list);
-		spin_unlock(&sync_lock);
-		return -ETIMEDOUT;
-	}
-	spin_unlock(&sync_lock);
-	if (!done)		/* completed between the timeout and the lock */
-		wait_for_completion(&w.done);
-	return w.result;
+	return pass_sync_wait(&kswapd_sync_waiters, &w, timeout_ms);
 }

@@ -27,8 +27,8 @@
  *  - The reaper task waits on reaper_wait holding nothing (an idle wait:
  *    the hung-task watchdog ignores it); a wake is a request
  *    (reaper_pending, atomic) as kswapd's. oom_reaper_sync()
- *    waiters are listed on sync_waiters (oom_reaper_lock) and completed
- *    after a pass that found the ring empty.
+ *    waiters are on reaper_sync_waiters (a pass_sync), completed after a
+ *    pass that found the ring empty.
  *  - The reaper's reap callback may sleep (it takes the victim's
  *    mmap_lock with a trylock and frees pages) but never allocates; when
  *    the lock is busy it retries after OOM_REAP_RETRY_MS, at most
@@ -52,16 +52,10 @@ struct oom_victim {
 	void *pin;		/* the vm layer's pin on its address space */
 };
 
-struct oom_sync_waiter {
-	struct list_head list;
-	struct completion done;
-	int result;
-};
-
 static DEFINE_SPINLOCK(oom_reaper_lock);
 static struct oom_victim ring[OOM_MAX_QUEUED];	/* oom_reaper_lock */
 static unsigned int ring_head, ring_nr;		/* oom_reaper_lock */
-static LIST_HEAD(sync_waiters);			/* oom_reaper_lock */
+static DEFINE_PASS_SYNC(reaper_sync_waiters);
 static struct task *_Atomic reaper_task;
 static struct completion reaper_wait;
 static _Atomic(bool) reaper_pending, reaper_stopping;
@@ -295,19 +289,6 @@ static bool ring_pop(struct oom_victim *v)
 	return got;
 }
 
-static void complete_sync_waiters(struct list_head *list, int result)
-{
-	struct oom_sync_waiter *w, *next;
-
-	spin_lock(&oom_reaper_lock);
-	list_for_each_entry_safe(w, next, list, list) {
-		list_del_init(&w->list);
-		w->result = result;
-		complete(&w->done);
-	}
-	spin_unlock(&oom_reaper_lock);
-}
-
 static void oom_reap_one(const struct reclaim_oom_ops *ops,
 			 struct oom_victim *v)
 {
@@ -327,7 +308,6 @@ static int oom_reaper_fn(void *arg)
 {
 	const struct reclaim_oom_ops *ops;
 	struct oom_victim v;
-	LIST_HEAD(batch);
 
 	for (;;) {
 		/* Waiting for work, not for something: not a hang. */
@@ -335,9 +315,7 @@ static int oom_reaper_fn(void *arg)
 		if (atomic_load(&reaper_stopping))
 			break;
 		atomic_store(&reaper_pending, false);
-		spin_lock(&oom_reaper_lock);
-		list_splice_init(&sync_waiters, &batch);
-		spin_unlock(&oom_reaper_lock);
+		pass_sync_begin(&reaper_sync_waiters);
 		while (ring_pop(&v)) {
 			ops = reclaim_oom_ops();
 			if (ops) {
@@ -346,7 +324,7 @@ static int oom_reaper_fn(void *arg)
 				task_put(v.task);	/* vm left: nothing to reap */
 			}
 		}
-		complete_sync_waiters(&batch, 0);
+		pass_sync_end(&reaper_sync_waiters, 0);
 	}
 	/* Stopping: release what is left, unreaped. */
 	while (ring_pop(&v)) {
@@ -355,11 +333,7 @@ static int oom_reaper_fn(void *arg)
 			ops->victim_unpin(v.pin);
 		task_put(v.task);
 	}
-	complete_sync_waiters(&batch, -ENOENT);
-	spin_lock(&oom_reaper_lock);
-	list_splice_init(&sync_waiters, &batch);
-	spin_unlock(&oom_reaper_lock);
-	complete_sync_waiters(&batch, -ENOENT);
+	pass_sync_stop(&reaper_sync_waiters);
 	return 0;
 }
 
@@ -410,36 +384,17 @@ void oom_killer_exit(void)
 
 int oom_reaper_sync(unsigned long timeout_ms)
 {
-	struct oom_sync_waiter w = { .result = 0 };
-	bool done;
+	struct pass_waiter w;
 
 	might_sleep();
-	init_completion(&w.done);
+	pass_waiter_init(&w);
 	mutex_lock(&oom_killer_mutex);
 	if (!atomic_load(&reaper_task)) {
 		mutex_unlock(&oom_killer_mutex);
 		return -ENOENT;
 	}
-	spin_lock(&oom_reaper_lock);
-	list_add_tail(&w.list, &sync_waiters);
-	spin_unlock(&oom_reaper_lock);
+	pass_sync_queue(&reaper_sync_waiters, &w);
 	reaper_kick();
 	mutex_unlock(&oom_killer_mutex);
-
-	if (timeout_ms) {
-		done = wait_for_completion_timeout(&w.done, timeout_ms);
-	} else {
-		wait_for_completion(&w.done);
-		done = true;
-	}
-	spin_lock(&oom_reaper_lock);
-	if (!done && !list_empty(&w.list)) {
-		list_del_init(&w.list);
-		spin_unlock(&oom_reaper_lock);
-		return -ETIMEDOUT;
-	}
-	spin_unlock(&oom_reaper_lock);
-	if (!done)
-		wait_for_completion(&w.done);
-	return w.result;
+	return pass_sync_wait(&reaper_sync_waiters, &w, timeout_ms);
 }

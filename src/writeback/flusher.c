@@ -18,7 +18,7 @@
  *  - Requests: nr_requested (atomic pages, ULONG_MAX for "everything"),
  *    flusher_pending (atomic) and flusher_wait (a completion) as kswapd's;
  *    the flusher also wakes every writeback_interval_ms for a periodic
- *    pass. flusher_sync() waiters are on sync_waiters (sync_lock, leaf).
+ *    pass. flusher_sync() waiters are on flusher_sync_waiters (pass_sync).
  *  - Dirty throttling: a writer over the foreground threshold sleeps on
  *    dirty_throttle (bounded pauses of DIRTY_PAUSE_MS), woken after every
  *    submitted batch; without a flusher it writes back its own mapping.
@@ -36,12 +36,6 @@
 #define MAX_WRITEBACK_PAGES 1024	/* per mapping per visit */
 #define MAX_ROUNDS 64			/* per pass over b_dirty */
 
-struct flusher_sync_waiter {
-	struct list_head list;
-	struct completion done;
-	int result;
-};
-
 DEFINE_SPINLOCK(wb_lock);
 static LIST_HEAD(b_dirty);			/* wb_lock */
 static struct throttle_queue dirty_throttle;
@@ -54,8 +48,7 @@ static _Atomic(bool) flusher_pending, flusher_stopping;
 static _Atomic(unsigned long) nr_requested;
 static unsigned int interval_ms;		/* flusher_mutex; immutable
 						 * while the flusher runs */
-static DEFINE_SPINLOCK(sync_lock);
-static LIST_HEAD(sync_waiters);			/* sync_lock */
+static DEFINE_PASS_SYNC(flusher_sync_waiters);
 
 void mapping_mark_dirty(struct address_space *mapping)
 {
@@ -231,45 +224,24 @@ static void wb_do_writeback(bool all, unsigned long budget)
 	}
 }
 
-static void complete_sync_waiters(struct list_head *list, int result)
-{
-	struct flusher_sync_waiter *w, *next;
-
-	spin_lock(&sync_lock);
-	list_for_each_entry_safe(w, next, list, list) {
-		list_del_init(&w->list);
-		w->result = result;
-		complete(&w->done);
-	}
-	spin_unlock(&sync_lock);
-}
-
 static int flusher_fn(void *arg)
 {
-	LIST_HEAD(batch);
-
 	for (;;) {
 		bool woken = wait_for_completion_timeout(&flusher_wait,
 							 interval_ms);
 		unsigned long req;
+		bool synced;
 
 		if (atomic_load(&flusher_stopping))
 			break;
 		atomic_store(&flusher_pending, false);
-		spin_lock(&sync_lock);
-		list_splice_init(&sync_waiters, &batch);
-		spin_unlock(&sync_lock);
+		synced = pass_sync_begin(&flusher_sync_waiters);
 		req = atomic_exchange(&nr_requested, 0);
-		wb_do_writeback(!woken || req == ULONG_MAX || !list_empty(&batch),
-				req);
-		complete_sync_waiters(&batch, 0);
+		wb_do_writeback(!woken || req == ULONG_MAX || synced, req);
+		pass_sync_end(&flusher_sync_waiters, 0);
 		dirty_throttle_wake();
 	}
-	complete_sync_waiters(&batch, -ENOENT);
-	spin_lock(&sync_lock);
-	list_splice_init(&sync_waiters, &batch);
-	spin_unlock(&sync_lock);
-	complete_sync_waiters(&batch, -ENOENT);
+	pass_sync_stop(&flusher_sync_waiters);
 	return 0;
 }
 
@@ -312,36 +284,17 @@ void flusher_stop(void)
 
 int flusher_sync(unsigned long timeout_ms)
 {
-	struct flusher_sync_waiter w = { .result = 0 };
-	bool done;
+	struct pass_waiter w;
 
 	might_sleep();
-	init_completion(&w.done);
+	pass_waiter_init(&w);
 	mutex_lock(&flusher_mutex);
 	if (!flusher_running()) {
 		mutex_unlock(&flusher_mutex);
 		return -ENOENT;
 	}
-	spin_lock(&sync_lock);
-	list_add_tail(&w.list, &sync_waiters);
-	spin_unlock(&sync_lock);
+	pass_sync_queue(&flusher_sync_waiters, &w);
 	flusher_kick();
 	mutex_unlock(&flusher_mutex);
-
-	if (timeout_ms) {
-		done = wait_for_completion_timeout(&w.done, timeout_ms);
-	} else {
-		wait_for_completion(&w.done);
-		done = true;
-	}
-	spin_lock(&sync_lock);
-	if (!done && !list_empty(&w.list)) {
-		list_del_init(&w.list);
-		spin_unlock(&sync_lock);
-		return -ETIMEDOUT;
-	}
-	spin_unlock(&sync_lock);
-	if (!done)
-		wait_for_completion(&w.done);
-	return w.result;
+	return pass_sync_wait(&flusher_sync_waiters, &w, timeout_ms);
 }

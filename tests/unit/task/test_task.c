@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* test_task.c - current, task creation, stop requests and memalloc scopes. */
+/*
+ * test_task.c - current, task creation, stop requests, memalloc scopes and
+ * waiting for a worker's pass.
+ */
 #include "../../support/test_support.h"
 
 #include <ballast/task.h>
@@ -121,6 +124,58 @@ static void test_task_for_each_visits_live_tasks(void **state)
 	assert_int_equal((size_t)n, task_nr());
 }
 
+/*
+ * A pass_sync waiter is completed by the first pass that starts after it
+ * was queued (not by one already running), with that pass's result; a
+ * stopping worker completes taken and queued waiters with -ENOENT.
+ */
+static void test_pass_sync_waits_for_a_whole_later_pass(void **state)
+{
+	static DEFINE_PASS_SYNC(ps);
+	struct pass_waiter w1, w2, w3, w4;
+
+	pass_waiter_init(&w1);
+	pass_waiter_init(&w2);
+	pass_waiter_init(&w3);
+	pass_waiter_init(&w4);
+	assert_false(pass_sync_begin(&ps));
+	pass_sync_end(&ps, 0);
+
+	pass_sync_queue(&ps, &w1);
+	assert_true(pass_sync_begin(&ps));		/* pass 1 takes w1 */
+	pass_sync_queue(&ps, &w2);			/* during pass 1 */
+	pass_sync_end(&ps, 1);
+	assert_true(completion_done(&w1.done));
+	assert_false(completion_done(&w2.done));
+	assert_int_equal(pass_sync_wait(&ps, &w1, 0), 1);
+
+	assert_true(pass_sync_begin(&ps));		/* pass 2 takes w2 */
+	pass_sync_end(&ps, 2);
+	assert_int_equal(pass_sync_wait(&ps, &w2, 1000), 2);
+
+	pass_sync_queue(&ps, &w3);
+	assert_true(pass_sync_begin(&ps));		/* w3 taken */
+	pass_sync_queue(&ps, &w4);			/* w4 still queued */
+	pass_sync_stop(&ps);
+	assert_int_equal(pass_sync_wait(&ps, &w3, 0), -ENOENT);
+	assert_int_equal(pass_sync_wait(&ps, &w4, 0), -ENOENT);
+	assert_false(pass_sync_begin(&ps));
+}
+
+/* With no worker, a timed wait gives up and unlinks its waiter. */
+static void test_pass_sync_timeout_unlinks_waiter(void **state)
+{
+	static DEFINE_PASS_SYNC(ps);
+	struct pass_waiter w;
+
+	pass_waiter_init(&w);
+	pass_sync_queue(&ps, &w);
+	assert_int_equal(pass_sync_wait(&ps, &w, 20), -ETIMEDOUT);
+	assert_true(list_empty(&w.list));
+	assert_false(pass_sync_begin(&ps));		/* nothing left queued */
+	pass_sync_end(&ps, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +184,8 @@ int main(void)
 		cmocka_unit_test(test_task_destroy_adopted_task_is_refused),
 		cmocka_unit_test(test_memalloc_scopes_nest_and_restore),
 		cmocka_unit_test(test_task_for_each_visits_live_tasks),
+		cmocka_unit_test(test_pass_sync_waits_for_a_whole_later_pass),
+		cmocka_unit_test(test_pass_sync_timeout_unlinks_waiter),
 	};
 
 	return cmocka_run_group_tests_name("task", tests, NULL, NULL);
