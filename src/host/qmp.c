@@ -165,27 +165,38 @@ static json_t *cmd_x_query(void *ctx, struct jsock_conn *c, json_t *args,
 	return json_pack("{s:o}", "devices", out);
 }
 
+/* The arguments qom-get and qom-set share: "path" and "property". */
+static bool qom_args(json_t *args, const char *const *allowed,
+		     const char **path, const char **prop, json_t **err)
+{
+	json_t *p, *n;
+
+	if (!jsock_args_only(args, allowed, err))
+		return false;
+	p = jsock_arg(args, "path", JSON_STRING, true, err);
+	if (!p)
+		return false;
+	n = jsock_arg(args, "property", JSON_STRING, true, err);
+	if (!n)
+		return false;
+	*path = json_string_value(p);
+	*prop = json_string_value(n);
+	return true;
+}
+
 static json_t *cmd_qom_get(void *ctx, struct jsock_conn *c, json_t *args,
 			   json_t **err)
 {
 	static const char *const allowed[] = { "path", "property", NULL };
 	struct qmp_server *q = ctx;
-	json_t *path, *prop;
-	const char *name;
+	const char *path, *name;
 	void *dev;
 
-	if (!jsock_args_only(args, allowed, err))
+	if (!qom_args(args, allowed, &path, &name, err))
 		return NULL;
-	path = jsock_arg(args, "path", JSON_STRING, true, err);
-	if (!path)
-		return NULL;
-	prop = jsock_arg(args, "property", JSON_STRING, true, err);
-	if (!prop)
-		return NULL;
-	dev = find_qom_device(q, json_string_value(path), err);
+	dev = find_qom_device(q, path, err);
 	if (!dev)
 		return NULL;
-	name = json_string_value(prop);
 	if (!strcmp(name, "guest-stats"))
 		return q->ops->guest_stats(dev);
 	if (!strcmp(name, "guest-stats-polling-interval"))
@@ -201,30 +212,25 @@ static json_t *cmd_qom_set(void *ctx, struct jsock_conn *c, json_t *args,
 	static const char *const allowed[] = { "path", "property", "value",
 					       NULL };
 	struct qmp_server *q = ctx;
-	json_t *path, *prop, *value;
+	const char *path, *name;
+	json_t *value;
 	json_int_t secs;
 	void *dev;
 
-	if (!jsock_args_only(args, allowed, err))
-		return NULL;
-	path = jsock_arg(args, "path", JSON_STRING, true, err);
-	if (!path)
-		return NULL;
-	prop = jsock_arg(args, "property", JSON_STRING, true, err);
-	if (!prop)
+	if (!qom_args(args, allowed, &path, &name, err))
 		return NULL;
 	if (!json_object_get(args, "value")) {
 		*err = jsock_error(JSOCK_GENERIC_ERROR,
 				   "Parameter 'value' is missing");
 		return NULL;
 	}
-	dev = find_qom_device(q, json_string_value(path), err);
+	dev = find_qom_device(q, path, err);
 	if (!dev)
 		return NULL;
-	if (strcmp(json_string_value(prop), "guest-stats-polling-interval")) {
+	if (strcmp(name, "guest-stats-polling-interval")) {
 		*err = jsock_error(JSOCK_GENERIC_ERROR,
 				   "Property 'virtio-balloon-device.%s' not found",
-				   json_string_value(prop));
+				   name);
 		return NULL;
 	}
 	value = jsock_arg(args, "value", JSON_INTEGER, true, err);
