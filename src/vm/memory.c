@@ -273,37 +273,6 @@ static bool slot_filled(struct mm_struct *mm, unsigned long addr)
 	return filled;
 }
 
-/* Read fault on a file mapping (shared or private): map read-only. */
-static int do_read_fault(struct vm_fault *vmf)
-{
-	struct mm_struct *mm = vmf->mm;
-	struct page *page;
-	bool major = false, done;
-	int ret;
-
-	vm_count(file_faults, 1);
-	do_fault_around(vmf);
-	if (slot_filled(mm, vmf->address))
-		return 0;
-	ret = get_locked_file_page(vmf, &page, &major);
-	if (ret)
-		return ret;
-	ret = file_page_locked(vmf, page);
-	if (!ret) {
-		spin_lock(&mm->page_table_lock);
-		done = set_pte_new(vmf, pte_lookup(mm, vmf->address, NULL),
-				   page, PTE_ACCESSED);
-		if (done)
-			get_page(page);
-		spin_unlock(&mm->page_table_lock);
-	}
-	unlock_page(page);
-	put_page(page);
-	if (major)
-		count_vm_event(PGMAJFAULT);
-	return ret;
-}
-
 /* The page is locked: the write reaches the file (vm.h rule 5). */
 static void shared_page_dirty(struct vm_fault *vmf, struct page *page)
 {
@@ -312,25 +281,27 @@ static void shared_page_dirty(struct vm_fault *vmf, struct page *page)
 	set_page_dirty(page);
 }
 
-/* Write fault on a shared file mapping with no PTE yet. */
-static int do_shared_fault(struct vm_fault *vmf)
+/*
+ * Map the file page at the fault address with PTE @bits (a writable PTE
+ * dirties the page first), unless the slot was filled meanwhile.
+ */
+static int map_file_page(struct vm_fault *vmf, uint64_t bits)
 {
 	struct mm_struct *mm = vmf->mm;
 	struct page *page;
-	bool major = false, done;
+	bool major = false;
 	int ret;
 
-	vm_count(shared_write_faults, 1);
 	ret = get_locked_file_page(vmf, &page, &major);
 	if (ret)
 		return ret;
 	ret = file_page_locked(vmf, page);
 	if (!ret) {
-		shared_page_dirty(vmf, page);
+		if (bits & PTE_WRITE)
+			shared_page_dirty(vmf, page);
 		spin_lock(&mm->page_table_lock);
-		done = set_pte_new(vmf, pte_lookup(mm, vmf->address, NULL),
-				   page, PTE_WRITE | PTE_ACCESSED | PTE_DIRTY);
-		if (done)
+		if (set_pte_new(vmf, pte_lookup(mm, vmf->address, NULL), page,
+				bits))
 			get_page(page);
 		spin_unlock(&mm->page_table_lock);
 	}
@@ -339,6 +310,25 @@ static int do_shared_fault(struct vm_fault *vmf)
 	if (major)
 		count_vm_event(PGMAJFAULT);
 	return ret;
+}
+
+/* Read fault on a file mapping (shared or private): map read-only. */
+static int do_read_fault(struct vm_fault *vmf)
+{
+	struct mm_struct *mm = vmf->mm;
+
+	vm_count(file_faults, 1);
+	do_fault_around(vmf);
+	if (slot_filled(mm, vmf->address))
+		return 0;
+	return map_file_page(vmf, PTE_ACCESSED);
+}
+
+/* Write fault on a shared file mapping with no PTE yet. */
+static int do_shared_fault(struct vm_fault *vmf)
+{
+	vm_count(shared_write_faults, 1);
+	return map_file_page(vmf, PTE_WRITE | PTE_ACCESSED | PTE_DIRTY);
 }
 
 /* Write fault on a private file mapping with no PTE: copy the file page. */
