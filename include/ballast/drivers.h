@@ -18,18 +18,7 @@
 
 #include <ballast/balloon.h>
 #include <ballast/virtio.h>
-#include <linux/virtio_balloon.h>
-
-/* Stat tags newer than Debian 12's uapi header (virtio 1.3's values). */
-#ifndef VIRTIO_BALLOON_S_OOM_KILL
-#define VIRTIO_BALLOON_S_OOM_KILL	10
-#define VIRTIO_BALLOON_S_ALLOC_STALL	11
-#define VIRTIO_BALLOON_S_ASYNC_SCAN	12
-#define VIRTIO_BALLOON_S_DIRECT_SCAN	13
-#define VIRTIO_BALLOON_S_ASYNC_RECLAIM	14
-#define VIRTIO_BALLOON_S_DIRECT_RECLAIM	15
-#endif
-#define VIRTIO_BALLOON_S_NR_BALLAST	16
+#include <ballast/lib/virtio_balloon_stats.h>
 
 /* Pages per inflate/deflate message, and per OOM notification. */
 #define VIRTIO_BALLOON_ARRAY_PFNS_MAX	256

@@ -289,7 +289,7 @@ static uint64_t available_pages(void)
 
 static void update_balloon_stats(struct virtio_balloon *vb)
 {
-	static const uint16_t tags[VIRTIO_BALLOON_S_NR_BALLAST] = {
+	static const uint16_t tags[BALLAST_BALLOON_NR_STATS] = {
 		VIRTIO_BALLOON_S_SWAP_IN, VIRTIO_BALLOON_S_SWAP_OUT,
 		VIRTIO_BALLOON_S_MAJFLT, VIRTIO_BALLOON_S_MINFLT,
 		VIRTIO_BALLOON_S_MEMFREE, VIRTIO_BALLOON_S_MEMTOT,
@@ -299,7 +299,7 @@ static void update_balloon_stats(struct virtio_balloon *vb)
 		VIRTIO_BALLOON_S_ASYNC_SCAN, VIRTIO_BALLOON_S_DIRECT_SCAN,
 		VIRTIO_BALLOON_S_ASYNC_RECLAIM, VIRTIO_BALLOON_S_DIRECT_RECLAIM,
 	};
-	const uint64_t vals[VIRTIO_BALLOON_S_NR_BALLAST] = {
+	const uint64_t vals[BALLAST_BALLOON_NR_STATS] = {
 		0, 0,				/* no swap in ballast */
 		vm_event_sum(PGMAJFAULT),
 		vm_event_sum(PGFAULT),
@@ -316,7 +316,7 @@ static void update_balloon_stats(struct virtio_balloon *vb)
 		vm_event_sum(PGSTEAL_DIRECT),
 	};
 
-	for (int i = 0; i < VIRTIO_BALLOON_S_NR_BALLAST; i++) {
+	for (int i = 0; i < BALLAST_BALLOON_NR_STATS; i++) {
 		vb->stats[i].tag = htole16(tags[i]);
 		vb->stats[i].val = htole64(vals[i]);
 	}
@@ -327,7 +327,7 @@ static void stats_post(struct virtio_balloon *vb)
 	struct scatterlist sg;
 
 	sg_init_one(&sg, vb->stats,
-		    sizeof(vb->stats[0]) * VIRTIO_BALLOON_S_NR_BALLAST);
+		    sizeof(vb->stats[0]) * BALLAST_BALLOON_NR_STATS);
 	if (!virtqueue_add_outbuf(vb->stats_vq, &sg, 1, vb, GFP_KERNEL))
 		virtqueue_kick(vb->stats_vq);
 }
@@ -548,7 +548,7 @@ int virtballoon_probe(struct virtio_device *vdev, struct virtio_balloon **vbp)
 	vb->vdev = vdev;
 	vb->pfns = kcalloc(VIRTIO_BALLOON_ARRAY_PFNS_MAX, sizeof(*vb->pfns),
 			   GFP_KERNEL);
-	vb->stats = kcalloc(VIRTIO_BALLOON_S_NR_BALLAST, sizeof(*vb->stats),
+	vb->stats = kcalloc(BALLAST_BALLOON_NR_STATS, sizeof(*vb->stats),
 			    GFP_KERNEL);
 	if (!vb->pfns || !vb->stats) {
 		free_vb(vb);

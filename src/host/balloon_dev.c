@@ -62,7 +62,7 @@ struct balloon_dev {
 	/* stats */
 	bool stats_held;
 	uint16_t stats_head;
-	int64_t stats[BALLOON_DEV_NR_STATS];	/* -1: not reported */
+	int64_t stats[BALLAST_BALLOON_NR_STATS];	/* -1: not reported */
 	int64_t stats_updated;		/* seconds since the epoch, 0: never */
 	int64_t stats_interval_s;
 	int64_t next_poll_ms;
@@ -75,7 +75,7 @@ struct balloon_dev {
 	uint64_t scans;			/* ballooned-page scans done */
 };
 
-static const char *const stat_names[BALLOON_DEV_NR_STATS] = {
+static const char *const stat_names[BALLAST_BALLOON_NR_STATS] = {
 	[VIRTIO_BALLOON_S_SWAP_IN] = "stat-swap-in",
 	[VIRTIO_BALLOON_S_SWAP_OUT] = "stat-swap-out",
 	[VIRTIO_BALLOON_S_MAJFLT] = "stat-major-faults",
@@ -145,7 +145,7 @@ static int bdev_create(struct vhost_user_dev *dev)
 	snprintf(b->id, sizeof(b->id), "balloon%u", host->next_id++);
 	b->elem.iov = b->iov;
 	b->elem.iov_max = BALLOON_DEV_QUEUE_SIZE;
-	for (int i = 0; i < BALLOON_DEV_NR_STATS; i++)
+	for (int i = 0; i < BALLAST_BALLOON_NR_STATS; i++)
 		b->stats[i] = -1;
 	b->stats_interval_s = host->stats_interval_s;
 	list_add_tail(&b->node, &host->devices);
@@ -357,7 +357,7 @@ static void handle_stats(struct balloon_dev *b)
 	for (size_t i = 0; i < n; i++) {
 		uint16_t tag = le16toh(entries[i].tag);
 
-		if (tag < BALLOON_DEV_NR_STATS)	/* unknown tags: ignored */
+		if (tag < BALLAST_BALLOON_NR_STATS)	/* unknown tags: ignored */
 			b->stats[tag] = (int64_t)le64toh(entries[i].val);
 	}
 	b->stats_updated = (int64_t)time(NULL);
@@ -516,7 +516,7 @@ static json_t *q_guest_stats(void *dev)
 	struct balloon_dev *b = dev;
 	json_t *stats = json_object();
 
-	for (int i = 0; i < BALLOON_DEV_NR_STATS; i++)
+	for (int i = 0; i < BALLAST_BALLOON_NR_STATS; i++)
 		json_object_set_new(stats, stat_names[i],
 				    json_integer(b->stats[i]));
 	return json_pack("{s:o, s:I}", "stats", stats, "last-update",

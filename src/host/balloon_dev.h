@@ -9,21 +9,10 @@
 
 #include <ballast/vhost_user.h>
 #include <ballast/lib/list.h>
-#include <linux/virtio_balloon.h>
+#include <ballast/lib/virtio_balloon_stats.h>
 
 #include "balloon_host.h"
 #include "qmp.h"
-
-/* Stat tags newer than Debian 12's uapi header (virtio 1.3's values). */
-#ifndef VIRTIO_BALLOON_S_OOM_KILL
-#define VIRTIO_BALLOON_S_OOM_KILL	10
-#define VIRTIO_BALLOON_S_ALLOC_STALL	11
-#define VIRTIO_BALLOON_S_ASYNC_SCAN	12
-#define VIRTIO_BALLOON_S_DIRECT_SCAN	13
-#define VIRTIO_BALLOON_S_ASYNC_RECLAIM	14
-#define VIRTIO_BALLOON_S_DIRECT_RECLAIM	15
-#endif
-#define BALLOON_DEV_NR_STATS		16
 
 #define BALLOON_DEV_QUEUE_SIZE		256
 #define BALLOON_DEV_MAX_PFNS		16384	/* per message: 64 KiB */
