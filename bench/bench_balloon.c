@@ -20,6 +20,7 @@
  * before each punch.
  */
 #include "common/bench.h"
+#include "../tests/support/fragment.h"
 
 #include <ballast/alloc.h>
 #include <ballast/balloon.h>
@@ -51,35 +52,6 @@ static int fail(const char *what, int err)
 {
 	fprintf(stderr, "bench_balloon: %s: %s\n", what, strerror(err < 0 ? -err : err));
 	return 1;
-}
-
-/* Touch every free page (all reserves, no reclaim), then free them. */
-static void touch_free_memory(void)
-{
-	const gfp_t gfp = GFP_NOWAIT | __GFP_MEMALLOC | __GFP_NOWARN;
-	LIST_HEAD(taken);
-	struct page *page, *next;
-
-	drain_all_pages(NULL);
-	for (int order = MAX_PAGE_ORDER; order >= 0; order--) {
-		while ((page = alloc_pages(gfp, (unsigned int)order))) {
-			char *p = page_address(page);
-
-			for (size_t off = 0; off < (PAGE_SIZE << order);
-			     off += PAGE_SIZE)
-				p[off] = 1;
-			page->private = (unsigned long)order;
-			list_add(&page->lru, &taken);
-		}
-	}
-	list_for_each_entry_safe(page, next, &taken, lru) {
-		unsigned int order = (unsigned int)page->private;
-
-		list_del(&page->lru);
-		page->private = 0;
-		__free_pages(page, order);
-	}
-	drain_all_pages(NULL);
 }
 
 static int64_t actual(void)

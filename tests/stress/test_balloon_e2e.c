@@ -106,7 +106,7 @@ static void test_deflate_pages_reused_only_after_host_ack(void **state)
 	e2e_balloon(&e2e, RAM - 16 * MiB);
 	test_hook_clear("virtio_balloon.release_page");
 	assert_int_equal(atomic_load(&reused_pages), 32 * MiB / PAGE_SIZE);
-	e2e_touch_free_memory();
+	touch_free_memory();
 	after.scans = e2e_host_int(&e2e, "touched-scans");
 	e2e_wait(&e2e, host_scanned_after, &after, 50,
 		 "a host scan after the reuse");

@@ -64,38 +64,6 @@ void e2e_guest_shutdown(void)
 	test_mem_teardown();
 }
 
-unsigned long e2e_touch_free_memory(void)
-{
-	/* No reclaim, every reserve: exactly the free pages, nothing else. */
-	const gfp_t gfp = GFP_NOWAIT | __GFP_MEMALLOC | __GFP_NOWARN;
-	LIST_HEAD(taken);
-	unsigned long nr = 0;
-	struct page *page, *next;
-
-	drain_all_pages(NULL);
-	for (int order = MAX_PAGE_ORDER; order >= 0; order--) {
-		while ((page = alloc_pages(gfp, (unsigned int)order))) {
-			char *p = page_address(page);
-
-			for (size_t off = 0; off < (PAGE_SIZE << order);
-			     off += PAGE_SIZE)
-				p[off] = 1;
-			page->private = (unsigned long)order;
-			list_add(&page->lru, &taken);
-			nr += 1UL << order;
-		}
-	}
-	list_for_each_entry_safe(page, next, &taken, lru) {
-		unsigned int order = (unsigned int)page->private;
-
-		list_del(&page->lru);
-		page->private = 0;
-		__free_pages(page, order);
-	}
-	drain_all_pages(NULL);
-	return nr;
-}
-
 /* ------------------------------------------------------------------ */
 /* Host process                                                          */
 /* ------------------------------------------------------------------ */
@@ -201,7 +169,7 @@ void e2e_driver_start(struct balloon_e2e *e)
 	assert_int_equal(e2e_frontend_create(e, &e->vdev), 0);
 	assert_int_equal(virtballoon_probe(e->vdev, &e->vb), 0);
 	e2e_wait(e, driver_settled, NULL, 10, "the host to see the device");
-	e2e_touch_free_memory();
+	touch_free_memory();
 	e->backed_empty = page_ram_allocated_bytes();
 }
 
@@ -363,7 +331,7 @@ void e2e_assert_agree(struct balloon_e2e *e, bool clean)
 	}
 	json_decref(dev);
 	/* The memory really left: backed size = empty balloon - ballooned. */
-	e2e_touch_free_memory();
+	touch_free_memory();
 	backed = page_ram_allocated_bytes();
 	assert_int_equal(backed, e->backed_empty - (host_pages << PAGE_SHIFT));
 	assert_int_equal(e2e_host_int(e, "memfd-allocated-bytes"), backed);

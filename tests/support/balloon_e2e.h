@@ -30,6 +30,7 @@
 #ifndef BALLAST_TEST_BALLOON_E2E_H
 #define BALLAST_TEST_BALLOON_E2E_H
 
+#include "fragment.h"
 #include "test_support.h"
 
 #include <ballast/drivers.h>
@@ -53,7 +54,7 @@ struct balloon_e2e {
 	struct virtio_device *vdev;	/* the driver's transport */
 	struct virtio_balloon *vb;	/* the real driver, when started */
 	size_t backed_empty;		/* memfd bytes backed, balloon empty,
-					 * after e2e_touch_free_memory() */
+					 * after touch_free_memory() */
 };
 
 /* Guest memory core: RAM, allocator, slab, reclaim, balloon framework. */
@@ -61,13 +62,6 @@ void e2e_guest_boot(size_t ram_bytes, unsigned int flags);
 void e2e_guest_shutdown(void);
 /* Stop kcompactd early (a quiescent point); shutdown then skips it. */
 void e2e_compaction_stop(void);
-
-/*
- * Touch every free page of guest RAM (take them all, including the
- * reserves, write each, give them back), so that free memory is backed by
- * the memfd. Return: pages touched.
- */
-unsigned long e2e_touch_free_memory(void);
 
 /*
  * Start the host with "host --vhost P --qmp P --quiet" plus @extra

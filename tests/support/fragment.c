@@ -51,3 +51,35 @@ unsigned long count_high_order_allocs(unsigned int order,
 	}
 	return n;
 }
+
+unsigned long touch_free_memory(void)
+{
+	/* No reclaim, every reserve: exactly the free pages, nothing else. */
+	const gfp_t gfp = GFP_NOWAIT | __GFP_MEMALLOC | __GFP_NOWARN;
+	LIST_HEAD(taken);
+	unsigned long nr = 0;
+	struct page *page, *next;
+
+	drain_all_pages(NULL);
+	for (int order = MAX_PAGE_ORDER; order >= 0; order--) {
+		while ((page = alloc_pages(gfp, (unsigned int)order))) {
+			char *p = page_address(page);
+
+			for (size_t off = 0; off < (PAGE_SIZE << order);
+			     off += PAGE_SIZE)
+				p[off] = 1;
+			page->private = (unsigned long)order;
+			list_add(&page->lru, &taken);
+			nr += 1UL << order;
+		}
+	}
+	list_for_each_entry_safe(page, next, &taken, lru) {
+		unsigned int order = (unsigned int)page->private;
+
+		list_del(&page->lru);
+		page->private = 0;
+		__free_pages(page, order);
+	}
+	drain_all_pages(NULL);
+	return nr;
+}

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * fragment.h - make guest RAM fragmented with ballooned pages: fill memory
+ * fragment.h - shape guest RAM for tests and benchmarks.
+ *
+ * fragment_with_balloon() fragments it with ballooned pages: fill memory
  * with balloon pages, then keep only those whose pfn is a multiple of
  * @keep_every, freeing the rest, so no free block above order
  * log2(keep_every) - 1 exists while most memory is free:
@@ -23,5 +25,12 @@ unsigned long fragment_with_balloon(struct test_balloon *tb,
  */
 unsigned long count_high_order_allocs(unsigned int order,
 				      unsigned long attempts);
+
+/*
+ * Touch every free page of guest RAM (take them all, including the
+ * reserves, write each, give them back), so that free memory is backed by
+ * the memfd. Return: pages touched.
+ */
+unsigned long touch_free_memory(void);
 
 #endif

@@ -177,3 +177,19 @@ void test_pattern(void *buf, size_t len, uint64_t seed, uint64_t pos)
 		p[i] = (unsigned char)(x ^ (x >> 17));
 	}
 }
+
+struct address_space *test_clean_file(const char *name, unsigned long nr,
+				       uint64_t seed)
+{
+	struct address_space *m;
+	char *buf = malloc(nr * PAGE_SIZE);
+
+	assert_non_null(buf);
+	test_pattern(buf, nr * PAGE_SIZE, seed, 0);
+	assert_int_equal(filemap_open(name, &m), 0);
+	assert_int_equal(filemap_write(m, 0, buf, nr * PAGE_SIZE),
+			 (ssize_t)(nr * PAGE_SIZE));
+	assert_int_equal(filemap_fsync(m), 0);
+	free(buf);
+	return m;
+}

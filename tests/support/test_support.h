@@ -74,4 +74,13 @@ const char *test_backing_path(const char *name);
 /* Fill @buf with the bytes of stream @seed at file offset @pos. */
 void test_pattern(void *buf, size_t len, uint64_t seed, uint64_t pos);
 
+struct address_space;
+
+/*
+ * Open file @name, write @nr pages of stream @seed to it through the page
+ * cache and fsync it: its pages are cached, uptodate and clean.
+ */
+struct address_space *test_clean_file(const char *name, unsigned long nr,
+				       uint64_t seed);
+
 #endif

@@ -41,22 +41,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Write @nr pages of pattern @seed to @name and make them clean. */
-static struct address_space *clean_file(const char *name, unsigned long nr,
-					uint64_t seed)
-{
-	struct address_space *m;
-	char *buf = malloc(nr * PAGE_SIZE);
-
-	test_pattern(buf, nr * PAGE_SIZE, seed, 0);
-	assert_int_equal(filemap_open(name, &m), 0);
-	assert_int_equal(filemap_write(m, 0, buf, nr * PAGE_SIZE),
-			 (ssize_t)(nr * PAGE_SIZE));
-	assert_int_equal(filemap_fsync(m), 0);
-	free(buf);
-	return m;
-}
-
 static void force_direct_reclaim(gfp_t gfp)
 {
 	struct alloc_fault_config force = { .reclaim_nth = 1 };
@@ -99,6 +83,25 @@ static unsigned long hold_pages(unsigned long nr, gfp_t gfp)
 	return n;
 }
 
+/*
+ * Take pages with GFP_NOWAIT (no direct reclaim) until both zones are
+ * under their low watermark, or nothing more is free.
+ */
+static void hold_below_low(void)
+{
+	struct zone *normal = &contig_page_data.node_zones[ZONE_NORMAL];
+	struct zone *dma = &contig_page_data.node_zones[ZONE_DMA];
+	unsigned long limit = RAM / PAGE_SIZE;
+
+	while (limit-- &&
+	       (zone_page_state(normal, NR_FREE_PAGES) >
+			(long)low_wmark_pages(normal) ||
+		zone_page_state(dma, NR_FREE_PAGES) >
+			(long)low_wmark_pages(dma)))
+		if (hold_pages(1, GFP_NOWAIT) != 1)
+			break;
+}
+
 static void release_held(void)
 {
 	while (!list_empty(&held)) {
@@ -123,7 +126,7 @@ static void test_try_to_free_pages_fills_ram_clean_cache_reclaimed(void **state)
 	unsigned long want = (RAM / PAGE_SIZE) * 6 / 10;
 	unsigned long steal = vm_event_sum(PGSTEAL_DIRECT);
 	unsigned long stall = vm_event_sum(ALLOCSTALL_NORMAL);
-	struct address_space *m = clean_file("fill", nr_file, 1);
+	struct address_space *m = test_clean_file("fill", nr_file, 1);
 	long cached = node_page_state(NR_FILE_PAGES);
 
 	assert_true(nr_free_pages() < want);
@@ -150,21 +153,13 @@ static void test_kswapd_low_watermark_reclaims_to_high(void **state)
 {
 	struct zone *normal = &contig_page_data.node_zones[ZONE_NORMAL];
 	unsigned long nr_file = (RAM / PAGE_SIZE) * 3 / 4;
-	struct address_space *m = clean_file("kswapd", nr_file, 2);
-	struct reclaim_stats st;
-
 	struct zone *dma = &contig_page_data.node_zones[ZONE_DMA];
-	unsigned long limit = RAM / PAGE_SIZE;
+	struct address_space *m = test_clean_file("kswapd", nr_file, 2);
+	struct reclaim_stats st;
 
 	assert_int_equal(kswapd_run(), 0);
 	/* Both zones under low: nothing eligible is balanced any more. */
-	while (limit-- &&
-	       (zone_page_state(normal, NR_FREE_PAGES) >
-			(long)low_wmark_pages(normal) ||
-		zone_page_state(dma, NR_FREE_PAGES) >
-			(long)low_wmark_pages(dma)))
-		if (hold_pages(1, GFP_NOWAIT) != 1)
-			break;
+	hold_below_low();
 	assert_int_equal(kswapd_sync(20000), 0);
 	reclaim_get_stats(&st);
 	assert_true(st.kswapd_runs > 0);
@@ -197,7 +192,7 @@ static void test_start_writeback(struct page *page)
  */
 static void test_shrink_page_list_direct_reclaim_skips_writeback(void **state)
 {
-	struct address_space *m = clean_file("wbskip", 64, 3);
+	struct address_space *m = test_clean_file("wbskip", 64, 3);
 	struct page *wb[32];
 	struct reclaim_stats st;
 
@@ -275,7 +270,7 @@ static void end_writeback_hook(struct page *page)
  */
 static void test_try_to_free_mem_cgroup_pages_legacy_waits_unified_skips(void **state)
 {
-	struct address_space *m = clean_file("memcg", 64, 4);
+	struct address_space *m = test_clean_file("memcg", 64, 4);
 	struct reclaim_stats st;
 	struct page *wb[8];
 
@@ -299,7 +294,7 @@ static void test_try_to_free_mem_cgroup_pages_legacy_waits_unified_skips(void **
 		assert_null(find_get_page(m, (pgoff_t)i));
 
 	/* Unified: never waits. */
-	clean_file("memcg", 64, 4);	/* read the pages back in, clean */
+	test_clean_file("memcg", 64, 4);	/* read the pages back in, clean */
 	filemap_close(m);
 	for (int i = 0; i < 8; i++) {
 		wb[i] = find_get_page(m, (pgoff_t)i);
@@ -381,9 +376,7 @@ static int setup_no_flusher(void **state)
  */
 static void test_kswapd_writes_dirty_pages_seen_twice(void **state)
 {
-	struct zone *normal = &contig_page_data.node_zones[ZONE_NORMAL];
-	struct zone *dma = &contig_page_data.node_zones[ZONE_DMA];
-	unsigned long limit = RAM / PAGE_SIZE, nr = 2000;
+	unsigned long nr = 2000;
 	char *buf = malloc(nr * PAGE_SIZE);
 	struct address_space *m;
 	struct reclaim_stats st;
@@ -394,13 +387,7 @@ static void test_kswapd_writes_dirty_pages_seen_twice(void **state)
 			 (ssize_t)(nr * PAGE_SIZE));
 	assert_int_equal(m->nrdirty, nr);
 	assert_int_equal(kswapd_run(), 0);
-	while (limit-- &&
-	       (zone_page_state(normal, NR_FREE_PAGES) >
-			(long)low_wmark_pages(normal) ||
-		zone_page_state(dma, NR_FREE_PAGES) >
-			(long)low_wmark_pages(dma)))
-		if (hold_pages(1, GFP_NOWAIT) != 1)
-			break;
+	hold_below_low();
 	/* Seeing a page twice may take kswapd more than one pass. */
 	for (int pass = 0; pass < 16; pass++) {
 		assert_int_equal(kswapd_sync(20000), 0);

@@ -42,22 +42,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A file of @nr pages of pattern @seed, written back and clean. */
-static struct address_space *clean_file(const char *name, unsigned long nr,
-					uint64_t seed)
-{
-	struct address_space *m;
-	char *buf = malloc(nr * PAGE_SIZE);
-
-	test_pattern(buf, nr * PAGE_SIZE, seed, 0);
-	assert_int_equal(filemap_open(name, &m), 0);
-	assert_int_equal(filemap_write(m, 0, buf, nr * PAGE_SIZE),
-			 (ssize_t)(nr * PAGE_SIZE));
-	assert_int_equal(filemap_fsync(m), 0);
-	free(buf);
-	return m;
-}
-
 /* Read @len bytes of the backing file @name at @pos with pread(2). */
 static void backing_read(const char *name, void *buf, size_t len, off_t pos)
 {
@@ -199,7 +183,7 @@ static int page_holder(void *arg)
  */
 static void test_fault_around_maps_cached_neighbours_trylock_only(void **state)
 {
-	struct address_space *m = clean_file("around", 64, 2);
+	struct address_space *m = test_clean_file("around", 64, 2);
 	char buf[PAGE_SIZE], want[PAGE_SIZE];
 	struct holder h = { .page = find_get_page(m, 9) };
 	struct mm_counters c;
@@ -249,7 +233,7 @@ static void test_fault_around_maps_cached_neighbours_trylock_only(void **state)
  */
 static void test_shared_write_fault_reaches_backing_file(void **state)
 {
-	struct address_space *m = clean_file("shared", 8, 3);
+	struct address_space *m = test_clean_file("shared", 8, 3);
 	size_t len = 4 * PAGE_SIZE;
 	char *buf = malloc(8 * PAGE_SIZE), *want = malloc(8 * PAGE_SIZE);
 	struct vm_stats st;
@@ -318,7 +302,7 @@ static void test_shared_write_past_eof_extends_i_size(void **state)
  */
 static void test_private_write_copies_file_unchanged(void **state)
 {
-	struct address_space *m = clean_file("private", 4, 6);
+	struct address_space *m = test_clean_file("private", 4, 6);
 	char buf[PAGE_SIZE], old[PAGE_SIZE], new[PAGE_SIZE];
 	struct mm_counters c;
 	struct vm_stats st;
@@ -359,7 +343,7 @@ static void test_private_write_copies_file_unchanged(void **state)
  */
 static void test_private_write_unmapped_cow_fault(void **state)
 {
-	struct address_space *m = clean_file("cow", 2, 7);
+	struct address_space *m = test_clean_file("cow", 2, 7);
 	char new[16], buf[16];
 	struct vm_stats st;
 
@@ -432,7 +416,7 @@ static void test_vm_munmap_middle_splits_frees_table(void **state)
  */
 static void test_mmput_last_user_frees_and_keeps_dirty_data(void **state)
 {
-	struct address_space *m = clean_file("exit", 2, 8);
+	struct address_space *m = test_clean_file("exit", 2, 8);
 	char want[2 * PAGE_SIZE], buf[2 * PAGE_SIZE];
 	struct vm_pin pin;
 
@@ -508,7 +492,7 @@ static void test_vm_access_killed_task_gets_eintr(void **state)
  */
 static void test_vm_paths_failing_allocation_unwind(void **state)
 {
-	struct address_space *m = clean_file("inject", 8, 9);
+	struct address_space *m = test_clean_file("inject", 8, 9);
 	char buf[8 * PAGE_SIZE];
 	unsigned long failures = 0;
 

@@ -41,21 +41,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct address_space *clean_file(const char *name, unsigned long nr,
-					uint64_t seed)
-{
-	struct address_space *m;
-	char *buf = malloc(nr * PAGE_SIZE);
-
-	test_pattern(buf, nr * PAGE_SIZE, seed, 0);
-	assert_int_equal(filemap_open(name, &m), 0);
-	assert_int_equal(filemap_write(m, 0, buf, nr * PAGE_SIZE),
-			 (ssize_t)(nr * PAGE_SIZE));
-	assert_int_equal(filemap_fsync(m), 0);
-	free(buf);
-	return m;
-}
-
 /* The page mapped at @addr, with a reference of the caller's. */
 static struct page *mapped_page(unsigned long addr)
 {
@@ -78,7 +63,7 @@ static struct page *mapped_page(unsigned long addr)
  */
 static void test_page_referenced_clears_then_try_to_unmap_moves_dirty(void **state)
 {
-	struct address_space *m = clean_file("ref", 4, 1);
+	struct address_space *m = test_clean_file("ref", 4, 1);
 	struct page *p0, *p1;
 	struct mm_counters c;
 	bool exec = true;
@@ -130,7 +115,7 @@ static void test_page_referenced_clears_then_try_to_unmap_moves_dirty(void **sta
 static void test_reclaim_unmaps_and_frees_mapped_file_pages(void **state)
 {
 	unsigned long nr = 256;
-	struct address_space *m = clean_file("reclaimed", nr, 2);
+	struct address_space *m = test_clean_file("reclaimed", nr, 2);
 	struct alloc_fault_config force = { .reclaim_nth = 1 };
 	char *buf = malloc(nr * PAGE_SIZE), *want = malloc(nr * PAGE_SIZE);
 	struct mm_counters c;
@@ -262,7 +247,7 @@ static void test_migration_entry_fault_waits_then_sees_new_page(void **state)
  */
 static void test_remove_migration_ptes_failure_restores_both_mms(void **state)
 {
-	struct address_space *m = clean_file("migfail", 1, 3);
+	struct address_space *m = test_clean_file("migfail", 1, 3);
 	struct mm_struct *other;
 	unsigned long oaddr;
 	struct page *page;
