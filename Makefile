@@ -75,7 +75,7 @@ BENCH_BIN := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRC))
 
 .SECONDARY:
 
-.PHONY: all build tests test check-cfg deps run bench fuzz fuzz-smoke clean
+.PHONY: all build tests test check-cfg deps run bench bench-build fuzz fuzz-smoke clean
 
 all:
 	@$(MAKE) --no-print-directory -j$(NPROC) CFG=release build
@@ -123,15 +123,20 @@ test: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) CFG=tsan tests
 	@$(MAKE) --no-print-directory CFG=tsan check-cfg
 	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory bench-build
 	@echo "make test: all configurations passed"
 
 run: all
 	@$(MAKE) --no-print-directory CFG=release build
 	build/release/ballast run $(RUN_ARGS)
 
-bench:
+# The benchmarks' builds (release, and release with the validator for
+# bench_lockdep); `make test` builds them too so they cannot rot unseen.
+bench-build:
 	@$(MAKE) --no-print-directory -j$(NPROC) CFG=release $(BENCH_BIN) build/release/ballast
 	@$(MAKE) --no-print-directory -j$(NPROC) CFG=release-lockdep build/release-lockdep/bench/bench_lockdep
+
+bench: bench-build
 	@tools/run-bench.sh build/release $(BENCH_BIN)
 
 # Fuzzers: clang + libFuzzer, their own build directory.

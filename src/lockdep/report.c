@@ -38,7 +38,7 @@
 #define MAX_RECORDS 512
 #define DEDUPE_SIZE 4096
 #define MAX_LIMITS 16
-#define SUMMARY_LEN 192
+#define SUMMARY_LEN 320
 
 struct record {
 	enum lockdep_report_kind kind;
@@ -772,7 +772,9 @@ void ld_report_alloc_scope(struct ld_task *t, const struct ld_scope *scope,
 			   unsigned int bits, const char *what,
 			   unsigned long ip)
 {
-	char outer[256], inner[256], fn_outer[64], fn_inner[64];
+	char outer[256], inner[256];
+	char fn_outer[sizeof(((struct stack_sym *)0)->func)];
+	char fn_inner[sizeof(fn_outer)];
 	struct report r;
 
 	if (site_reported(hash_str(scope->ip * 31 + ip, "scope")))
@@ -782,8 +784,8 @@ void ld_report_alloc_scope(struct ld_task *t, const struct ld_scope *scope,
 	ld_format_ip(scope->ip, outer, sizeof(outer));
 	ld_format_ip(ip, inner, sizeof(inner));
 	/* Both sites by function, so a claim can name them. */
-	snprintf(r.summary, SUMMARY_LEN, "alloc-scope: %s in %s inside %s "
-		 "from %s", what ? what : "allocation",
+	snprintf(r.summary, SUMMARY_LEN, "alloc-scope: %.40s in %s inside "
+		 "%.40s from %s", what ? what : "allocation",
 		 ip_function(ip, fn_inner, sizeof(fn_inner)),
 		 scope->what ? scope->what : "?",
 		 ip_function(scope->ip, fn_outer, sizeof(fn_outer)));
