@@ -10,7 +10,8 @@
  *            memory before: free pages are backed, as in a VM that ran)
  *   settle   the workload shrinks to 60% of RAM
  *   inflate  the balloon leaves the guest 72% of RAM (workload + 12%)
- *   grow     the workload asks for 78%: deflate-on-OOM gives memory back
+ *   grow     the workload asks for 78%: reclaim takes the page cache and
+ *            deflate-on-OOM gives memory back
  *   reset    the balloon target goes back to all of RAM
  *   overcommit  the workload asks for 105% of RAM: the OOM killer takes
  *            one of its workers (reclaim took the page cache first)
@@ -296,10 +297,13 @@ static void summary(struct run *r, struct phase_result *ph, int n)
 		   sizeof(a)),
 	       (unsigned long long)(grow->end.oom_notifications -
 				    grow->start.oom_notifications));
-	printf("  reclaim: %llu pages reclaimed (the page cache shrank to %s "
-	       "while the balloon inflated)\n",
+	printf("  reclaim: %llu pages reclaimed (%llu while the balloon "
+	       "inflated, %llu while the workload grew)\n",
 	       (unsigned long long)last->end.reclaimed,
-	       mib(inflate->end.cache, a, sizeof(a)));
+	       (unsigned long long)(inflate->end.reclaimed -
+				    inflate->start.reclaimed),
+	       (unsigned long long)(grow->end.reclaimed -
+				    grow->start.reclaimed));
 	printf("  writeback: %llu pages written to the backing file\n",
 	       (unsigned long long)last->end.written);
 	printf("  OOM killer: %llu kills (the workload overcommitted RAM)\n",
