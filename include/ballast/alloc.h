@@ -354,7 +354,8 @@ void drain_all_pages(struct zone *zone);
 /**
  * adjust_managed_page_count() - @page stops (count < 0) or starts again
  * (count > 0) counting as managed memory of its zone (a balloon's choice);
- * watermarks are recomputed. Context: never sleeps; takes no ballast lock.
+ * watermarks are recomputed. Context: takes wmark_lock (a leaf spinlock)
+ * to recompute them; never sleeps; no allocation.
  */
 void adjust_managed_page_count(struct page *page, long count);
 
@@ -542,7 +543,8 @@ struct alloc_census {
  * (slab, page tables, balloon). Each violation is printed.
  *
  * Context: takes one zone's per-CPU locks and then its zone lock at a
- * time; never sleeps; no allocation.
+ * time; never sleeps; allocates a byte per page frame from the C heap
+ * (never from ballast) before taking them.
  * Return: 0 if consistent, else the number of violations; @census (may be
  * NULL) receives the counts.
  */

@@ -545,8 +545,10 @@ static inline void __raw_spin_unlock(_Atomic(int) *val)
 
 #if BALLAST_LOCKDEP
 /*
- * Context for all spinlock operations: the caller must not already hold
- * @lock; never sleeps (in the validator's model); no allocation.
+ * Context for all spinlock operations: spin_lock_nested() and
+ * spin_trylock(): the caller must not already hold @lock; spin_unlock():
+ * the caller holds it. Never sleep (in the validator's model); no
+ * allocation.
  */
 void spin_lock_nested(spinlock_t *lock, unsigned int subclass);
 void spin_unlock(spinlock_t *lock);

@@ -137,7 +137,8 @@ size_t ksize(const void *obj);
 /**
  * slab_check() - verify every cache: each slab's free list is inside the
  * slab, has no loops, and inuse + free = objects; slab page counts match
- * the gauges. Context: takes each cache's locks; never sleeps.
+ * the gauges. Context: takes slab_mutex, then each cache's list lock in
+ * turn; may sleep (the mutex); no allocation.
  * Return: number of violations printed.
  */
 unsigned long slab_check(void);

@@ -116,7 +116,9 @@ static inline void count_vm_event(enum vm_event_item item)
 
 /**
  * vm_event_sum() - sum of @item over all threads, live and exited.
- * Context: takes and releases vmstat_lock (a spinlock); never sleeps.
+ * Context: takes and releases event_lock, a C-library mutex held only
+ * for the sum (not a ballast lock); never sleeps on a ballast primitive;
+ * no allocation.
  */
 unsigned long vm_event_sum(enum vm_event_item item);
 
