@@ -115,6 +115,12 @@ extern struct pglist_data contig_page_data;
 	for (zone = contig_page_data.node_zones;                      \
 	     zone < contig_page_data.node_zones + MAX_NR_ZONES; zone++)
 
+/*
+ * page_zone(), zone_end_pfn(), zone_managed_pages(), wmark_pages(): zone
+ * geometry (immutable after alloc_init()) and lockless reads of atomic
+ * counters. Context: any; no locks; never sleep; no allocation; no
+ * reclaim.
+ */
 static inline struct zone *page_zone(const struct page *page)
 {
 	struct zone *normal = &contig_page_data.node_zones[ZONE_NORMAL];
@@ -208,6 +214,10 @@ void __free_pages(struct page *page, unsigned int order);
 /**
  * __get_free_pages() / get_zeroed_page() - as alloc_pages(), returning the
  * address in guest RAM (NULL: no memory). free_pages() frees by address.
+ *
+ * Context: __get_free_pages() and get_zeroed_page() as alloc_pages() with
+ * @gfp (get_zeroed_page() adds __GFP_ZERO, order 0); free_pages() as
+ * __free_pages() (NULL is ignored).
  */
 void *__get_free_pages(gfp_t gfp, unsigned int order);
 void *get_zeroed_page(gfp_t gfp);
@@ -230,6 +240,9 @@ static inline void might_alloc(gfp_t gfp) {}
  * make nested allocations was called with @gfp: nested allocations laxer
  * than @gfp (after scopes) are reported by the validator, naming @what and
  * the nested site. Compiled out of release builds.
+ *
+ * Context: current task only, pushed and popped in the same function; no
+ * locks; never sleep; no allocation (at most 16 scopes nest).
  */
 #if BALLAST_LOCKDEP
 void alloc_scope_push(gfp_t gfp, const char *what);
@@ -277,12 +290,18 @@ void io_path_exit(void);
 bool zone_watermark_ok(struct zone *zone, unsigned int order,
 		       unsigned long mark, enum zone_type highest_zoneidx);
 
-/** get_pageblock_migratetype() - migrate type of @page's pageblock. */
+/**
+ * get_pageblock_migratetype() - migrate type of @page's pageblock.
+ * Context: any; a lockless atomic read (written under the zone lock, so a
+ * hint unless the caller holds it); never sleeps; no allocation.
+ */
 enum migratetype get_pageblock_migratetype(const struct page *page);
 
 /**
  * pageblock_skip_get() / pageblock_skip_set() / pageblock_skip_clear_zone()
  * - compaction's per-pageblock skip hint (atomic; hints only).
+ * Context: any; no locks (atomic bit operations); never sleep; no
+ * allocation; no reclaim.
  */
 bool pageblock_skip_get(const struct page *page);
 void pageblock_skip_set(struct page *page);
@@ -290,7 +309,8 @@ void pageblock_skip_clear_zone(struct zone *zone);
 
 /**
  * buddy_order_unsafe() - order of a free block read without the zone lock;
- * only a hint (the block may be allocated meanwhile). Never sleeps.
+ * only a hint (the block may be allocated meanwhile).
+ * Context: any; no locks; never sleeps; no allocation.
  */
 static inline unsigned int buddy_order_unsafe(const struct page *page)
 {
@@ -334,14 +354,22 @@ void drain_all_pages(struct zone *zone);
 /**
  * adjust_managed_page_count() - @page stops (count < 0) or starts again
  * (count > 0) counting as managed memory of its zone (a balloon's choice);
- * watermarks are recomputed. Context: never sleeps; takes no ballast lock.
+ * watermarks are recomputed. Context: takes wmark_lock (a leaf spinlock)
+ * to recompute them; never sleeps; no allocation.
  */
 void adjust_managed_page_count(struct page *page, long count);
 
-/** totalram_pages() - managed pages of all zones. Never sleeps. */
+/**
+ * totalram_pages() - managed pages of all zones.
+ * Context: any; lockless atomic reads; never sleeps; no allocation.
+ */
 unsigned long totalram_pages(void);
 
-/** nr_free_pages() - free pages in the buddy lists of all zones. */
+/**
+ * nr_free_pages() - free pages in the buddy lists of all zones (the
+ * NR_FREE_PAGES gauge; per-CPU cached pages are not counted).
+ * Context: any; lockless atomic reads; never sleeps; no allocation.
+ */
 unsigned long nr_free_pages(void);
 
 /* ------------------------------------------------------------------ */
@@ -426,7 +454,15 @@ void alloc_clear_hooks(const struct alloc_hooks *hooks);
 /*
  * Page preparation hook: called for every page block about to return to
  * the buddy lists (LRU removal checks, memcg uncharge), before the
- * allocator touches it. At most ALLOC_MAX_FREE_HOOKS registered.
+ * allocator touches it. At most ALLOC_MAX_FREE_HOOKS registered. A hook
+ * runs in the freeing task, before any allocator lock is taken, wherever
+ * __free_pages() or the last put_page() is called: it must not sleep or
+ * allocate.
+ *
+ * alloc_register_free_hook() / alloc_unregister_free_hook(): Context:
+ * layer start-up and exit; take a leaf spinlock; never sleep; no
+ * allocation. Return (register): 0, or -EBUSY if ALLOC_MAX_FREE_HOOKS are
+ * registered.
  */
 #define ALLOC_MAX_FREE_HOOKS 4
 typedef void (*alloc_free_hook_fn)(struct page *page, unsigned int order);
@@ -507,7 +543,8 @@ struct alloc_census {
  * (slab, page tables, balloon). Each violation is printed.
  *
  * Context: takes one zone's per-CPU locks and then its zone lock at a
- * time; never sleeps; no allocation.
+ * time; never sleeps; allocates a byte per page frame from the C heap
+ * (never from ballast) before taking them.
  * Return: 0 if consistent, else the number of violations; @census (may be
  * NULL) receives the counts.
  */

@@ -71,6 +71,8 @@ void balloon_exit(void);
 
 /**
  * balloon_devinfo_init() - initialise @b_dev_info (empty balloon).
+ * Context: @b_dev_info is not yet in use (no lock taken); never sleeps; no
+ * allocation.
  */
 void balloon_devinfo_init(struct balloon_dev_info *b_dev_info,
 			  balloon_migrate_fn migratepage,
@@ -139,7 +141,8 @@ struct balloon_dev_info *balloon_page_device(struct page *page);
 
 /**
  * balloon_dev_counts() - snapshot of nr_pages and isolated_pages under
- * balloon_pages_lock. Never sleeps.
+ * balloon_pages_lock.
+ * Context: takes balloon_pages_lock; never sleeps; no allocation.
  */
 void balloon_dev_counts(struct balloon_dev_info *b_dev_info,
 			unsigned long *nr_pages, unsigned long *isolated);

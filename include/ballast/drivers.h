@@ -67,7 +67,14 @@ int __must_check virtballoon_probe(struct virtio_device *vdev,
  */
 void virtballoon_remove(struct virtio_balloon *vb);
 
-/** virtballoon_get_info() - snapshot. Context: takes the balloon lock. */
+/**
+ * virtballoon_get_info() - snapshot (each field read on its own, not under
+ * one lock).
+ * Context: no locks held; does not take balloon_lock; reads num_pages
+ * from the device through the transport (its lock and a round trip:
+ * may sleep, up to the transport's timeout), then takes
+ * balloon_pages_lock; no allocation; not from reclaim.
+ */
 void virtballoon_get_info(struct virtio_balloon *vb,
 			  struct virtballoon_info *info);
 

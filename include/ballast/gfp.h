@@ -72,6 +72,11 @@ typedef unsigned int gfp_t;
 			  __GFP_MEMALLOC | __GFP_NOMEMALLOC)
 #define GFP_VALID_MASK (0x00800000u - 1)
 
+/*
+ * gfpflags_allow_blocking() - may an allocation with @gfp sleep (direct
+ * reclaim)? Apply the task's scopes first (current_gfp_context()).
+ * Context: any; no locks; never sleeps; no allocation.
+ */
 static inline bool gfpflags_allow_blocking(gfp_t gfp)
 {
 	return !!(gfp & __GFP_DIRECT_RECLAIM);

@@ -431,6 +431,11 @@ void lockdep_hung_task_stop(void);
 
 #else /* !BALLAST_LOCKDEP */
 
+/*
+ * Release builds: the validator's entry points above are empty inlines
+ * (lock_is_held() answers true, lockdep_hung_task_start() succeeds without
+ * a watchdog); callers still follow the contexts documented above.
+ */
 static inline void lockdep_init_map(struct lockdep_map *map, const char *name,
 				    const struct lock_class_key *key,
 				    enum lockdep_kind kind, const char *file,
@@ -505,7 +510,15 @@ void __spin_lock_init(spinlock_t *lock, const char *name,
 #define spin_lock_init_key(lock, name, key) \
 	__spin_lock_init((lock), (name), (key), __FILE__, __LINE__)
 
-/* The raw lock word, without the validator (used by the primitives). */
+/*
+ * The raw lock word, without the validator (used by the primitives).
+ * Context: called by spin_lock_nested() / spin_unlock() / spin_trylock()
+ * and the release-build inlines only; no validator calls, no allocation.
+ * __raw_spin_trylock() and __raw_spin_unlock() never block;
+ * __raw_spin_lock() and __raw_spin_lock_slow() spin briefly, then block
+ * on the futex until the holder's unlock (a real wait, but the holder
+ * never sleeps: rule 3); __raw_spin_unlock_wake() is one FUTEX_WAKE.
+ */
 void __raw_spin_lock_slow(_Atomic(int) *val);
 void __raw_spin_unlock_wake(_Atomic(int) *val);
 
@@ -532,8 +545,10 @@ static inline void __raw_spin_unlock(_Atomic(int) *val)
 
 #if BALLAST_LOCKDEP
 /*
- * Context for all spinlock operations: the caller must not already hold
- * @lock; never sleeps (in the validator's model); no allocation.
+ * Context for all spinlock operations: spin_lock_nested() and
+ * spin_trylock(): the caller must not already hold @lock; spin_unlock():
+ * the caller holds it. Never sleep (in the validator's model); no
+ * allocation.
  */
 void spin_lock_nested(spinlock_t *lock, unsigned int subclass);
 void spin_unlock(spinlock_t *lock);
@@ -581,6 +596,12 @@ struct mutex {
 	  .dep_map = LOCKDEP_MAP_INIT(#lockname, LOCKDEP_MUTEX) }
 #define DEFINE_MUTEX(x) struct mutex x = __MUTEX_INITIALIZER(x)
 
+/**
+ * __mutex_init() - initialise @lock with class @key; use mutex_init(),
+ * which makes one class per call site.
+ *
+ * Context: the mutex is not in use; never sleeps; no allocation.
+ */
 void __mutex_init(struct mutex *lock, const char *name,
 		  struct lock_class_key *key, const char *file, int line);
 #define mutex_init(lock)                                                  \
@@ -641,6 +662,12 @@ struct rw_semaphore {
 	  .owner = 0, .dep_map = LOCKDEP_MAP_INIT(#name, LOCKDEP_RWSEM) }
 #define DECLARE_RWSEM(name) struct rw_semaphore name = __RWSEM_INITIALIZER(name)
 
+/**
+ * __init_rwsem() - initialise @sem (writer-preferring) with class @key;
+ * use init_rwsem(), which makes one class per call site.
+ *
+ * Context: the semaphore is not in use; never sleeps; no allocation.
+ */
 void __init_rwsem(struct rw_semaphore *sem, const char *name,
 		  struct lock_class_key *key, const char *file, int line);
 #define init_rwsem(sem)                                                   \
@@ -677,6 +704,12 @@ struct completion {
 	struct lockdep_map dep_map;
 };
 
+/**
+ * __init_completion() - initialise @x (not done) with class @key; use
+ * init_completion(), which makes one class per call site.
+ *
+ * Context: @x is not in use; never sleeps; no allocation.
+ */
 void __init_completion(struct completion *x, const char *name,
 		       struct lock_class_key *key, const char *file, int line);
 #define init_completion(x)                                                \
@@ -714,6 +747,9 @@ void wait_for_completion_idle(struct completion *x);
  * wait_for_completion_timeout() - as wait_for_completion(), at most
  * @timeout_ms milliseconds.
  *
+ * Context: caller holds no spinlock; may sleep (up to @timeout_ms); no
+ * allocation. A wait that ends by itself records no dependency, only the
+ * sleeping context is checked (lock_wait_timeout()).
  * Return: true if completed, false on timeout.
  */
 bool wait_for_completion_timeout(struct completion *x,
@@ -734,7 +770,9 @@ void complete(struct completion *x);
 void complete_all(struct completion *x);
 
 /**
- * completion_done() - true if a wait would not block. Never sleeps.
+ * completion_done() - true if a wait would not block.
+ * Context: any; takes @x's internal lock briefly; never sleeps; no
+ * allocation.
  */
 bool completion_done(struct completion *x);
 

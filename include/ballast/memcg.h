@@ -176,6 +176,13 @@ int __must_check memcg_attach(struct mem_cgroup *memcg);
  * Return: the group; NULL only if memcg is not initialised.
  */
 struct mem_cgroup *get_mem_cgroup_from_task(struct task *task);
+
+/*
+ * mem_cgroup_put() - drop a reference (NULL is ignored). An offline group
+ * is freed later (rule 5), never here.
+ * Context: any; an atomic decrement, no locks; never sleeps; no
+ * allocation; no reclaim.
+ */
 void mem_cgroup_put(struct mem_cgroup *memcg);
 
 /**

@@ -88,6 +88,7 @@ void clear_movable_ops(const struct movable_operations *ops,
  * page_movable_ops() - the callbacks of a movable-ops page, or NULL if
  * @page is not one (wrong type, no PG_movable_ops, nothing registered).
  * A lockless look: the answer may change unless the page is isolated.
+ * Context: any; no locks; never sleeps; no allocation.
  */
 const struct movable_operations *page_movable_ops(const struct page *page);
 
@@ -175,6 +176,8 @@ void compact_nodes(void);
  * compaction_set_proactiveness() - 0..100, as vm.compaction_proactiveness:
  * kcompactd keeps the fragmentation score of each zone below
  * 100 - proactiveness (0 turns proactive compaction off; the default is 20).
+ * Values above 100 count as 100.
+ * Context: any; no locks (an atomic store); never sleeps; no allocation.
  */
 void compaction_set_proactiveness(unsigned int value);
 
@@ -194,6 +197,8 @@ unsigned int fragmentation_score(struct zone *zone);
 
 /**
  * extfrag_dump() / unusable_dump() - /sys/kernel/debug/extfrag's formats.
+ * Context: as extfrag_index(): lockless reads; never sleep; allocation
+ * only by stdio.
  */
 void extfrag_dump(FILE *f);
 void unusable_dump(FILE *f);

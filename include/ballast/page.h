@@ -170,10 +170,17 @@ int __must_check page_ram_init(size_t bytes);
  */
 void page_ram_destroy(void);
 
-/** page_ram_fd() - the RAM memfd (owned by the page layer; do not close). */
+/**
+ * page_ram_fd() - the RAM memfd (owned by the page layer; do not close).
+ * Context: any; no locks; never sleeps; no allocation.
+ * Return: the descriptor, or -1 if guest RAM does not exist.
+ */
 int page_ram_fd(void);
 
-/** page_ram_bytes() - guest RAM size in bytes. Never sleeps. */
+/**
+ * page_ram_bytes() - guest RAM size in bytes.
+ * Context: any; no locks; never sleeps; no allocation.
+ */
 size_t page_ram_bytes(void);
 
 /**
@@ -185,6 +192,12 @@ size_t page_ram_bytes(void);
  */
 size_t page_ram_allocated_bytes(void);
 
+/*
+ * __page_bad_pfn() / __page_bad_addr() - debug builds: a pfn or an address
+ * outside guest RAM reached a conversion helper (rule 6); report it with
+ * ballast_fatal(), which does not return. Context: any; no locks; no
+ * allocation from ballast.
+ */
 #if BALLAST_DEBUG
 void __page_bad_pfn(unsigned long pfn, const char *func);
 void __page_bad_addr(const void *addr, const char *func);
@@ -194,6 +207,11 @@ void __page_bad_addr(const void *addr, const char *func);
 #define PAGE_CHECK_PFN(pfn) ((void)0)
 #endif
 
+/*
+ * Conversions between pfns, page descriptors, guest-physical addresses and
+ * pointers into guest RAM (rule 6). Context (all helpers below, up to the
+ * flags): any context; no locks; never sleep; no allocation; no reclaim.
+ */
 static inline bool pfn_valid(unsigned long pfn)
 {
 	return pfn < max_pfn;
@@ -255,6 +273,13 @@ static inline void *phys_to_virt(phys_addr_t phys)
 /* Flags                                                                 */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Context (all flag helpers below, the PageX() / SetPageX() /
+ * ClearPageX() / TestSetPageX() / TestClearPageX() families, and
+ * compound_head() / compound_order()): any context; atomic, no locks;
+ * never sleep; no allocation; no reclaim. PG_locked and PG_writeback
+ * have their own functions at the end of this header (rules 3 and 4).
+ */
 static inline bool test_page_bit(const struct page *page, unsigned int bit)
 {
 	return atomic_load_explicit(&((struct page *)page)->flags,
@@ -341,6 +366,12 @@ static inline unsigned int compound_order(const struct page *page)
 /* Types                                                                 */
 /* ------------------------------------------------------------------ */
 
+/*
+ * page_get_type() and the PageBuddy() / PageOffline() / PageTable() /
+ * PageSlab() tests: the page's type (rule 1), read atomically; a hint
+ * unless the caller owns the page or holds the lock its owner names.
+ * Context: any; no locks; never sleep; no allocation; no reclaim.
+ */
 static inline enum page_type page_get_type(const struct page *page)
 {
 	return (enum page_type)atomic_load_explicit(
@@ -375,13 +406,23 @@ static inline bool PageSlab(const struct page *page)
 	return page_get_type(page) == PGTY_SLAB;
 }
 
-/** page_type_name() - printable name of @type. */
+/**
+ * page_type_name() - printable name of @type.
+ * Context: any; no locks; never sleeps; no allocation.
+ * Return: a static string ("?" for an unknown type).
+ */
 const char *page_type_name(enum page_type type);
 
 /* ------------------------------------------------------------------ */
 /* Reference counts                                                      */
 /* ------------------------------------------------------------------ */
 
+/*
+ * page_ref_count(), set_page_count(), page_mapcount() - raw atomic access
+ * to the counts (set_page_count() only for the allocator, on a page
+ * nobody else can see). Context: any; no locks; never sleep; no
+ * allocation; no reclaim.
+ */
 static inline int page_ref_count(const struct page *page)
 {
 	return atomic_load_explicit(&((struct page *)page)->_refcount,

@@ -66,6 +66,7 @@ enum lru_list {
 #define LRU_BASE_FILE LRU_INACTIVE_FILE
 #define LRU_ACTIVE 1	/* added to a base: the active list of that type */
 
+/* is_file_lru() / is_active_lru(): Context: any; pure; never sleep. */
 static inline bool is_file_lru(enum lru_list lru)
 {
 	return lru == LRU_INACTIVE_FILE || lru == LRU_ACTIVE_FILE;
@@ -624,7 +625,10 @@ bool throttle_wait(struct throttle_queue *q, unsigned long timeout_ms);
  */
 unsigned long throttle_wake_all(struct throttle_queue *q);
 
-/** throttle_queue_active() - are there waiters? Lockless; a hint. */
+/**
+ * throttle_queue_active() - are there waiters? A hint.
+ * Context: any; lockless (atomic read); never sleeps; no allocation.
+ */
 static inline bool throttle_queue_active(struct throttle_queue *q)
 {
 	return atomic_load_explicit(&q->nr_waiting, memory_order_acquire) > 0;
@@ -665,7 +669,10 @@ struct reclaim_stats {
 	unsigned long throttled;		/* reclaim throttle pauses */
 };
 
-/** reclaim_get_stats() - snapshot of the counters. Never sleeps. */
+/**
+ * reclaim_get_stats() - snapshot of the counters.
+ * Context: any; lockless atomic reads; never sleeps; no allocation.
+ */
 void reclaim_get_stats(struct reclaim_stats *stats);
 
 /* ------------------------------------------------------------------ */

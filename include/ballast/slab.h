@@ -90,6 +90,11 @@ unsigned long kmem_cache_shrink(struct kmem_cache *cache);
 /**
  * kmem_cache_size() - object size; kmem_cache_nr_objects() - objects
  * allocated and not freed (including those cached per CPU as free: no).
+ * kmem_cache_nr_pages() - pages backing the cache's slabs.
+ *
+ * Context: kmem_cache_size() any, lockless; the counts take the cache's
+ * per-CPU and list spinlocks in turn (exact only when nobody allocates
+ * or frees meanwhile); never sleep; no allocation.
  */
 size_t kmem_cache_size(const struct kmem_cache *cache);
 unsigned long kmem_cache_nr_objects(struct kmem_cache *cache);
@@ -103,6 +108,8 @@ unsigned long kmem_cache_nr_pages(struct kmem_cache *cache);
  * @size 0; NULL if no memory could be found under @gfp.
  */
 void *kmalloc(size_t size, gfp_t gfp);
+
+/** kzalloc() - kmalloc() with __GFP_ZERO. Context and Return: as kmalloc(). */
 static inline void *kzalloc(size_t size, gfp_t gfp)
 {
 	return kmalloc(size, gfp | __GFP_ZERO);
@@ -110,6 +117,7 @@ static inline void *kzalloc(size_t size, gfp_t gfp)
 
 /**
  * kcalloc() - @n elements of @size bytes, zeroed; NULL on overflow.
+ * Context: as kmalloc() with @gfp | __GFP_ZERO.
  */
 void *kcalloc(size_t n, size_t size, gfp_t gfp);
 
@@ -120,14 +128,17 @@ void *kcalloc(size_t n, size_t size, gfp_t gfp);
 void kfree(const void *obj);
 
 /**
- * ksize() - usable size of a kmalloc() allocation. Never sleeps.
+ * ksize() - usable size of a kmalloc() allocation (0 for NULL and
+ * ZERO_SIZE_PTR).
+ * Context: caller owns @obj; no locks; never sleeps; no allocation.
  */
 size_t ksize(const void *obj);
 
 /**
  * slab_check() - verify every cache: each slab's free list is inside the
  * slab, has no loops, and inuse + free = objects; slab page counts match
- * the gauges. Context: takes each cache's locks; never sleeps.
+ * the gauges. Context: takes slab_mutex, then each cache's list lock in
+ * turn; may sleep (the mutex); no allocation.
  * Return: number of violations printed.
  */
 unsigned long slab_check(void);

@@ -145,9 +145,19 @@ void task_put(struct task *task);
  */
 int task_for_each(int (*fn)(struct task *task, void *arg), void *arg);
 
-/** task_nr() - number of live tasks. Never sleeps. */
+/**
+ * task_nr() - number of live tasks.
+ * Context: takes tasklist_lock (a spinlock), so not from a task_for_each()
+ * callback; never sleeps; no allocation.
+ */
 size_t task_nr(void);
 
+/*
+ * task_flags() reads any live task's flags; current_set_flags() and
+ * current_clear_flags() change the current task's (rule 2).
+ * Context: any; atomic, no locks; never sleep; no allocation (beyond
+ * `current`'s adoption of a new thread, see get_current()).
+ */
 static inline unsigned int task_flags(const struct task *task)
 {
 	return atomic_load_explicit(&((struct task *)task)->flags,
@@ -221,6 +231,10 @@ void task_unregister_exit_hook(task_exit_fn fn);
 /*
  * Scopes. Each save returns the previous state of its flag; restore puts
  * it back, so scopes nest.
+ *
+ * Context (every save and restore below): current task only, restored in
+ * the function that saved (rule 3); no locks; never sleep; no allocation
+ * (beyond `current`'s adoption of a new thread, see get_current()).
  */
 static inline unsigned int memalloc_flags_save(unsigned int flags)
 {

@@ -75,6 +75,7 @@ struct scatterlist {
 	unsigned int length;
 };
 
+/* sg_init_one(): Context: any; no locks; never sleeps; no allocation. */
 static inline void sg_init_one(struct scatterlist *sg, void *buf,
 			       unsigned int len)
 {
@@ -340,6 +341,11 @@ struct virtio_device {
 	void *priv;
 };
 
+/*
+ * virtio_has_feature() - was @fbit negotiated (vdev->features)?
+ * Context: any, once features are finalized; no locks; never sleeps; no
+ * allocation.
+ */
 static inline bool virtio_has_feature(const struct virtio_device *vdev,
 				      unsigned int fbit)
 {

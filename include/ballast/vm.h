@@ -112,6 +112,11 @@
 #define SWP_MIGRATION_READ 1
 #define SWP_MIGRATION_WRITE 2
 
+/*
+ * pte_pfn(), pte_present(), pte_is_migration(): decode an entry value
+ * already read (under page_table_lock, or as a hint).
+ * Context: any; pure; never sleep; no allocation.
+ */
 static inline unsigned long pte_pfn(uint64_t pte)
 {
 	return (unsigned long)((pte & PTE_PFN_MASK) >> PAGE_SHIFT);
@@ -252,6 +257,8 @@ int __must_check mm_create(struct mm_struct **mmp);
  * mapping is removed (dirty bits go to the page cache under page locks),
  * every page and table freed, every VMA freed.
  *
+ * Context (mmget): any; an atomic increment, no locks; never sleeps; no
+ * allocation.
  * Context (mmput): caller holds no page lock, no spinlock and no lock
  * reclaim takes; may sleep (page locks, mmap_lock); no allocation.
  */

@@ -116,7 +116,9 @@ static inline void count_vm_event(enum vm_event_item item)
 
 /**
  * vm_event_sum() - sum of @item over all threads, live and exited.
- * Context: takes and releases vmstat_lock (a spinlock); never sleeps.
+ * Context: takes and releases event_lock, a C-library mutex held only
+ * for the sum (not a ballast lock); never sleeps on a ballast primitive;
+ * no allocation.
  */
 unsigned long vm_event_sum(enum vm_event_item item);
 
@@ -128,14 +130,20 @@ void mod_zone_page_state(struct zone *zone, enum zone_stat_item item,
 			 long delta);
 void mod_node_page_state(enum node_stat_item item, long delta);
 
-/** zone_page_state() / node_page_state() - read a gauge. Never sleeps. */
+/**
+ * zone_page_state() / node_page_state() - read a gauge.
+ * global_zone_page_state() - @item summed over all zones.
+ * Context: any; lockless atomic reads; never sleep; no allocation.
+ * Return: pages.
+ */
 long zone_page_state(const struct zone *zone, enum zone_stat_item item);
 long node_page_state(enum node_stat_item item);
-
-/** global_zone_page_state() - @item summed over all zones. */
 long global_zone_page_state(enum zone_stat_item item);
 
-/* Linux names, for dumps and tests. */
+/*
+ * Linux names, for dumps and tests. Context: any; no locks; never sleep;
+ * no allocation. Return: a static string; @item must be in range.
+ */
 const char *zone_stat_name(enum zone_stat_item item);
 const char *node_stat_name(enum node_stat_item item);
 const char *vm_event_name(enum vm_event_item item);

@@ -153,7 +153,10 @@ int __must_check writeback_init(const struct writeback_config *cfg);
  */
 void writeback_exit(void);
 
-/** writeback_dir() - the backing directory's path (immutable). */
+/**
+ * writeback_dir() - the backing directory's path (immutable).
+ * Context: after writeback_init(); no locks; never sleeps; no allocation.
+ */
 const char *writeback_dir(void);
 
 /* ------------------------------------------------------------------ */
@@ -202,7 +205,10 @@ void filemap_get(struct address_space *mapping);
  */
 void i_size_extend(struct address_space *mapping, loff_t end);
 
-/** i_size_read() - file size in bytes. Lockless. */
+/**
+ * i_size_read() - file size in bytes.
+ * Context: any; lockless (atomic read); never sleeps; no allocation.
+ */
 static inline loff_t i_size_read(struct address_space *mapping)
 {
 	return (loff_t)atomic_load_explicit(&mapping->i_size,
@@ -375,6 +381,7 @@ int filemap_write_and_wait(struct address_space *mapping);
 
 /**
  * filemap_sample_wb_err() - an fsync cursor for @mapping (errseq_sample).
+ * Context: any; lockless (atomic); never sleeps; no allocation.
  */
 errseq_t filemap_sample_wb_err(struct address_space *mapping);
 
@@ -470,7 +477,10 @@ struct writeback_stats {
 	unsigned long pages_read;
 };
 
-/** writeback_get_stats() - snapshot (atomic counters). Never sleeps. */
+/**
+ * writeback_get_stats() - snapshot (atomic counters).
+ * Context: any; lockless atomic reads; never sleeps; no allocation.
+ */
 void writeback_get_stats(struct writeback_stats *stats);
 
 /*

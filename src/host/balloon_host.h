@@ -9,6 +9,10 @@
  *     validated whole before anything is changed.
  *  2. One owner thread (the host's event loop) calls these functions; no
  *     locking inside.
+ *  3. Context (every function here): the owner thread; no locks; never
+ *     waits on a lock, but the system calls on the memfd (fallocate,
+ *     lseek, fstat) may block briefly; allocation only from the C heap,
+ *     as each function says (the host has no ballast allocator).
  */
 #ifndef BALLAST_HOST_BALLOON_HOST_H
 #define BALLAST_HOST_BALLOON_HOST_H
@@ -35,11 +39,17 @@ struct balloon_host {
 
 /**
  * balloon_host_init() - an empty record for @ram_bytes of guest RAM in
- * @memfd. Return: 0, -EINVAL (size not a positive multiple of 4 KiB or too
+ * @memfd. Context: rule 3; allocates the bitmap from the C heap.
+ * Return: 0, -EINVAL (size not a positive multiple of 4 KiB or too
  * large for 32-bit pfns), -ENOMEM.
  */
 int __must_check balloon_host_init(struct balloon_host *bh, int memfd,
 				   uint64_t ram_bytes);
+
+/**
+ * balloon_host_destroy() - free the record (@memfd is not closed).
+ * Context: rule 3; frees only.
+ */
 void balloon_host_destroy(struct balloon_host *bh);
 
 /**
@@ -47,8 +57,11 @@ void balloon_host_destroy(struct balloon_host *bh);
  * (every pfn < nr_pfns), then record them and punch holes in the memfd for
  * the new ones, contiguous runs coalesced into one fallocate each.
  *
+ * Context: rule 3; may grow the sorting scratch array (C heap); one
+ * fallocate(2) per run.
  * Return: 0; -EPROTO if any pfn is outside guest RAM (nothing recorded,
- * nothing discarded; @bad receives the first bad pfn); -EIO if a punch
+ * nothing discarded; @bad receives the first bad pfn); -ENOMEM if the
+ * scratch array could not grow (nothing recorded); -EIO if a punch
  * failed (recorded anyway; the memory just was not returned).
  */
 int __must_check balloon_host_inflate(struct balloon_host *bh,
@@ -57,8 +70,9 @@ int __must_check balloon_host_inflate(struct balloon_host *bh,
 
 /**
  * balloon_host_deflate() - the guest takes back @n pfns: each must be
- * ballooned. Return: 0; -EPROTO if a pfn is outside RAM or was never
- * inflated (nothing changed; @bad receives the first offender).
+ * ballooned. Context: rule 3; no system call; no allocation.
+ * Return: 0; -EPROTO if a pfn is outside RAM or was never inflated
+ * (nothing changed; @bad receives the first offender).
  */
 int __must_check balloon_host_deflate(struct balloon_host *bh,
 				      const uint32_t *pfns, size_t n,
@@ -68,7 +82,8 @@ int __must_check balloon_host_deflate(struct balloon_host *bh,
  * balloon_host_scan_touched() - find ballooned pfns that are backed by
  * memory again (the guest wrote to them before deflating). Uses
  * lseek(SEEK_DATA) over each ballooned range. @first receives the first
- * such pfn. Return: the number of touched ballooned pages (0 if none).
+ * such pfn. Context: rule 3; lseek(2) only; no allocation.
+ * Return: the number of touched ballooned pages (0 if none).
  */
 uint64_t balloon_host_scan_touched(struct balloon_host *bh, uint32_t *first);
 
@@ -78,6 +93,7 @@ uint64_t balloon_host_scan_touched(struct balloon_host *bh, uint32_t *first);
  * are ballooned and yet backed by memory: with MUST_TELL_HOST, a deflate
  * naming such a page comes after the guest already touched it. Call it
  * before balloon_host_deflate(). @first receives the first such pfn.
+ * Context: rule 3; may grow the sorting scratch array (C heap); lseek(2).
  * Return: the number of such pages (0 also if no memory for sorting).
  */
 uint64_t balloon_host_count_touched(struct balloon_host *bh,
@@ -87,6 +103,7 @@ uint64_t balloon_host_count_touched(struct balloon_host *bh,
 /**
  * balloon_host_allocated_bytes() - bytes of the memfd backed by memory
  * (st_blocks * 512); 0 if fstat fails.
+ * Context: rule 3; one fstat(2); no allocation.
  */
 uint64_t balloon_host_allocated_bytes(const struct balloon_host *bh);
 

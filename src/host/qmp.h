@@ -18,6 +18,10 @@
  *  1. Everything read from a connection is untrusted (jsock.h rule 1).
  *  2. One thread (the host's event loop) runs the server and the device
  *     callbacks.
+ *  3. Context (every function here unless it says otherwise): that thread;
+ *     no locks (the host has no ballast locks); never sleeps except in
+ *     qmp_server_poll(); allocates from the C heap only (jansson, jsock
+ *     buffers).
  */
 #ifndef BALLAST_HOST_QMP_H
 #define BALLAST_HOST_QMP_H
@@ -61,29 +65,48 @@ struct qmp_server;
  * qmp_server_create() - listen on the UNIX socket @path (created; an
  * existing socket file is replaced).
  * @ops, @ctx: the balloon devices.
+ * Context: rule 3; allocates the server from the C heap.
  * Return: 0, or a negative errno (socket, bind, listen, epoll).
  */
 int __must_check qmp_server_create(struct qmp_server **qp, const char *path,
 				   const struct qmp_balloon_ops *ops, void *ctx);
+
+/**
+ * qmp_server_destroy() - close every client and the socket (its path is
+ * unlinked) and free @q (NULL is ignored). Context: rule 3; frees only.
+ */
 void qmp_server_destroy(struct qmp_server *q);
 
-/** qmp_server_fd() - an fd that is readable when qmp_server_poll() has work. */
+/**
+ * qmp_server_fd() - an fd that is readable when qmp_server_poll() has work.
+ * Context: any thread; never sleeps; no allocation.
+ */
 int qmp_server_fd(const struct qmp_server *q);
 
 /**
  * qmp_server_poll() - accept, read and answer for up to @timeout_ms (0:
- * do what is ready). Return: 0, or a negative errno from epoll.
+ * do what is ready). Context: rule 3; sleeps in epoll_wait(2) up to
+ * @timeout_ms; runs the commands and through them @ops.
+ * Return: 0, or a negative errno from epoll.
  */
 int qmp_server_poll(struct qmp_server *q, int timeout_ms);
 
-/** qmp_server_quit_requested() - a client sent "quit". */
+/**
+ * qmp_server_quit_requested() - a client sent "quit".
+ * Context: rule 3; no allocation.
+ */
 bool qmp_server_quit_requested(const struct qmp_server *q);
 
-/** qmp_server_event() - send event @name with @data (stolen) to every
- * negotiated client. */
+/**
+ * qmp_server_event() - send event @name with @data (stolen) to every
+ * negotiated client. Context: rule 3 (non-blocking sends).
+ */
 void qmp_server_event(struct qmp_server *q, const char *name, json_t *data);
 
-/** qmp_server_nr_clients() - connected clients. */
+/**
+ * qmp_server_nr_clients() - connected clients.
+ * Context: rule 3; no allocation.
+ */
 size_t qmp_server_nr_clients(const struct qmp_server *q);
 
 #endif

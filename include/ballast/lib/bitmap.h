@@ -4,6 +4,9 @@
  *
  * Rules for users: not thread-safe; the owner's lock protects the bitmap.
  * Bit numbers are checked by the caller against the bitmap's size.
+ *
+ * Context (every helper here): the caller holds the owner's lock, or owns
+ * the bitmap alone; never sleeps; no allocation; no reclaim.
  */
 #ifndef BALLAST_LIB_BITMAP_H
 #define BALLAST_LIB_BITMAP_H

@@ -11,6 +11,9 @@
  *     errseq_check_and_advance() whether an error happened since; that
  *     marks the error as seen and moves the cursor.
  *  3. The word is atomic; no lock is needed by any function here.
+ *     Context (every function here): any context; lockless (atomic
+ *     loads and compare-and-swap); never sleeps; no allocation; no
+ *     reclaim.
  */
 #ifndef BALLAST_LIB_ERRSEQ_H
 #define BALLAST_LIB_ERRSEQ_H

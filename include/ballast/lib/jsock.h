@@ -58,24 +58,53 @@ struct jsock_config {
  */
 int __must_check jsock_server_create(struct jsock_server **sp, const char *path,
 				     const struct jsock_config *cfg);
+
+/**
+ * jsock_server_destroy() - close every client and the listening socket,
+ * unlink its path and free the server (NULL is ignored).
+ * Context: the server's thread (rule 2), or after it stopped; no locks;
+ * never waits (close(2), unlink(2) only); frees only.
+ */
 void jsock_server_destroy(struct jsock_server *s);
 
-/** jsock_server_fd() - readable when jsock_server_poll() has work. */
+/**
+ * jsock_server_fd() - readable when jsock_server_poll() has work.
+ * Context: any thread (the descriptor is fixed at creation); never
+ * sleeps; no allocation. Return: the epoll descriptor (owned by @s).
+ */
 int jsock_server_fd(const struct jsock_server *s);
 
 /**
  * jsock_server_poll() - accept, read, answer and write for up to
- * @timeout_ms (0: only what is ready). Return: 0 or a negative errno.
+ * @timeout_ms (0: only what is ready).
+ * Context: the server's thread (rule 2); no locks; sleeps in
+ * epoll_wait(2) up to @timeout_ms (sockets are non-blocking otherwise);
+ * runs the command functions; allocates from the C heap (buffers,
+ * jansson values). Return: 0 (also when interrupted by a signal) or a
+ * negative errno of epoll_wait(2).
  */
 int jsock_server_poll(struct jsock_server *s, int timeout_ms);
 
-/** jsock_server_event() - send event @name with @data (stolen) to every
- * negotiated client, with QMP's timestamp. */
+/**
+ * jsock_server_event() - send event @name with @data (stolen) to every
+ * negotiated client, with QMP's timestamp.
+ * Context: the server's thread (rule 2), also from a command function; no
+ * locks; never sleeps (non-blocking sends; what does not fit is queued);
+ * allocates from the C heap.
+ */
 void jsock_server_event(struct jsock_server *s, const char *name, json_t *data);
 
+/**
+ * jsock_server_nr_clients() - connected clients.
+ * Context: the server's thread; never sleeps; no allocation.
+ */
 size_t jsock_server_nr_clients(const struct jsock_server *s);
 
-/** jsock_error() - a new {"class": @cls, "desc": ...} object. */
+/**
+ * jsock_error() - a new {"class": @cls, "desc": ...} object.
+ * Context: any; no locks; never sleeps; allocates from the C heap
+ * (jansson). Return: the object, or NULL if out of memory.
+ */
 json_t *jsock_error(const char *cls, const char *fmt, ...) __printf(2, 3);
 
 /**
@@ -84,6 +113,8 @@ json_t *jsock_error(const char *cls, const char *fmt, ...) __printf(2, 3);
  * jsock_arg() - member @name of @args if present with @type (JSON_TRUE
  * accepts either boolean); NULL otherwise, with *err set when @required
  * or when the type is wrong.
+ * Context: any (a command function, usually); no locks; never sleep;
+ * allocate from the C heap only for *err (jsock_error()).
  */
 bool jsock_args_only(json_t *args, const char *const *allowed, json_t **err);
 json_t *jsock_arg(json_t *args, const char *name, json_type type,
@@ -99,15 +130,26 @@ struct jsock_client;
 /**
  * jsock_client_connect() - connect to @path; if @negotiation is non-NULL,
  * read the greeting and run that command. @timeout_ms bounds every wait.
+ * Context: no locks; may sleep (connect(2), then poll(2) up to
+ * @timeout_ms per read and blocking send(2)); allocates from the C heap.
  * Return: 0, -ENOENT/-ECONNREFUSED (no server), -ETIMEDOUT, -EPROTO.
  */
 int __must_check jsock_client_connect(struct jsock_client **cp,
 				      const char *path, const char *negotiation,
 				      int timeout_ms);
+
+/**
+ * jsock_client_close() - close the connection and free @c (NULL is
+ * ignored). Context: the client's one caller; no locks; never sleeps;
+ * frees only.
+ */
 void jsock_client_close(struct jsock_client *c);
 
 /**
  * jsock_client_execute() - run @name with @args (stolen; may be NULL).
+ * Context: one caller at a time per client; no locks; may sleep (blocking
+ * send(2), then poll(2) up to the connect timeout per read); allocates
+ * from the C heap; events read meanwhile are queued.
  * Return: 0 with *ret the "return" value, or -EREMOTEIO with *ret the
  * "error" object (both new references); -ETIMEDOUT, -EPROTO, -EPIPE.
  */
@@ -116,6 +158,7 @@ int __must_check jsock_client_execute(struct jsock_client *c, const char *name,
 
 /**
  * jsock_client_next_event() - wait up to @timeout_ms for an event.
+ * Context: as jsock_client_execute(), waiting up to @timeout_ms per read.
  * Return: 0 with *event set, -ETIMEDOUT, -EPROTO, -EPIPE.
  */
 int __must_check jsock_client_next_event(struct jsock_client *c,

@@ -5,7 +5,9 @@
  *
  * Rules for users:
  *  1. A list and its entries are protected by whatever lock their owner
- *     names; nothing here is thread-safe.
+ *     names; nothing here is thread-safe. Context (every helper here):
+ *     the caller holds that lock, or owns the list alone; never sleeps;
+ *     no allocation; no reclaim.
  *  2. list_del() poisons the entry; test membership with list_empty() only
  *     on entries removed with list_del_init().
  */

@@ -138,7 +138,12 @@ size_t stack_trace_symbolize(unsigned long addr, struct stack_sym *out,
 void dump_stack(void);
 
 /**
- * __warn_once() - implementation of WARN_ON_ONCE; use the macro.
+ * __warn_report() - implementation of WARN_ON_ONCE() and WARN_ON(); use
+ * the macros: prints the site and the condition, then dump_stack().
+ *
+ * Context: as log_printf() and dump_stack(): no ballast locks; may block
+ * on the pipe to addr2line (debug builds); allocates from the C heap
+ * only; callable from any context (rule 5).
  */
 void __warn_report(const char *file, int line, const char *func,
 		   const char *cond);

@@ -18,7 +18,11 @@
  */
 int __must_check parse_size(const char *s, uint64_t *bytes);
 
-/** format_size() - "1.50 GiB", "512 MiB", "4096 B" into @buf. */
+/**
+ * format_size() - "1.50 GiB", "512 MiB", "4096 B" into @buf (at most @len
+ * bytes, NUL included). Context: any; no locks; never sleeps; no
+ * allocation.
+ */
 void format_size(uint64_t bytes, char *buf, size_t len);
 
 #endif

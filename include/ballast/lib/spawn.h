@@ -18,6 +18,8 @@
  * the subcommand) plus "--ready-fd N", and wait up to @timeout_ms for the
  * child to write its ready byte. stdout/stderr go to @log_path if
  * non-NULL (appended), else are inherited.
+ * Context: no locks; may sleep (poll(2) up to @timeout_ms, waitpid(2));
+ * no ballast allocation (posix_spawn(3) may use the C heap).
  * Return: 0 and the pid; -ECHILD if the child exited first; -ETIMEDOUT
  * (the child is killed); a negative errno from pipe or posix_spawn.
  */
@@ -26,7 +28,10 @@ int ballast_spawn(const char *exe, char *const argv[], const char *log_path,
 
 /**
  * ballast_reap() - wait up to @timeout_ms for @pid to exit, then SIGKILL
- * it. Return: its exit status, 128 + signal if it was killed by one, -1 if
+ * it.
+ * Context: no locks; sleeps (10 ms polling steps, then waitpid(2)); no
+ * allocation.
+ * Return: its exit status, 128 + signal if it was killed by one, -1 if
  * it had to be killed.
  */
 int ballast_reap(pid_t pid, int timeout_ms);

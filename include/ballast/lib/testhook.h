@@ -33,6 +33,11 @@ typedef void (*test_hook_fn)(const char *name, void *arg, void *ctx);
 int test_hook_set(const char *name, test_hook_fn fn, void *ctx);
 void test_hook_clear(const char *name);
 
+/*
+ * __test_hook() - run the function installed for @name; use TEST_HOOK().
+ * Context: that of the hook point (rule 2); takes no lock, never sleeps
+ * and never allocates itself: the installed function decides.
+ */
 void __test_hook(const char *name, void *arg);
 extern _Atomic(int) test_hooks_installed;
 #define TEST_HOOK(name, arg)                                             \
