@@ -55,10 +55,18 @@ int errseq_check_and_advance(_Atomic(errseq_t) *eseq, errseq_t *since)
 	int err = 0;
 
 	if (old != *since) {
+		errseq_t expected = old;
+
+		/*
+		 * Report what was read. If a new error raced in, the CAS
+		 * fails and leaves it unseen and different from *since: the
+		 * next check reports it, once. (Reporting the new error here
+		 * without storing SEEN would report it twice, and
+		 * errseq_check() would not see it in between.)
+		 */
 		new = old | ERRSEQ_SEEN;
-		if (new != old &&
-		    !atomic_compare_exchange_strong(eseq, &old, new))
-			new = old | ERRSEQ_SEEN;	/* raced: still ours */
+		if (new != old)
+			atomic_compare_exchange_strong(eseq, &expected, new);
 		*since = new;
 		err = -(int)(new & ERRSEQ_MAX_ERRNO);
 	}
