@@ -19,15 +19,56 @@
 
 extern char **environ;
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait up to @timeout_ms for the ready byte on @fd, through signals.
+ * Return: 0; -ECHILD if the child closed the pipe first (it exited);
+ * -ETIMEDOUT; or a negative errno from poll or read.
+ */
+static int wait_ready(int fd, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+	char c;
+
+	for (;;) {
+		long long left = deadline - now_ms();
+		int ret;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		ret = poll(&pfd, 1, (int)left);
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0)
+			return -errno;
+		if (ret == 0)
+			return -ETIMEDOUT;
+		n = read(fd, &c, 1);
+		if (n == 1)
+			return 0;
+		if (n == 0)
+			return -ECHILD;
+		if (errno != EINTR && errno != EAGAIN)
+			return -errno;
+	}
+}
+
 int ballast_spawn(const char *exe, char *const argv[], const char *log_path,
 		  int timeout_ms, pid_t *pidp)
 {
 	posix_spawn_file_actions_t fa;
 	char fdarg[16], *args[64];
-	struct pollfd pfd;
 	int pipefd[2], ret, n = 0;
 	pid_t pid;
-	char c;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
@@ -55,39 +96,39 @@ int ballast_spawn(const char *exe, char *const argv[], const char *log_path,
 		close(pipefd[0]);
 		return -ret;
 	}
-	pfd = (struct pollfd){ .fd = pipefd[0], .events = POLLIN };
-	ret = poll(&pfd, 1, timeout_ms);
-	if (ret == 1 && read(pipefd[0], &c, 1) == 1) {
-		close(pipefd[0]);
+	ret = wait_ready(pipefd[0], timeout_ms);
+	close(pipefd[0]);
+	if (!ret) {
 		*pidp = pid;
 		return 0;
 	}
-	close(pipefd[0]);
-	if (ret == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		return -ETIMEDOUT;
-	}
-	waitpid(pid, NULL, 0);
-	return -ECHILD;
+	/* Not ready: make sure it is gone before reaping it. */
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return ret;
 }
 
 int ballast_reap(pid_t pid, int timeout_ms)
 {
 	struct timespec ts = { 0, 10 * 1000000L };
+	long long deadline = now_ms() + timeout_ms;
 	int status;
+	pid_t r;
 
-	for (int waited = 0; waited < timeout_ms; waited += 10) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
 		if (r == pid)
 			return WIFEXITED(status) ? WEXITSTATUS(status)
 						 : 128 + WTERMSIG(status);
-		if (r < 0)
-			return -1;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (now_ms() >= deadline)
+			break;
 		nanosleep(&ts, NULL);
 	}
 	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return -1;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return -ETIMEDOUT;
 }

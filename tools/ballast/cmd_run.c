@@ -354,6 +354,19 @@ static int start_processes(struct run *r, const char *exe)
 	return ret;
 }
 
+/* ballast_reap()'s result in words. */
+static const char *exit_desc(int status, char *buf, size_t len)
+{
+	if (status == -ETIMEDOUT)
+		snprintf(buf, len, "did not exit in time (killed)");
+	else if (status < 0)
+		snprintf(buf, len, "could not be reaped (%s)", strerror(-status));
+	else
+		snprintf(buf, len, "ended with status %d (128+N: signal N)",
+			 status);
+	return buf;
+}
+
 static int stop_processes(struct run *r)
 {
 	json_t *ret = NULL;
@@ -371,8 +384,11 @@ static int stop_processes(struct run *r)
 	jsock_client_close(r->agent);
 	jsock_client_close(r->qmp);
 	if (guest_status || host_status) {
-		fprintf(stderr, "ballast run: guest exited with %d, host with %d "
-			"(see the logs)\n", guest_status, host_status);
+		char g[48], h[48];
+
+		fprintf(stderr, "ballast run: guest %s, host %s (see the logs)\n",
+			exit_desc(guest_status, g, sizeof(g)),
+			exit_desc(host_status, h, sizeof(h)));
 		return -1;
 	}
 	return 0;

@@ -20,8 +20,9 @@
  * non-NULL (appended), else are inherited.
  * Context: no locks; may sleep (poll(2) up to @timeout_ms, waitpid(2));
  * no ballast allocation (posix_spawn(3) may use the C heap).
- * Return: 0 and the pid; -ECHILD if the child exited first; -ETIMEDOUT
- * (the child is killed); a negative errno from pipe or posix_spawn.
+ * Return: 0 and the pid; -ECHILD if the child exited first; -ETIMEDOUT;
+ * a negative errno from pipe, posix_spawn, poll or read. On any error
+ * the child is killed and reaped (signals do not cut the wait short).
  */
 int ballast_spawn(const char *exe, char *const argv[], const char *log_path,
 		  int timeout_ms, pid_t *pidp);
@@ -31,8 +32,9 @@ int ballast_spawn(const char *exe, char *const argv[], const char *log_path,
  * it.
  * Context: no locks; sleeps (10 ms polling steps, then waitpid(2)); no
  * allocation.
- * Return: its exit status, 128 + signal if it was killed by one, -1 if
- * it had to be killed.
+ * Return: its exit status, 128 + signal if it was killed by one,
+ * -ETIMEDOUT if it had to be killed, or a negative errno from waitpid(2)
+ * (-ECHILD: not our child).
  */
 int ballast_reap(pid_t pid, int timeout_ms);
 
