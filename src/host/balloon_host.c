@@ -92,6 +92,7 @@ int balloon_host_inflate(struct balloon_host *bh, const uint32_t *pfns,
 			 size_t n, uint32_t *bad)
 {
 	uint32_t run_start = 0, run_len = 0;
+	const uint32_t *walk;
 	int ret = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -100,12 +101,18 @@ int balloon_host_inflate(struct balloon_host *bh, const uint32_t *pfns,
 			return -EPROTO;
 		}
 	}
-	if (!sorted_copy(bh, pfns, n))
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t pfn = bh->scratch[i];
+	/*
+	 * Sorted, runs coalesce into few punches. Without memory for the
+	 * copy, walk the guest's order: more, smaller punches, and a pfn
+	 * listed twice counts as a double inflate, but the record stays
+	 * exact (the guest has given the pages away either way).
+	 */
+	walk = sorted_copy(bh, pfns, n) ? bh->scratch : pfns;
 
-		if (i && pfn == bh->scratch[i - 1])
+	for (size_t i = 0; i < n; i++) {
+		uint32_t pfn = walk[i];
+
+		if (i && pfn == walk[i - 1])
 			continue;	/* the same pfn twice in one batch */
 		if (bitmap_test(bh->ballooned, pfn)) {
 			bh->nr_double_inflates++;

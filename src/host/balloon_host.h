@@ -60,9 +60,9 @@ void balloon_host_destroy(struct balloon_host *bh);
  * Context: rule 3; may grow the sorting scratch array (C heap); one
  * fallocate(2) per run.
  * Return: 0; -EPROTO if any pfn is outside guest RAM (nothing recorded,
- * nothing discarded; @bad receives the first bad pfn); -ENOMEM if the
- * scratch array could not grow (nothing recorded); -EIO if a punch
- * failed (recorded anyway; the memory just was not returned).
+ * nothing discarded; @bad receives the first bad pfn); -EIO if a punch
+ * failed (recorded anyway; the memory just was not returned). If the
+ * scratch array cannot grow, the pfns are recorded and punched unsorted.
  */
 int __must_check balloon_host_inflate(struct balloon_host *bh,
 				      const uint32_t *pfns, size_t n,
