@@ -293,14 +293,19 @@ void __free_pages(struct page *page, unsigned int order)
 		/*
 		 * Someone holds a speculative reference on the first page:
 		 * free the rest now; their put_page() frees the first page.
+		 * Each piece carries the block's memcg, so the free hook
+		 * uncharges every piece (2^order pages in all, not just the
+		 * first page's one).
 		 */
 		atomic_store_explicit(&page->order, 0, memory_order_relaxed);
 		while (order-- > 0) {
-			atomic_store_explicit(&page[1UL << order].order,
-					      (uint8_t)order,
+			struct page *piece = page + (1UL << order);
+
+			atomic_store_explicit(&piece->order, (uint8_t)order,
 					      memory_order_relaxed);
-			set_page_count(&page[1UL << order], 0);
-			free_pages_prepared(page + (1UL << order), order);
+			piece->memcg = page->memcg;
+			set_page_count(piece, 0);
+			free_pages_prepared(piece, order);
 		}
 	}
 }

@@ -431,10 +431,39 @@ static void test_vm_access_remote_faults_charge_target_group(void **state)
 	assert_int_equal(memcg_destroy(g), 0);
 }
 
+/*
+ * Setup: group G; an order-2 block (not compound) allocated in G with
+ * __GFP_ACCOUNT. Action: take an extra reference on its first page (a
+ * speculative lookup's), __free_pages() the block (the last three pages
+ * are freed at once), then drop the extra reference. Expected: G's usage
+ * is 4 pages while allocated, back to its starting value at the end (the
+ * pieces freed early are uncharged too).
+ */
+static void test_memcg_split_free_uncharges_every_piece(void **state)
+{
+	struct mem_cgroup *g = group("g", MEMCG_MODE_UNIFIED);
+	unsigned long before;
+	struct page *page;
+
+	assert_int_equal(memcg_attach(g), 0);
+	before = memcg_usage(g);
+	page = alloc_pages(GFP_KERNEL | __GFP_ACCOUNT, 2);
+	assert_non_null(page);
+	assert_int_equal(memcg_usage(g), before + 4);
+	get_page(page);
+	__free_pages(page, 2);
+	assert_int_equal(memcg_usage(g), before + 1);
+	put_page(page);
+	assert_int_equal(memcg_usage(g), before);
+	assert_int_equal(memcg_attach(NULL), 0);
+	assert_int_equal(memcg_destroy(g), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_memcg_create_destroy_tree_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memcg_split_free_uncharges_every_piece, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memcg_charges_anon_pages_and_page_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memcg_page_cache_limit_reclaims_own_lru, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memcg_legacy_waits_on_writeback_unified_does_not, setup, teardown),
