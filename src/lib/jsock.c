@@ -545,10 +545,11 @@ static int client_send(struct jsock_client *c, json_t *req)
 		ssize_t n = send(c->fd, text + off, len - off, MSG_NOSIGNAL);
 
 		if (n < 0) {
-			ret = errno == EINTR ? 0 : -errno;
-			if (ret)
-				break;
-			continue;
+			if (errno == EINTR)
+				continue;
+			/* SO_SNDTIMEO ran out: the peer stopped reading. */
+			ret = errno == EAGAIN ? -ETIMEDOUT : -errno;
+			break;
 		}
 		off += (size_t)n;
 	}
@@ -638,6 +639,17 @@ int jsock_client_connect(struct jsock_client **cp, const char *path,
 	    connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		err = -errno;
 		goto fail;
+	}
+	if (timeout_ms > 0) {
+		/* Sends are bounded too, should the peer stop reading. */
+		struct timeval tv = { .tv_sec = timeout_ms / 1000,
+				      .tv_usec = (timeout_ms % 1000) * 1000 };
+
+		if (setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+			       sizeof(tv)) < 0) {
+			err = -errno;
+			goto fail;
+		}
 	}
 	if (negotiation) {
 		err = client_read(c, timeout_ms, &msg);	/* greeting */

@@ -439,12 +439,12 @@ size_t kmem_cache_size(const struct kmem_cache *cache)
 
 unsigned long kmem_cache_nr_objects(struct kmem_cache *cache)
 {
-	unsigned long inuse = 0;
+	long inuse = 0;
 	struct page *slab;
 
 	for (int i = 0; i < cache->nr_cpus; i++) {
 		spin_lock(&cache->cpu[i].lock);
-		inuse -= (unsigned long)cache->cpu[i].avail;
+		inuse -= (long)cache->cpu[i].avail;
 		spin_unlock(&cache->cpu[i].lock);
 	}
 	spin_lock(&cache->list_lock);
@@ -453,7 +453,8 @@ unsigned long kmem_cache_nr_objects(struct kmem_cache *cache)
 	list_for_each_entry(slab, &cache->full, slab_list)
 		inuse += slab->inuse;
 	spin_unlock(&cache->list_lock);
-	return inuse;
+	/* Objects that moved between the two looks can make it negative. */
+	return inuse > 0 ? (unsigned long)inuse : 0;
 }
 
 unsigned long kmem_cache_nr_pages(struct kmem_cache *cache)

@@ -129,10 +129,13 @@ struct jsock_client;
 
 /**
  * jsock_client_connect() - connect to @path; if @negotiation is non-NULL,
- * read the greeting and run that command. @timeout_ms bounds every wait.
- * Context: no locks; may sleep (connect(2), then poll(2) up to
- * @timeout_ms per read and blocking send(2)); allocates from the C heap.
- * Return: 0, -ENOENT/-ECONNREFUSED (no server), -ETIMEDOUT, -EPROTO.
+ * read the greeting and run that command. @timeout_ms (> 0) bounds every
+ * read and every send of this client (SO_SNDTIMEO).
+ * Context: no locks; may sleep (connect(2), then poll(2) and send(2), each
+ * up to @timeout_ms); allocates from the C heap.
+ * Return: 0, -ENOENT/-ECONNREFUSED (no server), -ETIMEDOUT, -EPROTO,
+ * -ENAMETOOLONG (@path too long for a UNIX socket), -ENOMEM, or another
+ * negative errno from socket(2) or connect(2).
  */
 int __must_check jsock_client_connect(struct jsock_client **cp,
 				      const char *path, const char *negotiation,
@@ -147,11 +150,12 @@ void jsock_client_close(struct jsock_client *c);
 
 /**
  * jsock_client_execute() - run @name with @args (stolen; may be NULL).
- * Context: one caller at a time per client; no locks; may sleep (blocking
- * send(2), then poll(2) up to the connect timeout per read); allocates
- * from the C heap; events read meanwhile are queued.
+ * Context: one caller at a time per client; no locks; may sleep (send(2)
+ * and poll(2), each up to the connect timeout); allocates from the C
+ * heap; events read meanwhile are queued.
  * Return: 0 with *ret the "return" value, or -EREMOTEIO with *ret the
- * "error" object (both new references); -ETIMEDOUT, -EPROTO, -EPIPE.
+ * "error" object (both new references); -ETIMEDOUT, -EPROTO, -EPIPE,
+ * -ENOMEM, or another negative errno from send(2).
  */
 int __must_check jsock_client_execute(struct jsock_client *c, const char *name,
 				      json_t *args, json_t **ret);
