@@ -25,11 +25,15 @@
  *  4. An I/O error while writing back is recorded on the mapping
  *     (mapping_set_error()) and reported by the next fsync of every
  *     cursor sampled before it (vfs_fsync()); the pages are then clean, as
- *     Linux marks them. Nothing is lost silently.
+ *     Linux marks them. Nothing is lost silently: a closed file whose
+ *     error no fsync has reported keeps its inode cached (rule 5), so the
+ *     next opener's fsync reports it; writeback_exit() prints errors that
+ *     were never reported.
  *  5. Open files with filemap_open() and close them with filemap_close();
  *     a closed file's address_space stays cached, with its clean pages,
  *     on the inode LRU until the inode shrinker evicts it (only with
- *     __GFP_FS) or writeback_exit().
+ *     __GFP_FS, and only once no page is dirty or under writeback and
+ *     every writeback error was reported) or writeback_exit().
  *  6. The page cache registers the reclaim file ops (writepage,
  *     remove_mapping, wakeup_flusher) at writeback_init(); reclaim calls
  *     them as reclaim.h describes.
@@ -149,7 +153,13 @@ int __must_check writeback_init(const struct writeback_config *cfg);
 /**
  * writeback_exit() - stop the flusher, write back and evict every cached
  * file, destroy the caches. Files still open are reported and their pages
- * dropped. Context: quiescent; may sleep (I/O).
+ * dropped; a writeback error that no fsync reported (including one of this
+ * final writeback) is printed with the file's name.
+ *
+ * Context: quiescent; takes wb_lock, inode_lock and i_pages_lock in turn;
+ * may sleep (I/O, page locks); no allocation; no reclaim, and must not
+ * be called from reclaim or a shrinker (it unregisters the inode
+ * shrinker).
  */
 void writeback_exit(void);
 

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -376,6 +377,93 @@ static void test_filemap_fsync_flusher_error_not_lost(void **state)
 }
 
 /*
+ * Setup: a file written and closed (unused, on the inode LRU); the
+ * flusher writes it back with every pwritev failing (-ENOSPC injected).
+ * Action: drop_slab() (the inode shrinker, GFP_KERNEL); reopen the file
+ * and filemap_fsync() it; close it and drop_slab() again.
+ * Expected: the inode with an error no fsync has reported is not evicted,
+ * so the reopened file's fsync reports -ENOSPC, once; after that the
+ * inode is clean and the shrinker evicts it.
+ */
+static void test_inode_shrink_scan_unreported_error_keeps_inode(void **state)
+{
+	struct writeback_fault_config fail = { .fail_nth = 1,
+					       .fail_errno = ENOSPC };
+	struct writeback_stats before, after;
+	char buf[3 * PAGE_SIZE];
+	struct address_space *m;
+
+	assert_int_equal(filemap_open("lost", &m), 0);
+	test_pattern(buf, sizeof(buf), 6, 0);
+	assert_int_equal(filemap_write(m, 0, buf, sizeof(buf)),
+			 (ssize_t)sizeof(buf));
+	filemap_close(m);
+	writeback_fault_set(&fail);
+	assert_int_equal(flusher_sync(10000), 0);
+	writeback_fault_set(NULL);
+	assert_int_equal(node_page_state(NR_FILE_DIRTY), 0);
+	writeback_get_stats(&before);
+	drop_slab();
+	writeback_get_stats(&after);
+	assert_int_equal(after.inodes_evicted, before.inodes_evicted);
+
+	assert_int_equal(filemap_open("lost", &m), 0);
+	assert_int_equal(filemap_fsync(m), -ENOSPC);
+	assert_int_equal(filemap_fsync(m), 0);
+	filemap_close(m);
+	drop_slab();
+	writeback_get_stats(&after);
+	assert_int_equal(after.inodes_evicted, before.inodes_evicted + 1);
+}
+
+/* writeback_exit() with stderr captured into @out (NUL-terminated). */
+static void writeback_exit_capture(char *out, size_t size)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	ssize_t n;
+
+	assert_non_null(tmp);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fileno(tmp), STDERR_FILENO), STDERR_FILENO);
+	writeback_exit();
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	n = pread(fileno(tmp), out, size - 1, 0);
+	assert_true(n >= 0);
+	out[n] = '\0';
+	fclose(tmp);
+}
+
+/*
+ * Setup: two closed files whose background writeback failed (-EIO
+ * injected); the error of "seen" was then reported by an fsync, that of
+ * "unseen" never was. Action: writeback_exit(), stderr captured.
+ * Expected: the unreported error is printed with its file's name (the
+ * last chance not to lose it silently); the reported one is not.
+ */
+static void test_writeback_exit_unreported_error_printed(void **state)
+{
+	struct writeback_fault_config fail = { .fail_nth = 1 };
+	struct address_space *seen, *unseen;
+	char log[4096];
+
+	assert_int_equal(filemap_open("seen", &seen), 0);
+	assert_int_equal(filemap_open("unseen", &unseen), 0);
+	assert_int_equal(filemap_write(seen, 0, "a", 1), 1);
+	assert_int_equal(filemap_write(unseen, 0, "b", 1), 1);
+	filemap_close(unseen);
+	writeback_fault_set(&fail);
+	assert_int_equal(flusher_sync(10000), 0);
+	writeback_fault_set(NULL);
+	assert_int_equal(filemap_fsync(seen), -EIO);
+	filemap_close(seen);
+	writeback_exit_capture(log, sizeof(log));
+	assert_non_null(strstr(log, "writeback_exit: unseen: writeback error"));
+	assert_null(strstr(log, "writeback_exit: seen:"));
+}
+
+/*
  * Setup: 1000 pages written; every second pwritev short (half its bytes).
  * Action: fsync.
  * Expected: short writes are continued, not errors: fsync returns 0, the
@@ -554,6 +642,8 @@ int main(void)
 #if BALLAST_TESTING
 		cmocka_unit_test_setup_teardown(test_vfs_fsync_injected_write_error_reported_once_per_cursor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filemap_fsync_flusher_error_not_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inode_shrink_scan_unreported_error_keeps_inode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writeback_exit_unreported_error_printed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_cache_pages_short_writes_continued, setup, teardown),
 #endif
 		cmocka_unit_test_setup_teardown(test_balance_dirty_pages_no_flusher_writer_throttles_and_progresses, setup_no_flusher, teardown),
