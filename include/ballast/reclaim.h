@@ -520,7 +520,7 @@ struct shrink_control {
 
 /*
  * struct shrinker - a cache whose objects can be freed under pressure.
- * count_objects, scan_objects, seeks, batch, name: set by the owner
+ * count_objects, scan_objects, seeks, batch, flags, name: set by the owner
  * before register_shrinker(), then immutable. list: shrinker_rwsem.
  * nr_deferred: atomic; work postponed by SHRINK_STOP or small batches.
  * nr_scans: atomic; calls of scan_objects (statistics and tests).
@@ -535,6 +535,7 @@ struct shrinker {
 				      struct shrink_control *sc);
 	int seeks;			/* 0 means DEFAULT_SEEKS */
 	long batch;			/* 0 means SHRINK_BATCH */
+	unsigned int flags;		/* SHRINKER_* */
 	const char *name;
 	void *private_data;
 	struct list_head list;
@@ -543,6 +544,14 @@ struct shrinker {
 };
 
 #define SHRINK_BATCH 128
+
+/*
+ * shrinker->flags. SHRINKER_MEMCG_AWARE: scan_objects frees only objects
+ * charged to sc->memcg's subtree when it is not NULL. Memcg limit reclaim
+ * calls only such shrinkers, as Linux does: the others would free other
+ * groups' objects (and the page cache they pin) for this group's limit.
+ */
+#define SHRINKER_MEMCG_AWARE 0x1
 
 /**
  * register_shrinker() - make @shrinker known to reclaim.
@@ -566,7 +575,8 @@ void unregister_shrinker(struct shrinker *shrinker);
  * shrink_slab() - call every shrinker for a reclaim at @priority
  * (DEF_PRIORITY: scan 1/2^12 of each cache, ... 0: scan it all).
  * @gfp: the reclaim context's mask, passed to the shrinkers.
- * @memcg: the memcg being reclaimed, NULL for global reclaim.
+ * @memcg: the memcg being reclaimed, NULL for global reclaim. If not
+ *	   NULL, only SHRINKER_MEMCG_AWARE shrinkers are called.
  *
  * Context: reclaim context (rule 7); takes shrinker_rwsem for reading
  * with a trylock (a concurrent register/unregister skips this pass);

@@ -127,17 +127,21 @@ static void test_memcg_charges_anon_pages_and_page_tables(void **state)
 
 /*
  * Setup: a clean 16 MiB file written from the root and evicted (nothing
- * cached); group G with max 2 MiB (512 pages). Action: the test, in G,
- * reads the whole file through the page cache. Expected: every page read
- * in is charged to G, limit reclaim frees G's own clean pages as it goes
- * (pgscan, pgsteal > 0), G never exceeds max (peak <= 512); the bytes
- * read are exact; the root group's other memory is not touched.
+ * cached); another file of 64 pages cached by the root and closed (its
+ * inode unused, on the inode LRU); group G with max 2 MiB (512 pages).
+ * Action: the test, in G, reads the whole 16 MiB file through the page
+ * cache. Expected: every page read in is charged to G, limit reclaim
+ * frees G's own clean pages as it goes (pgscan, pgsteal > 0), G never
+ * exceeds max (peak <= 512); the bytes read are exact; the root group's
+ * other memory is not touched: no inode was evicted (limit reclaim runs
+ * only memcg-aware shrinkers) and the root's file still has its 64 pages.
  */
 static void test_memcg_page_cache_limit_reclaims_own_lru(void **state)
 {
 	unsigned long nr = MIB_PAGES(16);
 	struct mem_cgroup *g = group("cache", MEMCG_MODE_UNIFIED);
 	char *buf = malloc(nr * PAGE_SIZE), *want = malloc(nr * PAGE_SIZE);
+	struct writeback_stats before, after;
 	struct address_space *m;
 
 	test_pattern(want, nr * PAGE_SIZE, 3, 0);
@@ -147,6 +151,8 @@ static void test_memcg_page_cache_limit_reclaims_own_lru(void **state)
 	assert_int_equal(filemap_fsync(m), 0);
 	filemap_close(m);
 	drop_slab();			/* evict the closed file's pages */
+	filemap_close(test_clean_file("root-file", 64, 8));
+	writeback_get_stats(&before);
 	assert_int_equal(memcg_set_max(g, 512), 0);
 	assert_int_equal(memcg_attach(g), 0);
 	assert_int_equal(filemap_open("cache", &m), 0);
@@ -163,6 +169,11 @@ static void test_memcg_page_cache_limit_reclaims_own_lru(void **state)
 	assert_int_equal(memcg_check(MEMCG_CHECK_QUIESCENT), 0);
 	filemap_close(m);
 	assert_int_equal(memcg_attach(NULL), 0);
+	writeback_get_stats(&after);
+	assert_int_equal(after.inodes_evicted, before.inodes_evicted);
+	assert_int_equal(filemap_open("root-file", &m), 0);
+	assert_int_equal(m->nrpages, 64);
+	filemap_close(m);
 	assert_int_equal(memcg_destroy(g), 0);
 	free(buf);
 	free(want);
