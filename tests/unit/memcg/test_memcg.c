@@ -359,6 +359,58 @@ static void test_memcg_oom_kills_inside_the_group_only(void **state)
 }
 
 /*
+ * Setup: group G with max 4 MiB; in it a victim holding 3 MiB of
+ * anonymous memory with oom_score_adj 1000, parked (it ignores the kill,
+ * holding no lock). Action: a second task in G touches 2 MiB (over max
+ * together); wait for the reaper. Expected: G's OOM kills the victim, and
+ * the reaper uncharges its memory while it still exists: the second task
+ * got its 2 MiB and exited, and G's anonymous pages are 0 and its usage
+ * is little more than the victim's page tables; a remote vm_access() of the victim's
+ * memory fails with -EFAULT (MMF_UNSTABLE).
+ */
+static void test_memcg_oom_reaper_uncharges_victim_still_alive(void **state)
+{
+	struct mem_cgroup *g = group("reap", MEMCG_MODE_UNIFIED);
+	struct test_hog victim = { .memcg = g, .pages = MIB_PAGES(3),
+				   .oom_score_adj = OOM_SCORE_ADJ_MAX,
+				   .wait = true, .seed = 1 };
+	struct test_hog other = { .memcg = g, .pages = MIB_PAGES(2),
+				  .seed = 2 };
+	struct mm_counters c;
+	struct task *tv, *to;
+	struct mm_struct *mm;
+	struct vm_pin pin;
+
+	assert_int_equal(memcg_set_max(g, MIB_PAGES(4)), 0);
+	tv = test_hog_start(&victim, "victim-in-g");
+	wait_for_completion(&victim.ready);
+	assert_int_equal(victim.result, 0);
+	assert_true(memcg_usage(g) >= MIB_PAGES(3));
+	to = test_hog_start(&other, "other-in-g");
+	wait_for_completion(&other.ready);
+	task_destroy(to);
+	assert_int_equal(other.result, 0);
+	assert_int_equal(oom_reaper_sync(30000), 0);
+
+	assert_int_equal(memcg_events(g, MEMCG_OOM_KILL), 1);
+	assert_true(fatal_signal_pending(tv));
+	mm = get_task_mm(tv);
+	assert_non_null(mm);		/* parked: not exited */
+	mm_get_counters(mm, &c);
+	assert_int_equal(c.rss_anon, 0);
+	assert_int_equal(memcg_page_state(g, NR_ANON_MAPPED), 0);
+	/* What stays charged: the page tables (and small kernel objects). */
+	assert_true(memcg_usage(g) >= c.pgtables);
+	assert_true(memcg_usage(g) < c.pgtables + 16);
+	mmput(mm);
+	assert_int_equal(vm_access(tv, TEST_HOG_BASE, 1, 0, &pin), -EFAULT);
+	test_hog_finish(&victim, tv);
+	assert_false(victim.verified);
+	assert_int_equal(memcg_usage(g), 0);
+	assert_int_equal(memcg_destroy(g), 0);
+}
+
+/*
  * Setup: group G charged for page cache (a file read while attached);
  * the test leaves G. Action: destroy G; then evict the file. Expected:
  * destroy succeeds though pages are charged (G goes offline, its pages
@@ -480,6 +532,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_memcg_legacy_waits_on_writeback_unified_does_not, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memcg_high_throttles_unified_not_legacy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memcg_oom_kills_inside_the_group_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memcg_oom_reaper_uncharges_victim_still_alive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memcg_destroy_with_charged_pages_goes_offline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_access_remote_faults_charge_target_group, setup, teardown),
 	};
