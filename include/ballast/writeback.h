@@ -363,7 +363,9 @@ unsigned long invalidate_mapping_pages(struct address_space *mapping);
  * write_cache_pages() - write back dirty pages of @mapping as @wbc says:
  * each page is locked, cleared for I/O, marked for writeback and unlocked;
  * runs of index-contiguous pages are submitted as one pwritev each (at
- * most WB_BATCH_PAGES), whose completion ends their writeback.
+ * most WB_BATCH_PAGES), whose completion ends their writeback. With
+ * WB_SYNC_ALL the walk ends at the last page that was dirty when the call
+ * began, so a writer dirtying pages ahead of it cannot keep it going.
  *
  * Context: caller holds no page lock; may sleep (page locks, I/O, and
  * with WB_SYNC_ALL writeback waits, made with no page lock held and no

@@ -464,6 +464,71 @@ static void test_writeback_exit_unreported_error_printed(void **state)
 	assert_null(strstr(log, "writeback_exit: seen:"));
 }
 
+#define CHASE_FIRST 100		/* first page the writer dirties */
+#define CHASE_PAGES 400		/* clean pages it can dirty */
+
+struct chase {
+	struct address_space *mapping;
+	pgoff_t next;			/* next page to dirty */
+};
+
+/*
+ * writeback.submit: a writer that keeps ahead of fsync dirties one more
+ * page, two indices past the last (a run of its own), each time a batch
+ * is submitted. Runs on the I/O path owing the batch: it only trylocks.
+ */
+static void on_submit_dirty_ahead(const char *name, void *arg, void *ctx)
+{
+	struct chase *c = ctx;
+	struct page *page;
+
+	if (arg != c->mapping || c->next >= CHASE_FIRST + CHASE_PAGES)
+		return;
+	page = find_get_page(c->mapping, c->next);
+	assert_non_null(page);
+	assert_true(trylock_page(page));
+	set_page_dirty(page);
+	unlock_page(page);
+	put_page(page);
+	c->next += 2;
+}
+
+/*
+ * Setup: a clean file of CHASE_FIRST + CHASE_PAGES cached pages; pages 0
+ * and 2 dirtied (two runs). A writer (the submit hook) dirties page 100,
+ * 102, 104, ... one per batch submitted.
+ *
+ *   index: 0  1  2  3 ...... 100  101  102 ...
+ *          D  .  D  .         d<-1st submit, d<-2nd submit, ...
+ *
+ * Action: fsync. Expected: fsync writes what was dirty when it started
+ * (two batches) and returns, rather than chase the writer's pages: those
+ * stay dirty, for the next fsync.
+ */
+static void test_write_cache_pages_sync_all_writer_ahead_terminates(void **state)
+{
+	struct address_space *m = test_clean_file("chase",
+						   CHASE_FIRST + CHASE_PAGES,
+						   12);
+	struct chase c = { .mapping = m, .next = CHASE_FIRST };
+	struct writeback_stats before, after;
+
+	assert_int_equal(filemap_write(m, 0, "a", 1), 1);
+	assert_int_equal(filemap_write(m, 2 * PAGE_SIZE, "b", 1), 1);
+	writeback_get_stats(&before);
+	assert_int_equal(test_hook_set("writeback.submit",
+				       on_submit_dirty_ahead, &c), 0);
+	assert_int_equal(filemap_fsync(m), 0);
+	test_hook_clear("writeback.submit");
+	writeback_get_stats(&after);
+	assert_int_equal(after.batches - before.batches, 2);
+	assert_int_equal(c.next, CHASE_FIRST + 4);
+	assert_int_equal(node_page_state(NR_FILE_DIRTY), 2);
+	assert_int_equal(filemap_fsync(m), 0);
+	filemap_close(m);
+	assert_checks_quiescent();
+}
+
 /*
  * Setup: 1000 pages written; every second pwritev short (half its bytes).
  * Action: fsync.
@@ -682,6 +747,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_filemap_fsync_flusher_error_not_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inode_shrink_scan_unreported_error_keeps_inode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writeback_exit_unreported_error_printed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_cache_pages_sync_all_writer_ahead_terminates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_cache_pages_short_writes_continued, setup, teardown),
 #endif
 		cmocka_unit_test_setup_teardown(test_balance_dirty_pages_no_flusher_writer_throttles_and_progresses, setup_no_flusher, teardown),
