@@ -238,6 +238,15 @@ void memcg_count_event(struct mem_cgroup *memcg, enum memcg_event_item item,
 		       unsigned long n);
 
 /**
+ * memcg_count_event_current() - as memcg_count_event(), in the group the
+ * current task's charges go to (rule 1: set_active_memcg()'s, else its
+ * own), so that a fault made for another task (vm's MEMCG_PGFAULT) counts
+ * where its pages are charged.
+ * Context: any (an atomic add); never sleeps; no allocation; no reclaim.
+ */
+void memcg_count_event_current(enum memcg_event_item item, unsigned long n);
+
+/**
  * memcg_stat_dump() - memory.stat of cgroup v2 for @memcg (hierarchical):
  * "name value" lines, sizes in bytes (anon, file, kernel, pagetables,
  * file_mapped, file_dirty, file_writeback, the LRU lists), events as

@@ -447,13 +447,14 @@ static void test_memcg_destroy_with_charged_pages_goes_offline(void **state)
  * task (a remote access, as migration or a debugger would), then reads
  * them back the same way. Expected: the 64 pages and their page tables
  * are charged to G, the task's group, not to the root (which has no
- * anonymous page of its own); the bytes are there.
+ * anonymous page of its own), and the 64 faults are counted in G's
+ * pgfault too; the bytes are there.
  */
 static void test_vm_access_remote_faults_charge_target_group(void **state)
 {
 	struct mem_cgroup *g = group("remote", MEMCG_MODE_UNIFIED);
 	struct test_hog h = { .memcg = g, .pages = 1, .wait = true };
-	unsigned long before;
+	unsigned long before, faults;
 	struct task *t;
 	char v = 0x3c;
 
@@ -468,6 +469,7 @@ static void test_vm_access_remote_faults_charge_target_group(void **state)
 		mmput(mm);
 	}
 	before = memcg_usage(g);
+	faults = memcg_events(g, MEMCG_PGFAULT);
 	for (unsigned long i = 0; i < 64; i++) {
 		struct vm_pin pin;
 
@@ -477,6 +479,7 @@ static void test_vm_access_remote_faults_charge_target_group(void **state)
 		vm_access_put(&pin);
 	}
 	assert_true(memcg_usage(g) >= before + 64);
+	assert_int_equal(memcg_events(g, MEMCG_PGFAULT), faults + 64);
 	assert_int_equal(memcg_page_state(g, NR_ANON_MAPPED), 65);
 	assert_int_equal(memcg_page_state(root_mem_cgroup, NR_ANON_MAPPED),
 			 65);		/* hierarchical: G's, nothing of its own */
