@@ -177,7 +177,7 @@ int __must_check memcg_attach(struct mem_cgroup *memcg);
  */
 struct mem_cgroup *get_mem_cgroup_from_task(struct task *task);
 
-/*
+/**
  * mem_cgroup_put() - drop a reference (NULL is ignored). An offline group
  * is freed later (rule 5), never here.
  * Context: any; an atomic decrement, no locks; never sleeps; no
