@@ -177,7 +177,7 @@ int write_cache_pages(struct address_space *mapping,
 					   PAGECACHE_TAG_DIRTY, found, idx,
 					   WB_LOOKUP);
 		while (n && idx[n - 1] > end)
-			n--;		/* dirtied after a sync walk began */
+			n--;	/* dirtied after a sync walk began */
 		for (unsigned int i = 0; i < n; i++)
 			get_page(found[i]);
 		spin_unlock(&mapping->i_pages_lock);

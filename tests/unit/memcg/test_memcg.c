@@ -365,8 +365,8 @@ static void test_memcg_oom_kills_inside_the_group_only(void **state)
  * together); wait for the reaper. Expected: G's OOM kills the victim, and
  * the reaper uncharges its memory while it still exists: the second task
  * got its 2 MiB and exited, and G's anonymous pages are 0 and its usage
- * is little more than the victim's page tables; a remote vm_access() of the victim's
- * memory fails with -EFAULT (MMF_UNSTABLE).
+ * is little more than the victim's page tables; a remote vm_access() of
+ * the victim's memory fails with -EFAULT (MMF_UNSTABLE).
  */
 static void test_memcg_oom_reaper_uncharges_victim_still_alive(void **state)
 {

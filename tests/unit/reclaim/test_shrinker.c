@@ -103,7 +103,8 @@ static void test_shrink_slab_priority_scales_scan(void **state)
  */
 static void test_shrink_slab_memcg_calls_only_memcg_aware(void **state)
 {
-	struct fs_cache aware = { .objects = 1000 }, other = { .objects = 1000 };
+	struct fs_cache aware = { .objects = 1000 };
+	struct fs_cache other = { .objects = 1000 };
 	char token;
 	struct mem_cgroup *memcg = (struct mem_cgroup *)&token;
 
