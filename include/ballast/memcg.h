@@ -177,7 +177,7 @@ int __must_check memcg_attach(struct mem_cgroup *memcg);
  */
 struct mem_cgroup *get_mem_cgroup_from_task(struct task *task);
 
-/*
+/**
  * mem_cgroup_put() - drop a reference (NULL is ignored). An offline group
  * is freed later (rule 5), never here.
  * Context: any; an atomic decrement, no locks; never sleeps; no
@@ -236,6 +236,15 @@ unsigned long memcg_events(struct mem_cgroup *memcg,
  */
 void memcg_count_event(struct mem_cgroup *memcg, enum memcg_event_item item,
 		       unsigned long n);
+
+/**
+ * memcg_count_event_current() - as memcg_count_event(), in the group the
+ * current task's charges go to (rule 1: set_active_memcg()'s, else its
+ * own), so that a fault made for another task (vm's MEMCG_PGFAULT) counts
+ * where its pages are charged.
+ * Context: any (an atomic add); never sleeps; no allocation; no reclaim.
+ */
+void memcg_count_event_current(enum memcg_event_item item, unsigned long n);
 
 /**
  * memcg_stat_dump() - memory.stat of cgroup v2 for @memcg (hierarchical):

@@ -66,7 +66,11 @@ enum lru_list {
 #define LRU_BASE_FILE LRU_INACTIVE_FILE
 #define LRU_ACTIVE 1	/* added to a base: the active list of that type */
 
-/* is_file_lru() / is_active_lru(): Context: any; pure; never sleep. */
+/**
+ * is_file_lru() / is_active_lru() - is @lru a file list / an active list?
+ * Context: any; no locks (pure); never sleep; no allocation; no reclaim.
+ * Return: true if it is.
+ */
 static inline bool is_file_lru(enum lru_list lru)
 {
 	return lru == LRU_INACTIVE_FILE || lru == LRU_ACTIVE_FILE;
@@ -108,7 +112,8 @@ struct lruvec {
  *
  * All lruvecs share one lock class ("lruvec->lru_lock"): two lruvec locks
  * are never nested.
- * Context: no locks; never sleeps; no allocation.
+ * Context: no locks (the lruvec is not published yet); never sleeps; no
+ * allocation; no reclaim.
  */
 void lruvec_init(struct lruvec *lruvec, struct mem_cgroup *memcg);
 
@@ -116,14 +121,17 @@ void lruvec_init(struct lruvec *lruvec, struct mem_cgroup *memcg);
  * node_lruvec() - the node's own lruvec (used when no memcg ops are
  * registered, and by memcg as the root group's lruvec if it wishes).
  *
- * Context: any; never sleeps. Return: the lruvec (never NULL).
+ * Context: any; no locks; never sleeps; no allocation; no reclaim,
+ * callable from reclaim.
+ * Return: the lruvec (never NULL).
  */
 struct lruvec *node_lruvec(void);
 
 /**
  * page_lruvec() - the lruvec @page belongs to (memcg ops, else the node).
  *
- * Context: any; never sleeps. Stable only under rule 5.
+ * Context: any; no locks (the answer is stable only under rule 5); never
+ * sleeps; no allocation; no reclaim, callable from reclaim.
  * Return: the lruvec (never NULL).
  */
 struct lruvec *page_lruvec(struct page *page);
@@ -131,14 +139,19 @@ struct lruvec *page_lruvec(struct page *page);
 /**
  * lruvec_lru_size() - pages on @lru of @lruvec in zones up to @zone_idx.
  *
- * Context: lockless read; never sleeps. Return: a page count.
+ * Context: any; lockless (atomic reads); never sleeps; no allocation; no
+ * reclaim, callable from reclaim.
+ * Return: a page count.
  */
 unsigned long lruvec_lru_size(struct lruvec *lruvec, enum lru_list lru,
 			      enum zone_type zone_idx);
 
 /**
  * page_lru() - the list @page belongs on by its flags (PG_unevictable,
- * PG_swapbacked, PG_active). Context: never sleeps.
+ * PG_swapbacked, PG_active).
+ * Context: any; no locks (the flags are stable under the page's lru_lock
+ * or while it is isolated); never sleeps; no allocation; no reclaim.
+ * Return: the list.
  */
 enum lru_list page_lru(const struct page *page);
 
@@ -221,7 +234,8 @@ void mod_lruvec_page_state(struct page *page, enum node_stat_item item,
  * lru_page_count() - pages on every LRU of every lruvec, by list
  * (summed over zones) into @nr (NR_LRU_LISTS entries).
  *
- * Context: lockless reads; never sleeps.
+ * Context: any; lockless (atomic reads); never sleeps; no allocation; no
+ * reclaim.
  */
 void lru_page_count(unsigned long nr[NR_LRU_LISTS]);
 
@@ -371,9 +385,9 @@ struct reclaim_ops {
  * reclaim_clear_ops() - unregister the groups of @ops that are still the
  * registered ones.
  *
- * Context: layer start-up and exit, at a quiescent point (no reclaim in
- * progress, rule 6); never sleeps; no allocation. The tables must stay
- * valid while registered.
+ * Context: layer start-up and exit, at a quiescent point (rule 6); no
+ * locks; never sleeps; no allocation; no reclaim may be in progress. The
+ * tables must stay valid while registered.
  */
 void reclaim_set_ops(const struct reclaim_ops *ops);
 void reclaim_clear_ops(const struct reclaim_ops *ops);
@@ -389,7 +403,8 @@ void reclaim_clear_ops(const struct reclaim_ops *ops);
  * separately with kswapd_run().
  *
  * Context: after alloc_init() and slab_init(), before any page goes on an
- * LRU; single-threaded start-up; no allocation.
+ * LRU; single-threaded start-up; takes the allocator's hook-table leaf
+ * lock; never sleeps; no allocation; no reclaim.
  * Return: 0, -EBUSY if already initialised or the allocator has no free
  * hook slot left.
  */
@@ -398,7 +413,9 @@ int __must_check reclaim_init(void);
 /**
  * reclaim_exit() - stop kswapd if running and unregister from the
  * allocator. Every LRU must be empty (pages still listed are reported).
- * Context: quiescent; may sleep (stops kswapd).
+ * Context: quiescent; takes kswapd's mutex and the allocator's hook-table
+ * leaf lock; may sleep (waits for kswapd to exit); no allocation; no
+ * reclaim may be in progress, and it must not be called from reclaim.
  */
 void reclaim_exit(void);
 
@@ -411,9 +428,12 @@ void reclaim_exit(void);
  * writeback are skipped (marked PG_reclaim).
  *
  * This is the allocator's hook; it may also be called directly.
- * Context: the caller runs inside fs_reclaim_acquire(@gfp) with
- * PF_MEMALLOC set (the allocator's slow path does that); may sleep; no
- * allocation with direct reclaim; calls shrinkers and the file ops.
+ * Context: caller holds no page lock and no lock reclaim takes; takes
+ * lru_locks, trylocks page locks, takes shrinker_rwsem for reading (a
+ * trylock); may sleep (throttling, shrinkers); no allocation with direct
+ * reclaim; it is reclaim: the caller runs inside fs_reclaim_acquire(@gfp)
+ * with PF_MEMALLOC set (the allocator's slow path does that), and it
+ * calls shrinkers and the file ops.
  * Return: pages reclaimed.
  */
 unsigned long try_to_free_pages(gfp_t gfp, unsigned int order);
@@ -435,8 +455,11 @@ unsigned long try_to_free_pages(gfp_t gfp, unsigned int order);
  * under writeback that reclaim already marked PG_reclaim is waited on
  * (with the page unlocked, as Linux's case 3): this is the wait bug 5
  * turns into a deadlock when a page lock is held across the charge.
- * Context: enters fs_reclaim_acquire(@gfp) and sets PF_MEMALLOC itself;
- * caller holds no page lock and no lock reclaim takes; may sleep.
+ * Context: caller holds no page lock and no lock reclaim takes; takes
+ * the locks try_to_free_pages() does; may sleep (writeback waits of a
+ * legacy group, throttling, shrinkers); no allocation with direct
+ * reclaim; it is memcg reclaim: enters fs_reclaim_acquire(@gfp) and sets
+ * PF_MEMALLOC itself, so it must not be called from reclaim.
  * Return: pages reclaimed.
  */
 unsigned long try_to_free_mem_cgroup_pages(struct mem_cgroup *memcg,
@@ -448,8 +471,11 @@ unsigned long try_to_free_mem_cgroup_pages(struct mem_cgroup *memcg,
  * pages at once (drop_caches for a bounded amount; used by benchmarks and
  * the balloon). Dirty and writeback pages are skipped.
  *
- * Context: enters fs_reclaim_acquire(GFP_KERNEL) with PF_MEMALLOC; caller
- * holds no lock; may sleep. Return: pages freed.
+ * Context: caller holds no lock; takes the locks try_to_free_pages()
+ * does; may sleep; no allocation; it is reclaim: enters
+ * fs_reclaim_acquire(GFP_KERNEL) with PF_MEMALLOC, so it must not be
+ * called from reclaim.
+ * Return: pages freed.
  */
 unsigned long reclaim_clean_pagecache(unsigned long nr_pages);
 
@@ -463,14 +489,19 @@ unsigned long reclaim_clean_pagecache(unsigned long nr_pages);
  * a zone's low watermark and then reclaims until the zones are above
  * their high watermark, inside fs_reclaim_acquire(GFP_KERNEL).
  *
- * Context: no locks; may sleep. Return: 0, -EBUSY if running, or the
- * task_create() error.
+ * Context: caller holds no lock; takes kswapd's mutex; may sleep;
+ * allocates the task from the C heap (task_create()), never from
+ * ballast, so no reclaim; must not be called from reclaim.
+ * Return: 0, -EBUSY if running, or the task_create() error.
  */
 int __must_check kswapd_run(void);
 
 /**
  * kswapd_stop() - stop kswapd and wait for it. No effect if not running.
- * Context: no locks kswapd may need; may sleep.
+ * Context: caller holds no lock kswapd may need; takes kswapd's mutex;
+ * may sleep (waits for kswapd to finish its pass and exit); no
+ * allocation; no reclaim, and must not be called from reclaim (kswapd
+ * itself included).
  */
 void kswapd_stop(void);
 
@@ -481,7 +512,8 @@ void kswapd_stop(void);
  * direct reclaim has made progress since). The allocator's hook.
  *
  * Context: any, including spinlocks held and GFP_ATOMIC callers; never
- * sleeps; no allocation.
+ * sleeps; no allocation; no reclaim (it only wakes kswapd), callable from
+ * reclaim.
  */
 void wakeup_kswapd(struct zone *zone, gfp_t gfp, unsigned int order,
 		   enum zone_type highest_zoneidx);
@@ -492,7 +524,9 @@ void wakeup_kswapd(struct zone *zone, gfp_t gfp, unsigned int order,
  * deterministic "kswapd has run").
  * @timeout_ms: failure detector; 0 waits forever.
  *
- * Context: caller holds no lock; may sleep; no allocation.
+ * Context: caller holds no lock; takes kswapd's mutex; may sleep; no
+ * allocation; no reclaim itself (kswapd reclaims), and must not be called
+ * from reclaim.
  * Return: 0, -ENOENT if kswapd is not running, -ETIMEDOUT.
  */
 int __must_check kswapd_sync(unsigned long timeout_ms);
@@ -520,7 +554,7 @@ struct shrink_control {
 
 /*
  * struct shrinker - a cache whose objects can be freed under pressure.
- * count_objects, scan_objects, seeks, batch, name: set by the owner
+ * count_objects, scan_objects, seeks, batch, flags, name: set by the owner
  * before register_shrinker(), then immutable. list: shrinker_rwsem.
  * nr_deferred: atomic; work postponed by SHRINK_STOP or small batches.
  * nr_scans: atomic; calls of scan_objects (statistics and tests).
@@ -535,6 +569,7 @@ struct shrinker {
 				      struct shrink_control *sc);
 	int seeks;			/* 0 means DEFAULT_SEEKS */
 	long batch;			/* 0 means SHRINK_BATCH */
+	unsigned int flags;		/* SHRINKER_* */
 	const char *name;
 	void *private_data;
 	struct list_head list;
@@ -544,12 +579,20 @@ struct shrinker {
 
 #define SHRINK_BATCH 128
 
+/*
+ * shrinker->flags. SHRINKER_MEMCG_AWARE: scan_objects frees only objects
+ * charged to sc->memcg's subtree when it is not NULL. Memcg limit reclaim
+ * calls only such shrinkers, as Linux does: the others would free other
+ * groups' objects (and the page cache they pin) for this group's limit.
+ */
+#define SHRINKER_MEMCG_AWARE 0x1
+
 /**
  * register_shrinker() - make @shrinker known to reclaim.
  * @name: printed in reports (stored as is; static storage).
  *
- * Context: takes shrinker_rwsem for writing; may sleep; no allocation;
- * must not be called from a shrinker.
+ * Context: takes shrinker_rwsem for writing; may sleep; no allocation; no
+ * reclaim, and must not be called from a shrinker.
  * Return: 0, -EINVAL if a callback is missing, -EBUSY if registered.
  */
 int __must_check register_shrinker(struct shrinker *shrinker,
@@ -557,8 +600,10 @@ int __must_check register_shrinker(struct shrinker *shrinker,
 
 /**
  * unregister_shrinker() - remove @shrinker; when it returns no call of its
- * callbacks is in progress or will start.
- * Context: as register_shrinker().
+ * callbacks is in progress or will start. Not registered: no effect.
+ * Context: caller holds no lock a callback takes; takes shrinker_rwsem for
+ * writing (waits for running callbacks); may sleep; no allocation; no
+ * reclaim, and must not be called from a shrinker.
  */
 void unregister_shrinker(struct shrinker *shrinker);
 
@@ -566,19 +611,25 @@ void unregister_shrinker(struct shrinker *shrinker);
  * shrink_slab() - call every shrinker for a reclaim at @priority
  * (DEF_PRIORITY: scan 1/2^12 of each cache, ... 0: scan it all).
  * @gfp: the reclaim context's mask, passed to the shrinkers.
- * @memcg: the memcg being reclaimed, NULL for global reclaim.
+ * @memcg: the memcg being reclaimed, NULL for global reclaim. If not
+ *	   NULL, only SHRINKER_MEMCG_AWARE shrinkers are called.
  *
- * Context: reclaim context (rule 7); takes shrinker_rwsem for reading
- * with a trylock (a concurrent register/unregister skips this pass);
- * may sleep in shrinkers. Return: objects freed.
+ * Context: takes shrinker_rwsem for reading with a trylock (a concurrent
+ * register/unregister skips this pass); may sleep in shrinkers; no
+ * allocation of its own (shrinkers must not allocate with direct
+ * reclaim); it is reclaim: call it in reclaim context (rule 7).
+ * Return: objects freed.
  */
 unsigned long shrink_slab(gfp_t gfp, struct mem_cgroup *memcg, int priority);
 
 /**
  * drop_slab() - shrink every cache until a pass frees fewer than 10
  * objects (as /proc/sys/vm/drop_caches = 2).
- * Context: enters fs_reclaim_acquire(GFP_KERNEL) with PF_MEMALLOC; caller
- * holds no lock; may sleep. Return: objects freed.
+ * Context: caller holds no lock; takes shrinker_rwsem for reading (a
+ * trylock); may sleep; no allocation; it is reclaim: enters
+ * fs_reclaim_acquire(GFP_KERNEL) with PF_MEMALLOC, so it must not be
+ * called from reclaim.
+ * Return: objects freed.
  */
 unsigned long drop_slab(void);
 
@@ -605,29 +656,34 @@ struct throttle_queue {
 
 /**
  * throttle_queue_init() - an empty queue (one lock class for all).
- * Context: no locks; never sleeps.
+ * Context: no locks (nobody waits on @q yet); never sleeps; no
+ * allocation; no reclaim.
  */
 void throttle_queue_init(struct throttle_queue *q);
 
 /**
  * throttle_wait() - sleep until throttle_wake_all() or @timeout_ms.
  *
- * Context: caller holds no spinlock; may sleep; no allocation (the
- * waiter lives on the stack).
+ * Context: caller holds no spinlock; takes @q's leaf lock; may sleep; no
+ * allocation (the waiter lives on the stack); no reclaim, and callable
+ * from reclaim (reclaim throttles on such a queue).
  * Return: true if woken, false on timeout.
  */
 bool throttle_wait(struct throttle_queue *q, unsigned long timeout_ms);
 
 /**
  * throttle_wake_all() - wake every task waiting on @q.
- * Context: any (takes the leaf lock); never sleeps.
+ * Context: any (takes the leaf lock); never sleeps; no allocation; no
+ * reclaim, callable from reclaim and the I/O path.
  * Return: number of waiters woken.
  */
 unsigned long throttle_wake_all(struct throttle_queue *q);
 
 /**
  * throttle_queue_active() - are there waiters? A hint.
- * Context: any; lockless (atomic read); never sleeps; no allocation.
+ * Context: any; lockless (atomic read); never sleeps; no allocation; no
+ * reclaim.
+ * Return: true if a task was waiting on @q at the time of the read.
  */
 static inline bool throttle_queue_active(struct throttle_queue *q)
 {
@@ -651,7 +707,7 @@ static inline bool throttle_queue_active(struct throttle_queue *q)
  * and no page on a list has refcount 0. Violations are printed.
  *
  * Context: takes each lruvec's lru_lock in turn; never sleeps; allocates
- * a bitmap from the C heap.
+ * a bitmap from the C heap (never from ballast); no reclaim.
  * Return: the number of violations (0: consistent).
  */
 unsigned long __must_check reclaim_check(unsigned int flags);
@@ -671,7 +727,8 @@ struct reclaim_stats {
 
 /**
  * reclaim_get_stats() - snapshot of the counters.
- * Context: any; lockless atomic reads; never sleeps; no allocation.
+ * Context: any; lockless atomic reads; never sleeps; no allocation; no
+ * reclaim.
  */
 void reclaim_get_stats(struct reclaim_stats *stats);
 
@@ -693,7 +750,10 @@ void reclaim_get_stats(struct reclaim_stats *stats);
  * its address space, counted (OOM_KILL, and its memcg's oom_kill), and its
  * private memory is freed by the reaper without waiting for it to exit.
  *
- * Context: after reclaim_init(); start-up; may sleep (task creation).
+ * Context: after reclaim_init(); start-up; takes the killer's mutex and
+ * the allocator's hook-table leaf lock; may sleep (task creation);
+ * allocates the reaper task from the C heap (task_create()), never from
+ * ballast; no reclaim.
  * Return: 0, -EBUSY if already running, or the task_create() error.
  */
 int __must_check oom_killer_init(void);
@@ -701,7 +761,10 @@ int __must_check oom_killer_init(void);
 /**
  * oom_killer_exit() - unregister the killer, stop the reaper (victims
  * still queued are released unreaped).
- * Context: quiescent (no allocation in OOM); may sleep.
+ * Context: quiescent (no allocation in OOM); takes the killer's mutex,
+ * the allocator's hook-table leaf lock and the reaper's leaf lock; may
+ * sleep (waits for the reaper to exit); no allocation; no reclaim, and
+ * must not be called from reclaim or an OOM notifier.
  */
 void oom_killer_exit(void);
 
@@ -724,7 +787,9 @@ bool oom_kill_victim(struct oom_control *oc);
  * victim queued before this call (tests).
  * @timeout_ms: failure detector; 0 waits forever.
  *
- * Context: caller holds no lock; may sleep.
+ * Context: caller holds no lock; takes the killer's mutex; may sleep; no
+ * allocation; no reclaim, and must not be called from reclaim or an OOM
+ * notifier (the reaper may need what they hold).
  * Return: 0, -ENOENT if the reaper is not running, -ETIMEDOUT.
  */
 int __must_check oom_reaper_sync(unsigned long timeout_ms);
@@ -746,11 +811,14 @@ struct oom_stats {
 void oom_get_stats(struct oom_stats *stats);
 
 #if BALLAST_TESTING
-/*
- * Test hook: called by shrink_page_list just before a legacy-memcg
- * reclaimer sleeps in wait_on_page_writeback() on @page (page unlocked),
- * so a test can end the writeback knowing the reclaimer waits. NULL
- * removes it. Context: the hook runs in reclaim context; never sleeps.
+/**
+ * reclaim_set_writeback_wait_hook() - test builds: @fn is called by
+ * shrink_page_list just before a legacy-memcg reclaimer sleeps in
+ * wait_on_page_writeback() on @page (page unlocked), so a test can end
+ * the writeback knowing the reclaimer waits. NULL removes it.
+ * Context: no locks (an atomic store); never sleeps; no allocation; no
+ * reclaim. @fn runs in reclaim context, holding no page lock: it must
+ * not sleep or allocate.
  */
 void reclaim_set_writeback_wait_hook(void (*fn)(struct page *page));
 #endif

@@ -112,10 +112,12 @@
 #define SWP_MIGRATION_READ 1
 #define SWP_MIGRATION_WRITE 2
 
-/*
- * pte_pfn(), pte_present(), pte_is_migration(): decode an entry value
+/**
+ * pte_pfn() / pte_present() / pte_is_migration() - decode an entry value
  * already read (under page_table_lock, or as a hint).
- * Context: any; pure; never sleep; no allocation.
+ * Context: any; no locks (pure); never sleep; no allocation; no reclaim.
+ * Return: the pfn the entry names (of a table, a page or a migration
+ * entry's page); whether it is present; whether it is a migration entry.
  */
 static inline unsigned long pte_pfn(uint64_t pte)
 {
@@ -258,9 +260,12 @@ int __must_check mm_create(struct mm_struct **mmp);
  * every page and table freed, every VMA freed.
  *
  * Context (mmget): any; an atomic increment, no locks; never sleeps; no
- * allocation.
+ * allocation; no reclaim.
  * Context (mmput): caller holds no page lock, no spinlock and no lock
- * reclaim takes; may sleep (page locks, mmap_lock); no allocation.
+ * reclaim takes; the last one takes mmap_lock, page locks and the
+ * page-table and rmap locks; may sleep (page locks, mmap_lock); no
+ * allocation; no reclaim, and not callable from reclaim (blocking page
+ * locks).
  */
 void mmget(struct mm_struct *mm);
 void mmput(struct mm_struct *mm);

@@ -25,11 +25,15 @@
  *  4. An I/O error while writing back is recorded on the mapping
  *     (mapping_set_error()) and reported by the next fsync of every
  *     cursor sampled before it (vfs_fsync()); the pages are then clean, as
- *     Linux marks them. Nothing is lost silently.
+ *     Linux marks them. Nothing is lost silently: a closed file whose
+ *     error no fsync has reported keeps its inode cached (rule 5), so the
+ *     next opener's fsync reports it; writeback_exit() prints errors that
+ *     were never reported.
  *  5. Open files with filemap_open() and close them with filemap_close();
  *     a closed file's address_space stays cached, with its clean pages,
  *     on the inode LRU until the inode shrinker evicts it (only with
- *     __GFP_FS) or writeback_exit().
+ *     __GFP_FS, and only once no page is dirty or under writeback and
+ *     every writeback error was reported) or writeback_exit().
  *  6. The page cache registers the reclaim file ops (writepage,
  *     remove_mapping, wakeup_flusher) at writeback_init(); reclaim calls
  *     them as reclaim.h describes.
@@ -139,8 +143,9 @@ struct writeback_config {
  * ops and the inode shrinker, and start the flusher task.
  * @cfg: settings; NULL for the defaults.
  *
- * Context: after reclaim_init(); single-threaded start-up; allocates
- * cache descriptors from the C heap.
+ * Context: after reclaim_init(); single-threaded start-up, no locks;
+ * may sleep (mkdir(2), task creation); allocates cache descriptors and
+ * the flusher task from the C heap, never from ballast; no reclaim.
  * Return: 0, -EBUSY if already initialised, -EINVAL for bad ratios, or the
  * errno of mkdir/task creation.
  */
@@ -149,13 +154,21 @@ int __must_check writeback_init(const struct writeback_config *cfg);
 /**
  * writeback_exit() - stop the flusher, write back and evict every cached
  * file, destroy the caches. Files still open are reported and their pages
- * dropped. Context: quiescent; may sleep (I/O).
+ * dropped; a writeback error that no fsync reported (including one of this
+ * final writeback) is printed with the file's name.
+ *
+ * Context: quiescent; takes wb_lock, inode_lock and i_pages_lock in turn;
+ * may sleep (I/O, page locks); no allocation; no reclaim, and must not
+ * be called from reclaim or a shrinker (it unregisters the inode
+ * shrinker).
  */
 void writeback_exit(void);
 
 /**
  * writeback_dir() - the backing directory's path (immutable).
- * Context: after writeback_init(); no locks; never sleeps; no allocation.
+ * Context: after writeback_init(); no locks; never sleeps; no allocation;
+ * no reclaim.
+ * Return: the absolute path (static storage).
  */
 const char *writeback_dir(void);
 
@@ -207,7 +220,9 @@ void i_size_extend(struct address_space *mapping, loff_t end);
 
 /**
  * i_size_read() - file size in bytes.
- * Context: any; lockless (atomic read); never sleeps; no allocation.
+ * Context: any; lockless (atomic read); never sleeps; no allocation; no
+ * reclaim, callable from reclaim.
+ * Return: the size in bytes.
  */
 static inline loff_t i_size_read(struct address_space *mapping)
 {
@@ -246,8 +261,9 @@ struct page *find_lock_page(struct address_space *mapping, pgoff_t index);
  *	 a memcg charges it. The page and the index nodes are allocated
  *	 before the page lock is taken (rule 2).
  *
- * Context: may sleep; caller holds no page lock and no lock reclaim
- * takes; allocates with @gfp (may enter reclaim).
+ * Context: caller holds no page lock and no lock reclaim takes; takes
+ * i_pages_lock and the LRU lock; may sleep; allocates with @gfp before
+ * taking the page lock, so may enter reclaim; not callable from reclaim.
  * Return: the locked page, or NULL if no memory under @gfp.
  */
 struct page *find_or_create_page(struct address_space *mapping,
@@ -268,9 +284,11 @@ int __must_check filemap_read_page(struct address_space *mapping,
  * filemap_read() - copy up to @len bytes at @pos out of the file, through
  * the cache (pages are read in and marked accessed).
  *
- * Context: may sleep; allocates with GFP_KERNEL; takes page locks one at
- * a time (the copy is made under the page lock, so it never sees a page
- * half-written by filemap_write()).
+ * Context: caller holds no page lock; takes page locks one at a time
+ * (the copy is made under the page lock, so it never sees a page
+ * half-written by filemap_write()); may sleep (read I/O); allocates with
+ * GFP_KERNEL before each page lock, so may enter reclaim; not callable
+ * from reclaim.
  * Return: bytes copied (short at end of file), or a negative errno if
  * nothing was copied (-ENOMEM, -EIO).
  */
@@ -284,8 +302,9 @@ ssize_t filemap_read(struct address_space *mapping, loff_t pos, void *buf,
  * each page the writer is throttled if dirty memory is over the limit
  * (balance_dirty_pages_ratelimited()).
  *
- * Context: may sleep (throttling, read I/O); allocates with GFP_KERNEL
- * before each page lock; caller holds no page lock.
+ * Context: caller holds no page lock; takes page locks one at a time;
+ * may sleep (throttling, read I/O); allocates with GFP_KERNEL before each
+ * page lock, so may enter reclaim; not callable from reclaim.
  * Return: bytes written, or a negative errno if none were (-ENOMEM,
  * -EIO, -EFBIG past the index range).
  */
@@ -353,11 +372,15 @@ unsigned long invalidate_mapping_pages(struct address_space *mapping);
  * write_cache_pages() - write back dirty pages of @mapping as @wbc says:
  * each page is locked, cleared for I/O, marked for writeback and unlocked;
  * runs of index-contiguous pages are submitted as one pwritev each (at
- * most WB_BATCH_PAGES), whose completion ends their writeback.
+ * most WB_BATCH_PAGES), whose completion ends their writeback. With
+ * WB_SYNC_ALL the walk ends at the last page that was dirty when the call
+ * began, so a writer dirtying pages ahead of it cannot keep it going.
  *
- * Context: caller holds no page lock; may sleep (page locks, I/O, and
- * with WB_SYNC_ALL writeback waits, made with no page lock held and no
- * writeback owed); no allocation.
+ * Context: caller holds no page lock; takes page locks (blocking) and
+ * i_pages_lock; may sleep (page locks, I/O, and with WB_SYNC_ALL
+ * writeback waits, made with no page lock held and no writeback owed);
+ * no allocation; no reclaim, and not callable from reclaim (blocking page
+ * locks: reclaim writes single pages through its writepage op).
  * Return: 0, or the first I/O error of this call (also recorded on the
  * mapping).
  */
@@ -368,7 +391,10 @@ int write_cache_pages(struct address_space *mapping,
 
 /**
  * filemap_fdatawait() - wait until no page of @mapping is under writeback.
- * Context: may sleep; caller holds no page lock. Return: 0.
+ * Context: caller holds no page lock; takes i_pages_lock; may sleep
+ * (writeback waits); no allocation; no reclaim, and not callable from
+ * reclaim.
+ * Return: 0.
  */
 int filemap_fdatawait(struct address_space *mapping);
 
@@ -381,7 +407,10 @@ int filemap_write_and_wait(struct address_space *mapping);
 
 /**
  * filemap_sample_wb_err() - an fsync cursor for @mapping (errseq_sample).
- * Context: any; lockless (atomic); never sleeps; no allocation.
+ * Context: any; lockless (atomic); never sleeps; no allocation; no
+ * reclaim.
+ * Return: the cursor: errors recorded after it, and one recorded before
+ * that no fsync has seen yet, are reported to it by vfs_fsync().
  */
 errseq_t filemap_sample_wb_err(struct address_space *mapping);
 
@@ -390,7 +419,9 @@ errseq_t filemap_sample_wb_err(struct address_space *mapping);
  * dirty page, fdatasync(2) the backing file, and report any writeback
  * error recorded since *@since (then advance it).
  *
- * Context: may sleep (I/O); caller holds no page lock; no allocation.
+ * Context: caller holds no page lock; takes page locks and i_pages_lock
+ * as write_cache_pages(); may sleep (I/O); no allocation; no reclaim, and
+ * not callable from reclaim.
  * Return: 0, or the negative errno of an error since *@since (an
  * injected or real pwritev failure: -EIO, -ENOSPC, ...).
  */
@@ -399,7 +430,11 @@ int vfs_fsync(struct address_space *mapping, errseq_t *since);
 /**
  * filemap_fsync() - vfs_fsync() with the mapping's own cursor (taken when
  * the inode was created): each error is reported to one fsync caller.
- * Context: as vfs_fsync(); takes the mapping's fsync_mutex.
+ * Context: caller holds no page lock; takes the mapping's fsync_mutex,
+ * then the locks of vfs_fsync(); may sleep (I/O); no allocation; no
+ * reclaim, and not callable from reclaim.
+ * Return: as vfs_fsync(): 0, or the negative errno of a writeback error
+ * (or of fdatasync(2)) not yet reported to this cursor.
  */
 int filemap_fsync(struct address_space *mapping);
 
@@ -411,7 +446,8 @@ int filemap_fsync(struct address_space *mapping);
  * global_dirty_limits() - the background and foreground thresholds, in
  * pages: the configured ratios of dirtyable memory (free pages + file
  * pages - the high watermarks).
- * Context: lockless reads; never sleeps.
+ * Context: any; lockless (atomic reads of the gauges); never sleeps; no
+ * allocation; no reclaim.
  */
 void global_dirty_limits(unsigned long *background, unsigned long *dirty);
 
@@ -429,8 +465,9 @@ void balance_dirty_pages_ratelimited(struct address_space *mapping);
 
 /**
  * wakeup_flusher_threads() - ask the flusher to write about @nr_pages
- * (0: everything dirty). Context: any (atomics and a completion); never
- * sleeps; no allocation; callable from reclaim (the file ops use it).
+ * (0: everything dirty).
+ * Context: any (atomics and a completion); never sleeps; no allocation;
+ * no reclaim, callable from reclaim (the file ops use it).
  */
 void wakeup_flusher_threads(unsigned long nr_pages);
 
@@ -439,7 +476,9 @@ void wakeup_flusher_threads(unsigned long nr_pages);
  * writing back every dirty page, started after this call (tests and
  * benchmarks).
  * @timeout_ms: failure detector; 0 waits forever.
- * Context: caller holds no lock; may sleep.
+ * Context: caller holds no lock (no page lock, nothing the flusher
+ * takes); takes the flusher's mutex; may sleep; no allocation; no
+ * reclaim, and not callable from reclaim.
  * Return: 0, -ENOENT if no flusher runs, -ETIMEDOUT.
  */
 int __must_check flusher_sync(unsigned long timeout_ms);
@@ -461,7 +500,7 @@ int __must_check flusher_sync(unsigned long timeout_ms);
  * NR_ZONE_WRITE_PENDING equal the counts. Violations are printed.
  *
  * Context: takes inode_lock, then each mapping's i_pages_lock; never
- * sleeps; no allocation.
+ * sleeps; no allocation; no reclaim.
  * Return: number of violations.
  */
 unsigned long __must_check writeback_check(unsigned int flags);
@@ -479,7 +518,8 @@ struct writeback_stats {
 
 /**
  * writeback_get_stats() - snapshot (atomic counters).
- * Context: any; lockless atomic reads; never sleeps; no allocation.
+ * Context: any; lockless atomic reads; never sleeps; no allocation; no
+ * reclaim.
  */
 void writeback_get_stats(struct writeback_stats *stats);
 
@@ -494,7 +534,12 @@ struct writeback_fault_config {
 	unsigned long short_nth;
 };
 #if BALLAST_TESTING
-/* Context: any; never sleeps. NULL turns every knob off. */
+/**
+ * writeback_fault_set() - set the fault-injection knobs from @cfg (NULL
+ * turns every knob off) and restart the submission count.
+ * Context: any; no locks (atomic stores); never sleeps; no allocation; no
+ * reclaim.
+ */
 void writeback_fault_set(const struct writeback_fault_config *cfg);
 #endif
 

@@ -420,6 +420,12 @@ void memcg_count_event(struct mem_cgroup *memcg, enum memcg_event_item item,
 					  memory_order_relaxed);
 }
 
+void memcg_count_event_current(enum memcg_event_item item, unsigned long n)
+{
+	memcg_count_event(active_memcg ? active_memcg : current->memcg, item,
+			  n);
+}
+
 /*
  * OOM inside @memcg: kill a task of its subtree. Returns true if progress
  * is under way (a victim killed or still dying, or another OOM in

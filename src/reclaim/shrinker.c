@@ -16,6 +16,8 @@
  *    with direct reclaim, and must check sc->gfp_mask before doing fs or
  *    I/O work. Because of the rwsem, a lock held across
  *    register/unregister_shrinker() must not be one a callback takes.
+ *  - Memcg limit reclaim (a memcg given) calls only SHRINKER_MEMCG_AWARE
+ *    shrinkers; the others run for global reclaim only.
  *  - nr_deferred (atomic): scan work postponed (a SHRINK_STOP, or less
  *    than a batch), carried into the next call as Linux does, bounded by
  *    twice the cache.
@@ -122,6 +124,9 @@ unsigned long shrink_slab(gfp_t gfp, struct mem_cgroup *memcg, int priority)
 			.memcg = memcg,
 		};
 
+		/* Limit reclaim frees only the group's own objects. */
+		if (memcg && !(shrinker->flags & SHRINKER_MEMCG_AWARE))
+			continue;
 		freed += do_shrink_slab(&sc, shrinker, priority);
 	}
 	up_read(&shrinker_rwsem);

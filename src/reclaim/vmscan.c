@@ -451,6 +451,17 @@ void shrink_node(struct scan_control *sc)
 	}
 	if (sc->clean_only)
 		return;
+	if (sc->target_mem_cgroup) {
+		/*
+		 * Only memcg-aware shrinkers run. What they free is not
+		 * counted: a node-wide difference would credit the group
+		 * with other groups' pages (Linux counts reclaimed slab for
+		 * global reclaim only); the charge path looks at the
+		 * group's margin anyway.
+		 */
+		shrink_slab(sc->gfp_mask, sc->target_mem_cgroup, sc->priority);
+		return;
+	}
 	/*
 	 * Pages freed by shrinkers count as progress: reclaimable slab and
 	 * page cache dropped with the objects (the inode cache's pages).
@@ -459,7 +470,7 @@ void shrink_node(struct scan_control *sc)
 	 */
 	before = node_page_state(NR_SLAB_RECLAIMABLE) +
 		 node_page_state(NR_FILE_PAGES);
-	shrink_slab(sc->gfp_mask, sc->target_mem_cgroup, sc->priority);
+	shrink_slab(sc->gfp_mask, NULL, sc->priority);
 	after = node_page_state(NR_SLAB_RECLAIMABLE) +
 		node_page_state(NR_FILE_PAGES);
 	if (after < before)

@@ -494,7 +494,7 @@ int handle_mm_fault(struct mm_struct *mm, struct vm_area_struct *vma,
 
 	count_vm_event(PGFAULT);
 	vm_count(faults, 1);
-	memcg_count_event(current->memcg, MEMCG_PGFAULT, 1);
+	memcg_count_event_current(MEMCG_PGFAULT, 1);
 	if (atomic_load(&mm->flags) & MMF_UNSTABLE)
 		return -EFAULT;		/* the OOM reaper took its memory */
 	if (vma->vm_file)

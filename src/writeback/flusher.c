@@ -29,6 +29,8 @@
  */
 #include "internal.h"
 
+#include <ballast/lib/testhook.h>
+
 #include <errno.h>
 #include <limits.h>
 
@@ -230,15 +232,21 @@ static int flusher_fn(void *arg)
 		bool woken = wait_for_completion_timeout(&flusher_wait,
 							 interval_ms);
 		unsigned long req;
-		bool synced;
+		bool synced, all;
 
 		if (atomic_load(&flusher_stopping))
 			break;
 		atomic_store(&flusher_pending, false);
 		synced = pass_sync_begin(&flusher_sync_waiters);
 		req = atomic_exchange(&nr_requested, 0);
-		wb_do_writeback(!woken || req == ULONG_MAX || synced, req);
+		all = !woken || req == ULONG_MAX || synced;
+		wb_do_writeback(all, req);
 		pass_sync_end(&flusher_sync_waiters, 0);
+		/*
+		 * Test builds: a pass is over; @all says whether it wrote
+		 * everything. Runs in the flusher, holding nothing.
+		 */
+		TEST_HOOK("flusher.pass_done", &all);
 		dirty_throttle_wake();
 	}
 	pass_sync_stop(&flusher_sync_waiters);

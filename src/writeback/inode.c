@@ -13,11 +13,15 @@
  *    inode_lru, unless I_FREEING (being evicted: no new reference may be
  *    taken; filemap_open() of that name waits with memalloc_retry_wait()).
  *  - Eviction (the shrinker, only with __GFP_FS: it closes files) takes
- *    only clean inodes (no dirty or writeback pages), drops their pages
- *    with trylocks only (invalidate_mapping_pages: a shrinker must not
- *    sleep on a page lock), and if any page stays (locked or referenced
- *    elsewhere) gives the inode back to the LRU. Evicted pages count in
- *    PGINODESTEAL (KSWAPD_INODESTEAL from kswapd).
+ *    only clean inodes (no dirty or writeback pages) whose writeback
+ *    errors some fsync has reported: an unreported error lives only in
+ *    the mapping's errseq, so the inode stays cached until the next
+ *    opener's fsync reports it (writeback.h rule 4); writeback_exit()
+ *    prints any still unreported. Eviction drops pages with trylocks only
+ *    (invalidate_mapping_pages: a shrinker must not sleep on a page lock),
+ *    and if any page stays (locked or referenced elsewhere) gives the
+ *    inode back to the LRU. Evicted pages count in PGINODESTEAL
+ *    (KSWAPD_INODESTEAL from kswapd).
  *  - Lock order: wb_lock -> inode_lock -> i_pages_lock. The inode object
  *    is allocated (GFP_KERNEL) and the file opened before inode_lock is
  *    taken; a racing open of the same name is resolved under the lock.
@@ -251,6 +255,15 @@ static bool mapping_busy(struct address_space *m)
 	return busy;
 }
 
+/*
+ * The errno of a writeback error of @m that no fsync has reported yet
+ * (errseq_sample() gives 0 while the error is unseen), or 0.
+ */
+static int mapping_unreported_error(struct address_space *m)
+{
+	return errseq_check(&m->wb_err, errseq_sample(&m->wb_err));
+}
+
 static unsigned long inode_shrink_count(struct shrinker *s,
 					struct shrink_control *sc)
 {
@@ -280,8 +293,12 @@ static unsigned long inode_shrink_scan(struct shrinker *s,
 			break;
 		}
 		m = list_last_entry(&inode_lru, struct address_space, i_lru);
-		if (mapping_busy(m)) {
-			/* Dirty: the flusher's; look again later. */
+		if (mapping_busy(m) || mapping_unreported_error(m)) {
+			/*
+			 * Dirty: the flusher's. An unreported error: the
+			 * next opener's fsync must see it, and a new inode
+			 * would not. Look again later.
+			 */
 			list_move(&m->i_lru, &inode_lru);
 			spin_unlock(&inode_lock);
 			continue;
@@ -313,11 +330,15 @@ int inode_cache_init(void)
 	return register_shrinker(&inode_shrinker, "inode_cache");
 }
 
-/* Write back, drop and free every cached inode (writeback_exit()). */
+/*
+ * Write back, drop and free every cached inode (writeback_exit()); a
+ * writeback error no fsync reported is printed, as the last chance.
+ */
 void inode_cache_exit(void)
 {
 	for (;;) {
 		struct address_space *m = NULL;
+		int err;
 
 		spin_lock(&inode_lock);
 		for (unsigned int i = 0; i < INODE_HASH_SIZE && !m; i++)
@@ -340,7 +361,13 @@ void inode_cache_exit(void)
 		spin_unlock(&inode_lock);
 		if (!m)
 			break;
-		filemap_write_and_wait(m);
+		err = filemap_write_and_wait(m);
+		if (!err)
+			err = mapping_unreported_error(m);
+		if (err)
+			pr_err("writeback_exit: %s: writeback error %d never "
+			       "reported by fsync; its data may be lost",
+			       m->name, err);
 		if (!evict(m)) {
 			pr_err("writeback_exit: %s keeps %lu pages; leaked",
 			       m->name, m->nrpages);

@@ -54,6 +54,8 @@ void page_index_tag_set(struct page_index *pi, pgoff_t index, int tag);
 void page_index_tag_clear(struct page_index *pi, pgoff_t index, int tag);
 bool page_index_tag_get(struct page_index *pi, pgoff_t index, int tag);
 bool page_index_tagged(struct page_index *pi, int tag);
+/* The highest index tagged @tag in *@index; false if none is. */
+bool page_index_last_tagged(struct page_index *pi, int tag, pgoff_t *index);
 /* Entries at indices >= @start (tag < 0: any), in index order. */
 unsigned int page_index_gang_lookup(struct page_index *pi, pgoff_t start,
 				    int tag, void **entries,

@@ -296,6 +296,27 @@ bool page_index_tagged(struct page_index *pi, int tag)
 	return root && root->tags[tag];
 }
 
+bool page_index_last_tagged(struct page_index *pi, int tag, pgoff_t *index)
+{
+	struct pi_node *node = pi->root;
+	pgoff_t base = 0;
+
+	if (!node || !node->tags[tag])
+		return false;
+	for (;;) {
+		/* A set inner bit means a tagged entry below it. */
+		unsigned int off = 63u - (unsigned int)__builtin_clzll(
+						 node->tags[tag]);
+
+		base += (pgoff_t)off << node->shift;
+		if (node->shift == 0)
+			break;
+		node = node->slots[off];
+	}
+	*index = base;
+	return true;
+}
+
 static void *next_entry(struct pi_node *node, pgoff_t base, pgoff_t start,
 			int tag, pgoff_t *found)
 {

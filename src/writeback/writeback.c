@@ -24,6 +24,9 @@
  *    writeback clean (writeback.h rule 4).
  *  - Each page in a batch holds a reference taken at lookup, dropped after
  *    its writeback ends.
+ *  - A WB_SYNC_ALL walk ends at the last page that was dirty when it
+ *    started, so it terminates however fast pages are dirtied ahead of it;
+ *    pages dirtied meanwhile below that index may be written too.
  */
 #include "internal.h"
 
@@ -134,7 +137,7 @@ int write_cache_pages(struct address_space *mapping,
 	struct page *batch[WB_BATCH_PAGES];
 	void *found[WB_LOOKUP];
 	pgoff_t idx[WB_LOOKUP];
-	pgoff_t index = 0;
+	pgoff_t index = 0, end = ULONG_MAX;
 	unsigned int nr = 0;
 	bool wrapped = true, done = false;
 	int ret = 0, err;
@@ -143,6 +146,18 @@ int write_cache_pages(struct address_space *mapping,
 	if (wbc->range_cyclic) {
 		index = atomic_load(&mapping->writeback_index);
 		wrapped = index == 0;
+	}
+	if (wbc->sync_mode == WB_SYNC_ALL) {
+		/*
+		 * Walk no further than the last page dirty now: a writer
+		 * dirtying pages ahead of the walk must not keep fsync going
+		 * forever (Linux tags the pages to write TOWRITE first).
+		 */
+		spin_lock(&mapping->i_pages_lock);
+		if (!page_index_last_tagged(&mapping->i_pages,
+					    PAGECACHE_TAG_DIRTY, &end))
+			done = true;
+		spin_unlock(&mapping->i_pages_lock);
 	}
 #define SUBMIT()                                                       \
 	do {                                                           \
@@ -161,6 +176,8 @@ int write_cache_pages(struct address_space *mapping,
 		n = page_index_gang_lookup(&mapping->i_pages, index,
 					   PAGECACHE_TAG_DIRTY, found, idx,
 					   WB_LOOKUP);
+		while (n && idx[n - 1] > end)
+			n--;	/* dirtied after a sync walk began */
 		for (unsigned int i = 0; i < n; i++)
 			get_page(found[i]);
 		spin_unlock(&mapping->i_pages_lock);

@@ -127,17 +127,21 @@ static void test_memcg_charges_anon_pages_and_page_tables(void **state)
 
 /*
  * Setup: a clean 16 MiB file written from the root and evicted (nothing
- * cached); group G with max 2 MiB (512 pages). Action: the test, in G,
- * reads the whole file through the page cache. Expected: every page read
- * in is charged to G, limit reclaim frees G's own clean pages as it goes
- * (pgscan, pgsteal > 0), G never exceeds max (peak <= 512); the bytes
- * read are exact; the root group's other memory is not touched.
+ * cached); another file of 64 pages cached by the root and closed (its
+ * inode unused, on the inode LRU); group G with max 2 MiB (512 pages).
+ * Action: the test, in G, reads the whole 16 MiB file through the page
+ * cache. Expected: every page read in is charged to G, limit reclaim
+ * frees G's own clean pages as it goes (pgscan, pgsteal > 0), G never
+ * exceeds max (peak <= 512); the bytes read are exact; the root group's
+ * other memory is not touched: no inode was evicted (limit reclaim runs
+ * only memcg-aware shrinkers) and the root's file still has its 64 pages.
  */
 static void test_memcg_page_cache_limit_reclaims_own_lru(void **state)
 {
 	unsigned long nr = MIB_PAGES(16);
 	struct mem_cgroup *g = group("cache", MEMCG_MODE_UNIFIED);
 	char *buf = malloc(nr * PAGE_SIZE), *want = malloc(nr * PAGE_SIZE);
+	struct writeback_stats before, after;
 	struct address_space *m;
 
 	test_pattern(want, nr * PAGE_SIZE, 3, 0);
@@ -147,6 +151,8 @@ static void test_memcg_page_cache_limit_reclaims_own_lru(void **state)
 	assert_int_equal(filemap_fsync(m), 0);
 	filemap_close(m);
 	drop_slab();			/* evict the closed file's pages */
+	filemap_close(test_clean_file("root-file", 64, 8));
+	writeback_get_stats(&before);
 	assert_int_equal(memcg_set_max(g, 512), 0);
 	assert_int_equal(memcg_attach(g), 0);
 	assert_int_equal(filemap_open("cache", &m), 0);
@@ -163,6 +169,11 @@ static void test_memcg_page_cache_limit_reclaims_own_lru(void **state)
 	assert_int_equal(memcg_check(MEMCG_CHECK_QUIESCENT), 0);
 	filemap_close(m);
 	assert_int_equal(memcg_attach(NULL), 0);
+	writeback_get_stats(&after);
+	assert_int_equal(after.inodes_evicted, before.inodes_evicted);
+	assert_int_equal(filemap_open("root-file", &m), 0);
+	assert_int_equal(m->nrpages, 64);
+	filemap_close(m);
 	assert_int_equal(memcg_destroy(g), 0);
 	free(buf);
 	free(want);
@@ -348,6 +359,58 @@ static void test_memcg_oom_kills_inside_the_group_only(void **state)
 }
 
 /*
+ * Setup: group G with max 4 MiB; in it a victim holding 3 MiB of
+ * anonymous memory with oom_score_adj 1000, parked (it ignores the kill,
+ * holding no lock). Action: a second task in G touches 2 MiB (over max
+ * together); wait for the reaper. Expected: G's OOM kills the victim, and
+ * the reaper uncharges its memory while it still exists: the second task
+ * got its 2 MiB and exited, and G's anonymous pages are 0 and its usage
+ * is little more than the victim's page tables; a remote vm_access() of
+ * the victim's memory fails with -EFAULT (MMF_UNSTABLE).
+ */
+static void test_memcg_oom_reaper_uncharges_victim_still_alive(void **state)
+{
+	struct mem_cgroup *g = group("reap", MEMCG_MODE_UNIFIED);
+	struct test_hog victim = { .memcg = g, .pages = MIB_PAGES(3),
+				   .oom_score_adj = OOM_SCORE_ADJ_MAX,
+				   .wait = true, .seed = 1 };
+	struct test_hog other = { .memcg = g, .pages = MIB_PAGES(2),
+				  .seed = 2 };
+	struct mm_counters c;
+	struct task *tv, *to;
+	struct mm_struct *mm;
+	struct vm_pin pin;
+
+	assert_int_equal(memcg_set_max(g, MIB_PAGES(4)), 0);
+	tv = test_hog_start(&victim, "victim-in-g");
+	wait_for_completion(&victim.ready);
+	assert_int_equal(victim.result, 0);
+	assert_true(memcg_usage(g) >= MIB_PAGES(3));
+	to = test_hog_start(&other, "other-in-g");
+	wait_for_completion(&other.ready);
+	task_destroy(to);
+	assert_int_equal(other.result, 0);
+	assert_int_equal(oom_reaper_sync(30000), 0);
+
+	assert_int_equal(memcg_events(g, MEMCG_OOM_KILL), 1);
+	assert_true(fatal_signal_pending(tv));
+	mm = get_task_mm(tv);
+	assert_non_null(mm);		/* parked: not exited */
+	mm_get_counters(mm, &c);
+	assert_int_equal(c.rss_anon, 0);
+	assert_int_equal(memcg_page_state(g, NR_ANON_MAPPED), 0);
+	/* What stays charged: the page tables (and small kernel objects). */
+	assert_true(memcg_usage(g) >= c.pgtables);
+	assert_true(memcg_usage(g) < c.pgtables + 16);
+	mmput(mm);
+	assert_int_equal(vm_access(tv, TEST_HOG_BASE, 1, 0, &pin), -EFAULT);
+	test_hog_finish(&victim, tv);
+	assert_false(victim.verified);
+	assert_int_equal(memcg_usage(g), 0);
+	assert_int_equal(memcg_destroy(g), 0);
+}
+
+/*
  * Setup: group G charged for page cache (a file read while attached);
  * the test leaves G. Action: destroy G; then evict the file. Expected:
  * destroy succeeds though pages are charged (G goes offline, its pages
@@ -384,13 +447,14 @@ static void test_memcg_destroy_with_charged_pages_goes_offline(void **state)
  * task (a remote access, as migration or a debugger would), then reads
  * them back the same way. Expected: the 64 pages and their page tables
  * are charged to G, the task's group, not to the root (which has no
- * anonymous page of its own); the bytes are there.
+ * anonymous page of its own), and the 64 faults are counted in G's
+ * pgfault too; the bytes are there.
  */
 static void test_vm_access_remote_faults_charge_target_group(void **state)
 {
 	struct mem_cgroup *g = group("remote", MEMCG_MODE_UNIFIED);
 	struct test_hog h = { .memcg = g, .pages = 1, .wait = true };
-	unsigned long before;
+	unsigned long before, faults;
 	struct task *t;
 	char v = 0x3c;
 
@@ -405,6 +469,7 @@ static void test_vm_access_remote_faults_charge_target_group(void **state)
 		mmput(mm);
 	}
 	before = memcg_usage(g);
+	faults = memcg_events(g, MEMCG_PGFAULT);
 	for (unsigned long i = 0; i < 64; i++) {
 		struct vm_pin pin;
 
@@ -414,6 +479,7 @@ static void test_vm_access_remote_faults_charge_target_group(void **state)
 		vm_access_put(&pin);
 	}
 	assert_true(memcg_usage(g) >= before + 64);
+	assert_int_equal(memcg_events(g, MEMCG_PGFAULT), faults + 64);
 	assert_int_equal(memcg_page_state(g, NR_ANON_MAPPED), 65);
 	assert_int_equal(memcg_page_state(root_mem_cgroup, NR_ANON_MAPPED),
 			 65);		/* hierarchical: G's, nothing of its own */
@@ -469,6 +535,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_memcg_legacy_waits_on_writeback_unified_does_not, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memcg_high_throttles_unified_not_legacy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memcg_oom_kills_inside_the_group_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memcg_oom_reaper_uncharges_victim_still_alive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memcg_destroy_with_charged_pages_goes_offline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_access_remote_faults_charge_target_group, setup, teardown),
 	};

@@ -121,11 +121,61 @@ static void test_oom_score_adj_orders_victims_min_never_killed(void **state)
 	assert_quiescent_accounting();
 }
 
+/*
+ * Setup: a victim holding 12 MiB of anonymous memory with oom_score_adj
+ * 1000, parked (it ignores the kill until the test lets it go, holding no
+ * lock). Action: a hog with OOM_SCORE_ADJ_MIN touches 24 MiB of the 32;
+ * wait for the reaper. Expected: the victim is killed and reaped while it
+ * still exists: its address space is still there but marked MMF_UNSTABLE,
+ * its rss_anon is 0, the node's NR_ANON_MAPPED dropped by its 12 MiB and
+ * the hog got its memory; a remote vm_access() of the victim's memory now
+ * fails with -EFAULT (no fault may bring back zero-filled pages).
+ */
+static void test_oom_reaper_frees_victim_still_alive(void **state)
+{
+	struct test_hog victim = { .pages = MIB_PAGES(12), .wait = true,
+				   .oom_score_adj = OOM_SCORE_ADJ_MAX,
+				   .seed = 7 };
+	struct test_hog hog = { .pages = MIB_PAGES(24),
+				.oom_score_adj = OOM_SCORE_ADJ_MIN, .seed = 8 };
+	struct mm_counters c;
+	struct task *tv, *th;
+	struct mm_struct *mm;
+	struct vm_pin pin;
+	long anon;
+
+	tv = test_hog_start(&victim, "victim");
+	wait_for_completion(&victim.ready);
+	assert_int_equal(victim.result, 0);
+	anon = node_page_state(NR_ANON_MAPPED);
+	assert_true(anon >= (long)MIB_PAGES(12));
+	th = test_hog_start(&hog, "hog");
+	wait_for_completion(&hog.ready);
+	task_destroy(th);
+	assert_int_equal(hog.result, 0);
+	assert_int_equal(oom_reaper_sync(30000), 0);
+
+	assert_true(fatal_signal_pending(tv));
+	mm = get_task_mm(tv);
+	assert_non_null(mm);		/* parked: not exited */
+	assert_true(atomic_load(&mm->flags) & MMF_UNSTABLE);
+	mm_get_counters(mm, &c);
+	assert_int_equal(c.rss_anon, 0);
+	mmput(mm);
+	assert_true(node_page_state(NR_ANON_MAPPED) <=
+		    anon - (long)MIB_PAGES(12));
+	assert_int_equal(vm_access(tv, TEST_HOG_BASE, 1, 0, &pin), -EFAULT);
+	test_hog_finish(&victim, tv);
+	assert_false(victim.verified);
+	assert_quiescent_accounting();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_oom_kill_overcommit_kills_hog_others_survive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oom_score_adj_orders_victims_min_never_killed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oom_reaper_frees_victim_still_alive, setup, teardown),
 	};
 
 	test_seed();

@@ -39,6 +39,7 @@ struct fs_cache {
 	unsigned long fs_work;		/* objects freed */
 	unsigned long calls_nofs;	/* scans refused for lack of __GFP_FS */
 	gfp_t last_gfp;
+	struct mem_cgroup *last_memcg;
 };
 
 static unsigned long fs_cache_count(struct shrinker *s,
@@ -57,6 +58,7 @@ static unsigned long fs_cache_scan(struct shrinker *s,
 	unsigned long n = min(sc->nr_to_scan, c->objects);
 
 	c->last_gfp = sc->gfp_mask;
+	c->last_memcg = sc->memcg;
 	if (!(sc->gfp_mask & __GFP_FS)) {
 		c->calls_nofs++;
 		return SHRINK_STOP;
@@ -89,6 +91,40 @@ static void test_shrink_slab_priority_scales_scan(void **state)
 	assert_true(c.fs_work > 0);
 	unregister_shrinker(&c.shrinker);
 	assert_int_equal(shrink_slab(GFP_KERNEL, NULL, 0), 0);
+}
+
+/*
+ * Setup: two shrinkers over 1000 objects each, one flagged
+ * SHRINKER_MEMCG_AWARE. Action: shrink_slab() at priority 0 for a memcg
+ * (an opaque token: reclaim never looks inside it), then for global
+ * reclaim. Expected: limit reclaim of the memcg scans only the aware
+ * shrinker, and tells it which memcg; global reclaim scans both, with
+ * sc->memcg NULL.
+ */
+static void test_shrink_slab_memcg_calls_only_memcg_aware(void **state)
+{
+	struct fs_cache aware = { .objects = 1000 };
+	struct fs_cache other = { .objects = 1000 };
+	char token;
+	struct mem_cgroup *memcg = (struct mem_cgroup *)&token;
+
+	aware.shrinker.count_objects = other.shrinker.count_objects =
+		fs_cache_count;
+	aware.shrinker.scan_objects = other.shrinker.scan_objects =
+		fs_cache_scan;
+	aware.shrinker.flags = SHRINKER_MEMCG_AWARE;
+	assert_int_equal(register_shrinker(&aware.shrinker, "aware"), 0);
+	assert_int_equal(register_shrinker(&other.shrinker, "other"), 0);
+	assert_true(shrink_slab(GFP_KERNEL, memcg, 0) > 0);
+	assert_true(aware.fs_work > 0);
+	assert_ptr_equal(aware.last_memcg, memcg);
+	assert_int_equal(atomic_load(&other.shrinker.nr_scans), 0);
+	assert_int_equal(other.fs_work, 0);
+	assert_true(shrink_slab(GFP_KERNEL, NULL, 0) > 0);
+	assert_true(other.fs_work > 0);
+	assert_null(other.last_memcg);
+	unregister_shrinker(&other.shrinker);
+	unregister_shrinker(&aware.shrinker);
 }
 
 /*
@@ -170,6 +206,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_shrink_slab_priority_scales_scan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shrink_slab_memcg_calls_only_memcg_aware, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shrink_slab_gfp_nofs_reclaim_skips_fs_work, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inode_shrinker_evicts_clean_unused_only_with_fs, setup, teardown),
 	};

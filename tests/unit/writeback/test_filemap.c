@@ -11,11 +11,13 @@
  */
 #include "../../support/test_support.h"
 
+#include <ballast/lib/testhook.h>
 #include <ballast/reclaim.h>
 #include <ballast/writeback.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -376,6 +378,158 @@ static void test_filemap_fsync_flusher_error_not_lost(void **state)
 }
 
 /*
+ * Setup: a file written and closed (unused, on the inode LRU); the
+ * flusher writes it back with every pwritev failing (-ENOSPC injected).
+ * Action: drop_slab() (the inode shrinker, GFP_KERNEL); reopen the file
+ * and filemap_fsync() it; close it and drop_slab() again.
+ * Expected: the inode with an error no fsync has reported is not evicted,
+ * so the reopened file's fsync reports -ENOSPC, once; after that the
+ * inode is clean and the shrinker evicts it.
+ */
+static void test_inode_shrink_scan_unreported_error_keeps_inode(void **state)
+{
+	struct writeback_fault_config fail = { .fail_nth = 1,
+					       .fail_errno = ENOSPC };
+	struct writeback_stats before, after;
+	char buf[3 * PAGE_SIZE];
+	struct address_space *m;
+
+	assert_int_equal(filemap_open("lost", &m), 0);
+	test_pattern(buf, sizeof(buf), 6, 0);
+	assert_int_equal(filemap_write(m, 0, buf, sizeof(buf)),
+			 (ssize_t)sizeof(buf));
+	filemap_close(m);
+	writeback_fault_set(&fail);
+	assert_int_equal(flusher_sync(10000), 0);
+	writeback_fault_set(NULL);
+	assert_int_equal(node_page_state(NR_FILE_DIRTY), 0);
+	writeback_get_stats(&before);
+	drop_slab();
+	writeback_get_stats(&after);
+	assert_int_equal(after.inodes_evicted, before.inodes_evicted);
+
+	assert_int_equal(filemap_open("lost", &m), 0);
+	assert_int_equal(filemap_fsync(m), -ENOSPC);
+	assert_int_equal(filemap_fsync(m), 0);
+	filemap_close(m);
+	drop_slab();
+	writeback_get_stats(&after);
+	assert_int_equal(after.inodes_evicted, before.inodes_evicted + 1);
+}
+
+/* writeback_exit() with stderr captured into @out (NUL-terminated). */
+static void writeback_exit_capture(char *out, size_t size)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	ssize_t n;
+
+	assert_non_null(tmp);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fileno(tmp), STDERR_FILENO), STDERR_FILENO);
+	writeback_exit();
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	n = pread(fileno(tmp), out, size - 1, 0);
+	assert_true(n >= 0);
+	out[n] = '\0';
+	fclose(tmp);
+}
+
+/*
+ * Setup: two closed files whose background writeback failed (-EIO
+ * injected); the error of "seen" was then reported by an fsync, that of
+ * "unseen" never was. Action: writeback_exit(), stderr captured.
+ * Expected: the unreported error is printed with its file's name (the
+ * last chance not to lose it silently); the reported one is not.
+ */
+static void test_writeback_exit_unreported_error_printed(void **state)
+{
+	struct writeback_fault_config fail = { .fail_nth = 1 };
+	struct address_space *seen, *unseen;
+	char log[4096];
+
+	assert_int_equal(filemap_open("seen", &seen), 0);
+	assert_int_equal(filemap_open("unseen", &unseen), 0);
+	assert_int_equal(filemap_write(seen, 0, "a", 1), 1);
+	assert_int_equal(filemap_write(unseen, 0, "b", 1), 1);
+	filemap_close(unseen);
+	writeback_fault_set(&fail);
+	assert_int_equal(flusher_sync(10000), 0);
+	writeback_fault_set(NULL);
+	assert_int_equal(filemap_fsync(seen), -EIO);
+	filemap_close(seen);
+	writeback_exit_capture(log, sizeof(log));
+	assert_non_null(strstr(log, "writeback_exit: unseen: writeback error"));
+	assert_null(strstr(log, "writeback_exit: seen:"));
+}
+
+#define CHASE_FIRST 100		/* first page the writer dirties */
+#define CHASE_PAGES 400		/* clean pages it can dirty */
+
+struct chase {
+	struct address_space *mapping;
+	pgoff_t next;			/* next page to dirty */
+};
+
+/*
+ * writeback.submit: a writer that keeps ahead of fsync dirties one more
+ * page, two indices past the last (a run of its own), each time a batch
+ * is submitted. Runs on the I/O path owing the batch: it only trylocks.
+ */
+static void on_submit_dirty_ahead(const char *name, void *arg, void *ctx)
+{
+	struct chase *c = ctx;
+	struct page *page;
+
+	if (arg != c->mapping || c->next >= CHASE_FIRST + CHASE_PAGES)
+		return;
+	page = find_get_page(c->mapping, c->next);
+	assert_non_null(page);
+	assert_true(trylock_page(page));
+	set_page_dirty(page);
+	unlock_page(page);
+	put_page(page);
+	c->next += 2;
+}
+
+/*
+ * Setup: a clean file of CHASE_FIRST + CHASE_PAGES cached pages; pages 0
+ * and 2 dirtied (two runs). A writer (the submit hook) dirties page 100,
+ * 102, 104, ... one per batch submitted.
+ *
+ *   index: 0  1  2  3 ...... 100  101  102 ...
+ *          D  .  D  .         d<-1st submit, d<-2nd submit, ...
+ *
+ * Action: fsync. Expected: fsync writes what was dirty when it started
+ * (two batches) and returns, rather than chase the writer's pages: those
+ * stay dirty, for the next fsync.
+ */
+static void test_write_cache_pages_sync_all_writer_ahead_terminates(void **state)
+{
+	struct address_space *m = test_clean_file("chase",
+						   CHASE_FIRST + CHASE_PAGES,
+						   12);
+	struct chase c = { .mapping = m, .next = CHASE_FIRST };
+	struct writeback_stats before, after;
+
+	assert_int_equal(filemap_write(m, 0, "a", 1), 1);
+	assert_int_equal(filemap_write(m, 2 * PAGE_SIZE, "b", 1), 1);
+	writeback_get_stats(&before);
+	assert_int_equal(test_hook_set("writeback.submit",
+				       on_submit_dirty_ahead, &c), 0);
+	assert_int_equal(filemap_fsync(m), 0);
+	test_hook_clear("writeback.submit");
+	writeback_get_stats(&after);
+	assert_int_equal(after.batches - before.batches, 2);
+	assert_int_equal(c.next, CHASE_FIRST + 4);
+	assert_int_equal(node_page_state(NR_FILE_DIRTY), 2);
+	assert_int_equal(filemap_fsync(m), 0);
+	filemap_close(m);
+	assert_checks_quiescent();
+}
+
+/*
  * Setup: 1000 pages written; every second pwritev short (half its bytes).
  * Action: fsync.
  * Expected: short writes are continued, not errors: fsync returns 0, the
@@ -485,36 +639,73 @@ static void test_balance_dirty_pages_flusher_keeps_writer_under_limit(void **sta
 	filemap_close(m);
 }
 
-/*
- * Setup: the flusher, with a long periodic interval. Action: dirty more
- * than the background threshold; then wait for the flusher with
- * flusher_sync().
- * Expected: the writer kicked background writeback; after the pass every
- * page is clean and written (byte-exact), and the flusher ran.
- */
-static void test_flusher_background_writeback_cleans_pages(void **state)
+#if BALLAST_TESTING
+struct pass_watch {
+	struct completion done;
+	bool all;		/* the first pass wrote everything */
+	_Atomic(int) passes;
+};
+
+/* flusher.pass_done: the flusher finished a pass (runs in the flusher). */
+static void on_pass_done(const char *name, void *arg, void *ctx)
 {
-	unsigned long bg, thresh, n;
-	struct writeback_stats st;
+	struct pass_watch *w = ctx;
+
+	if (atomic_fetch_add(&w->passes, 1) == 0) {
+		w->all = *(bool *)arg;
+		complete(&w->done);
+	}
+}
+
+/*
+ * Setup: the flusher, with a 60 s periodic interval (never reached); one
+ * file with 64 pages fewer dirty than the background threshold (which
+ * moves a little as the cache grows), so the flusher was not woken.
+ * Action: dirty 128 more pages, then wait for the end of the first
+ * flusher pass (a test hook, not flusher_sync(), which would force a
+ * write-everything pass). Expected: the writer's kick started a
+ * background pass (not a write-everything one), which stopped once dirty
+ * pages were at or below the background threshold: some are still dirty.
+ * After an fsync the file is byte-exact.
+ */
+static void test_flusher_background_pass_stops_at_background_threshold(void **state)
+{
+	unsigned long bg, thresh, first, n;
+	struct pass_watch w = { .all = true };
 	struct address_space *m;
+	long dirty;
 	char *buf;
 
 	global_dirty_limits(&bg, &thresh);
+	first = bg - 64;
 	n = bg + 64;
 	buf = malloc(n * PAGE_SIZE);
 	test_pattern(buf, n * PAGE_SIZE, 21, 0);
+	init_completion(&w.done);
 	assert_int_equal(filemap_open("bg", &m), 0);
-	assert_int_equal(filemap_write(m, 0, buf, n * PAGE_SIZE),
-			 (ssize_t)(n * PAGE_SIZE));
-	assert_int_equal(flusher_sync(10000), 0);
-	writeback_get_stats(&st);
-	assert_true(st.flusher_passes > 0);
-	assert_int_equal(node_page_state(NR_FILE_DIRTY), 0);
+	assert_int_equal(test_hook_set("flusher.pass_done", on_pass_done, &w),
+			 0);
+	assert_int_equal(filemap_write(m, 0, buf, first * PAGE_SIZE),
+			 (ssize_t)(first * PAGE_SIZE));
+	assert_int_equal(atomic_load(&w.passes), 0);
+	assert_int_equal(filemap_write(m, (loff_t)(first * PAGE_SIZE),
+				       buf + first * PAGE_SIZE,
+				       (n - first) * PAGE_SIZE),
+			 (ssize_t)((n - first) * PAGE_SIZE));
+	assert_true(wait_for_completion_timeout(&w.done, 10000));
+	test_hook_clear("flusher.pass_done");
+	assert_false(w.all);
+	global_dirty_limits(&bg, &thresh);
+	dirty = node_page_state(NR_FILE_DIRTY);
+	assert_true(dirty > 0);
+	assert_true(dirty <= (long)bg);
+	assert_int_equal(filemap_fsync(m), 0);
 	assert_backing_equals("bg", n * PAGE_SIZE, 21);
 	filemap_close(m);
 	assert_checks_quiescent();
 	free(buf);
 }
+#endif
 
 /*
  * Setup: two opens of the same name, one of another. Action: compare,
@@ -554,11 +745,16 @@ int main(void)
 #if BALLAST_TESTING
 		cmocka_unit_test_setup_teardown(test_vfs_fsync_injected_write_error_reported_once_per_cursor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filemap_fsync_flusher_error_not_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inode_shrink_scan_unreported_error_keeps_inode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writeback_exit_unreported_error_printed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_cache_pages_sync_all_writer_ahead_terminates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_cache_pages_short_writes_continued, setup, teardown),
 #endif
 		cmocka_unit_test_setup_teardown(test_balance_dirty_pages_no_flusher_writer_throttles_and_progresses, setup_no_flusher, teardown),
 		cmocka_unit_test_setup_teardown(test_balance_dirty_pages_flusher_keeps_writer_under_limit, setup_low_dirty_limit, teardown),
-		cmocka_unit_test_setup_teardown(test_flusher_background_writeback_cleans_pages, setup, teardown),
+#if BALLAST_TESTING
+		cmocka_unit_test_setup_teardown(test_flusher_background_pass_stops_at_background_threshold, setup, teardown),
+#endif
 		cmocka_unit_test_setup_teardown(test_filemap_open_same_name_shares_mapping, setup, teardown),
 	};
 
