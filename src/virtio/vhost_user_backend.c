@@ -22,8 +22,9 @@
  *    closed with the message. Kick, call and back-end channel descriptors
  *    are made non-blocking, so a hostile front-end cannot stall the loop
  *    by passing a pipe; kicks must be pollable (regular files are refused
- *    by epoll). Memory descriptors must be regular files at least as long
- *    as the region claims, so mapping them cannot fault on a short file.
+ *    by epoll). Memory descriptors must be regular files sealed against
+ *    shrinking (F_SEAL_SHRINK) and at least as long as the region claims,
+ *    so mapping them cannot fault on a short file, now or later.
  *  - A connection (struct vhost_user_dev) moves created -> serving ->
  *    dead. A dead one has no descriptor in the epoll set and is freed at
  *    the end of the batch, so an event of the same batch that still points
@@ -514,8 +515,22 @@ static int mem_map_region(const struct vhost_user_mem_region *r, int fd,
 {
 	uint64_t need = r->mmap_offset + r->memory_size; /* checked: no wrap */
 	struct stat st;
+	int seals;
 	void *p;
 
+	/*
+	 * A file the front-end could shrink under our mapping would make us
+	 * fault (SIGBUS) on access: require F_SEAL_SHRINK, adding it if the
+	 * file allows (a memfd made with MFD_ALLOW_SEALING), before the size
+	 * is read. Adding fails if sealing is itself sealed; GET_SEALS says.
+	 */
+	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
+		snprintf(why, whylen, "region file cannot be sealed against "
+			 "shrinking (a memfd needs MFD_ALLOW_SEALING)");
+		return -EINVAL;
+	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(why, whylen, "region fd is not a regular file");
 		return -EINVAL;
@@ -526,11 +541,6 @@ static int mem_map_region(const struct vhost_user_mem_region *r, int fd,
 			 (unsigned long long)st.st_size);
 		return -EINVAL;
 	}
-	/*
-	 * Best effort: forbid shrinking, so the front-end cannot make our
-	 * mapping fault later (needs a memfd created with sealing allowed).
-	 */
-	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
 	p = mmap(NULL, need, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		snprintf(why, whylen, "mmap of %#llx bytes: %s",

@@ -428,7 +428,7 @@ static void test_backend_refuses_malformed_messages_and_survives(
 	};
 	assert_int_equal(raw_acked(fd, VHOST_USER_SET_MEM_TABLE, &mem,
 				   VHOST_USER_MEM_HDR_SIZE + 32, NULL, 0), 1);
-	small = memfd_create("small", MFD_CLOEXEC);
+	small = memfd_create("small", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	assert_int_equal(ftruncate(small, 4096), 0);
 	assert_int_equal(raw_acked(fd, VHOST_USER_SET_MEM_TABLE, &mem,
 				   VHOST_USER_MEM_HDR_SIZE + 32, &small, 1), 1);

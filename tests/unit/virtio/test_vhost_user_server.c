@@ -7,8 +7,9 @@
  *
  * Covered: the epoll descriptor an outer loop can wait on (readable for a
  * message and for deferred work), the memory table as the device sees it
- * (regions keep their file open for hole punching; mem_changed runs), and
- * that the server closes every descriptor it received.
+ * (regions keep their file open for hole punching; mem_changed runs; a
+ * file that cannot be sealed against shrinking is refused), and that
+ * the server closes every descriptor it received.
  */
 #include "../../support/test_support.h"
 
@@ -16,6 +17,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -178,7 +180,7 @@ static void test_vhost_user_dev_mem_keeps_region_file(void **state)
 	uint8_t *mine;
 
 	memset(&probe, 0, sizeof(probe));
-	memfd = memfd_create("server-test", MFD_CLOEXEC);
+	memfd = memfd_create("server-test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	assert_int_equal(ftruncate(memfd, (1 << 20) + 4096), 0);
 	mine = mmap(NULL, (1 << 20) + 4096, PROT_READ | PROT_WRITE,
 		    MAP_SHARED, memfd, 0);
@@ -203,6 +205,9 @@ static void test_vhost_user_dev_mem_keeps_region_file(void **state)
 	assert_int_equal(a.st_ino, b.st_ino);
 	assert_int_equal(((uint8_t *)virtio_mem_gpa_to_hva(mem, 0x100000 + 77,
 							   1))[0], 0x42);
+	/* The front-end can no longer pull the mapping from under us. */
+	assert_true(fcntl(memfd, F_GET_SEALS) & F_SEAL_SHRINK);
+	assert_int_equal(ftruncate(memfd, 4096), -1);
 
 	close(sv[1]);
 	assert_true(vhost_user_server_poll(srv, 0) > 0);
@@ -212,11 +217,61 @@ static void test_vhost_user_dev_mem_keeps_region_file(void **state)
 	assert_int_equal(count_fds(), before);
 }
 
+/*
+ * A front-end whose memory file cannot be sealed against shrinking (a
+ * memfd without MFD_ALLOW_SEALING, a plain file) could truncate it and
+ * make the host fault on access: SET_MEM_TABLE is refused and the
+ * device keeps no map. The same region in a sealable memfd is accepted.
+ */
+static void test_vhost_user_dev_mem_unsealable_file_is_refused(void **state)
+{
+	struct vhost_user_memory m = {
+		.nregions = 1,
+		.regions[0] = { .memory_size = 1 << 20,
+				.userspace_addr = 1ULL << 40 },
+	};
+	const uint32_t size = VHOST_USER_MEM_HDR_SIZE + sizeof(m.regions[0]);
+	struct vhost_user_server *srv;
+	int sv[2], fds[3];
+
+	memset(&probe, 0, sizeof(probe));
+	fds[0] = memfd_create("unsealable", MFD_CLOEXEC);
+	fds[1] = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	fds[2] = memfd_create("sealable", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	for (int i = 0; i < 3; i++) {
+		assert_true(fds[i] >= 0);
+		assert_int_equal(ftruncate(fds[i], 1 << 20), 0);
+	}
+	assert_int_equal(vhost_user_server_create(&srv, NULL, &probe_ops,
+						  NULL), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+				    sv), 0);
+	assert_int_equal(vhost_user_server_add_conn(srv, sv[0]), 0);
+
+	for (int i = 0; i < 2; i++) {
+		send_msg(sv[1], VHOST_USER_SET_MEM_TABLE, &m, size, fds[i]);
+		assert_true(vhost_user_server_poll(srv, 0) > 0);
+		assert_int_equal(probe.mem_changes, 0);
+		assert_int_equal(vhost_user_dev_mem(probe.dev)->nr_regions, 0);
+	}
+	send_msg(sv[1], VHOST_USER_SET_MEM_TABLE, &m, size, fds[2]);
+	assert_true(vhost_user_server_poll(srv, 0) > 0);
+	assert_int_equal(probe.mem_changes, 1);
+	assert_int_equal(vhost_user_dev_mem(probe.dev)->nr_regions, 1);
+
+	close(sv[1]);
+	assert_true(vhost_user_server_poll(srv, 0) > 0);
+	vhost_user_server_destroy(srv);
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vhost_user_server_fd_wakes_outer_loop),
 		cmocka_unit_test(test_vhost_user_dev_mem_keeps_region_file),
+		cmocka_unit_test(test_vhost_user_dev_mem_unsealable_file_is_refused),
 	};
 
 	return cmocka_run_group_tests_name("vhost_user_server", tests, NULL,
