@@ -299,7 +299,8 @@ struct vhost_user_dev_ops {
 	/*
 	 * Queue @q was kicked (or started, or re-enabled): pop with
 	 * vhost_user_dev_pop() until it returns 0, push what was consumed.
-	 * The server notifies the driver afterwards as EVENT_IDX allows.
+	 * The server notifies the driver afterwards as EVENT_IDX allows,
+	 * and runs the handler again if the pops were cut short.
 	 */
 	void (*handle_queue)(struct vhost_user_dev *dev, unsigned int q);
 	/* Queue @q stops (GET_VRING_BASE, reset): give back held chains. */
@@ -324,8 +325,11 @@ struct vhost_user_dev_ops {
  * Context: server thread, no ballast locks (the host has none); never
  * sleeps; no allocation; inside handle_queue.
  * Return: 1 and @elem; 0 if the ring is empty (notifications are enabled
- * again, race-free); -EPROTO if the queue is broken; -EIO if the queue is
- * stopped, disabled or not set up; -EINVAL for a short @elem.
+ * again, race-free) or if this run of handle_queue has popped a ring's
+ * worth already (the queue runs again on the next loop pass, so one busy
+ * queue cannot starve the others); -EPROTO if the queue is broken; -EIO
+ * if the queue is stopped, disabled or not set up; -EINVAL for a short
+ * @elem.
  */
 int __must_check vhost_user_dev_pop(struct vhost_user_dev *dev,
 				    unsigned int q, struct vringh_elem *elem);

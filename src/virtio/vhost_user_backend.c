@@ -41,6 +41,10 @@
  *    connection on srv->work and signals srv->work_fd, so the epoll
  *    descriptor (vhost_user_server_fd()) is readable until it ran: an
  *    outer loop polling that descriptor misses nothing.
+ *  - One queue_run() pops at most vq->num chains (vq->budget); then
+ *    vhost_user_dev_pop() returns 0 and the queue becomes deferred work,
+ *    so a guest that re-posts as fast as the device completes cannot keep
+ *    the thread from other queues, connections or an outer loop.
  *  - Memory regions keep their file descriptor open while mapped
  *    (region.fd, for the device: hole punching) and close it on unmap.
  * The loop sleeps only in epoll_wait; allocation is from the C heap.
@@ -93,6 +97,7 @@ struct vu_queue {
 	bool enabled;			/* SET_VRING_ENABLE */
 	bool kick_pending;		/* run the handler on the next pass */
 	bool violation_logged;
+	unsigned int budget;		/* pops left in this queue_run() */
 	struct vringh vrh;
 };
 
@@ -327,6 +332,7 @@ static void queue_run(struct vhost_user_dev *dev, unsigned int q)
 	if (!vq->started || !queue_enabled(dev, vq) || vq->vrh.broken)
 		return;
 	vringh_notify_disable(&vq->vrh);
+	vq->budget = vq->num;
 	dev->srv->ops->handle_queue(dev, q);
 	if (!dev->dead && vq->started)
 		vhost_user_dev_notify(dev, q);
@@ -351,6 +357,16 @@ int vhost_user_dev_pop(struct vhost_user_dev *dev, unsigned int q,
 
 	if (!vq || !vq->started || !queue_enabled(dev, vq))
 		return -EIO;
+	if (!vq->budget) {
+		/*
+		 * A ring's worth per pass: a guest that re-posts as fast as
+		 * we complete must not keep the one thread from the other
+		 * queues and connections. Kicks stay off; we come back.
+		 */
+		vq->kick_pending = true;
+		dev_schedule(dev);
+		return 0;
+	}
 	/*
 	 * On empty, ask for kicks again and look once more: a buffer made
 	 * available in between would otherwise wait for the next kick. Two
@@ -364,7 +380,9 @@ int vhost_user_dev_pop(struct vhost_user_dev *dev, unsigned int q,
 			return 0;
 		vringh_notify_disable(&vq->vrh);
 	}
-	if (ret == -EPROTO)
+	if (ret == 1)
+		vq->budget--;
+	else if (ret == -EPROTO)
 		queue_violation(dev, q);
 	return ret;
 }

@@ -8,8 +8,9 @@
  * Covered: the epoll descriptor an outer loop can wait on (readable for a
  * message and for deferred work), the memory table as the device sees it
  * (regions keep their file open for hole punching; mem_changed runs; a
- * file that cannot be sealed against shrinking is refused), and that
- * the server closes every descriptor it received.
+ * file that cannot be sealed against shrinking is refused), that the
+ * server closes every descriptor it received, and that a ring that is
+ * never empty does not starve other connections.
  */
 #include "../../support/test_support.h"
 
@@ -20,6 +21,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -112,6 +114,138 @@ static void send_msg(int fd, uint32_t req, const void *p, uint32_t size,
 	}
 	assert_int_equal(sendmsg(fd, &mh, 0), (ssize_t)iov.iov_len);
 }
+
+/*
+ * A ring the test writes as the guest, in a sealable memfd it maps too:
+ *
+ *   gpa 0 (uaddr RING_UADDR): desc @+0 | avail @+4K | used @+8K | bufs @+16K
+ *
+ * RING_NUM device-writable buffers of 64 bytes, all made available.
+ */
+#define RING_RAM (64u << 10)
+#define RING_UADDR (1ULL << 40)
+#define RING_NUM 8u
+#define AVAIL_OFF 0x1000
+#define USED_OFF 0x2000
+#define BUF_OFF 0x4000
+
+struct guest_ring {
+	int memfd;
+	uint8_t *ram;
+	uint16_t avail_idx;
+};
+
+static struct vring_avail *ring_avail(struct guest_ring *g)
+{
+	return (struct vring_avail *)(g->ram + AVAIL_OFF);
+}
+
+/* The guest makes @head available (again). */
+static void ring_post(struct guest_ring *g, uint16_t head)
+{
+	struct vring_avail *avail = ring_avail(g);
+
+	avail->ring[g->avail_idx % RING_NUM] = head;
+	g->avail_idx++;
+	__atomic_store_n(&avail->idx, g->avail_idx, __ATOMIC_RELEASE);
+}
+
+static void ring_create(struct guest_ring *g)
+{
+	struct vring_desc *desc;
+
+	g->memfd = memfd_create("server-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	assert_true(g->memfd >= 0);
+	assert_int_equal(ftruncate(g->memfd, RING_RAM), 0);
+	g->ram = mmap(NULL, RING_RAM, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      g->memfd, 0);
+	assert_true(g->ram != MAP_FAILED);
+	g->avail_idx = 0;
+	desc = (struct vring_desc *)g->ram;
+	for (uint16_t i = 0; i < RING_NUM; i++) {
+		desc[i] = (struct vring_desc){ .addr = BUF_OFF + 64u * i,
+					       .len = 64,
+					       .flags = VRING_DESC_F_WRITE };
+		ring_post(g, i);
+	}
+}
+
+static void ring_destroy(struct guest_ring *g)
+{
+	munmap(g->ram, RING_RAM);
+	close(g->memfd);
+}
+
+/* Memory table, size, addresses, then the kick that starts queue 0. */
+static void ring_start(int sock, struct guest_ring *g, int kick_fd)
+{
+	struct vhost_user_memory m = {
+		.nregions = 1,
+		.regions[0] = { .memory_size = RING_RAM,
+				.userspace_addr = RING_UADDR },
+	};
+	struct vhost_vring_state st = { .index = 0, .num = RING_NUM };
+	struct vhost_vring_addr addr = {
+		.index = 0,
+		.desc_user_addr = RING_UADDR,
+		.avail_user_addr = RING_UADDR + AVAIL_OFF,
+		.used_user_addr = RING_UADDR + USED_OFF,
+	};
+	uint64_t q = 0;
+
+	send_msg(sock, VHOST_USER_SET_MEM_TABLE, &m,
+		 VHOST_USER_MEM_HDR_SIZE + sizeof(m.regions[0]), g->memfd);
+	send_msg(sock, VHOST_USER_SET_VRING_NUM, &st, sizeof(st), -1);
+	send_msg(sock, VHOST_USER_SET_VRING_ADDR, &addr, sizeof(addr), -1);
+	send_msg(sock, VHOST_USER_SET_VRING_KICK, &q, sizeof(q), kick_fd);
+}
+
+/*
+ * The sink device completes every chain at once. With @repost its guest
+ * makes each chain available again before the device looks again, so
+ * the ring is never empty; SINK_STOP only keeps a server without a pop
+ * budget from hanging the test.
+ */
+#define SINK_STOP (100 * RING_NUM)
+
+struct sink {
+	struct guest_ring ring;
+	bool repost;
+	unsigned int pops;
+	struct vringh_elem elem;
+	struct iovec iov[RING_NUM];
+};
+
+static struct sink sink;
+
+static void sink_handle_queue(struct vhost_user_dev *dev, unsigned int q)
+{
+	while (sink.pops < SINK_STOP &&
+	       vhost_user_dev_pop(dev, q, &sink.elem) > 0) {
+		sink.pops++;
+		assert_int_equal(vhost_user_dev_push(dev, q, sink.elem.head, 0),
+				 0);
+		if (sink.repost)
+			ring_post(&sink.ring, sink.elem.head);
+	}
+}
+
+static void sink_init(bool repost)
+{
+	memset(&sink, 0, sizeof(sink));
+	sink.repost = repost;
+	sink.elem.iov = sink.iov;
+	sink.elem.iov_max = RING_NUM;
+	ring_create(&sink.ring);
+}
+
+static const struct vhost_user_dev_ops sink_ops = {
+	.name = "sink",
+	.device_id = 0xfffd,
+	.nr_queues = 1,
+	.max_queue_size = RING_NUM,
+	.handle_queue = sink_handle_queue,
+};
 
 /*
  * The server's descriptor is readable when a message waits and when
@@ -266,12 +400,62 @@ static void test_vhost_user_dev_mem_unsealable_file_is_refused(void **state)
 		close(fds[i]);
 }
 
+/*
+ * Fairness. Connection A's guest re-posts every buffer the moment the
+ * device completes it, so its ring of 8 is never empty:
+ *
+ *   avail: 0 1 2 ... 7 | 0 1 2 ... (re-posted during the pop loop)
+ *
+ * One pass of the loop pops one ring's worth (8) and leaves the queue
+ * for the next pass: the server descriptor stays readable, and the next
+ * pass answers connection B's GET_FEATURES as well as popping 8 more.
+ */
+static void test_vhost_user_dev_pop_endless_ring_yields_to_other_conns(
+	void **state)
+{
+	struct vhost_user_server *srv;
+	struct vhost_user_hdr reply;
+	int a[2], b[2], kick;
+
+	sink_init(true);
+	assert_int_equal(vhost_user_server_create(&srv, NULL, &sink_ops, NULL),
+			 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+				    a), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+				    b), 0);
+	assert_int_equal(vhost_user_server_add_conn(srv, a[0]), 0);
+	assert_int_equal(vhost_user_server_add_conn(srv, b[0]), 0);
+	kick = eventfd(0, EFD_CLOEXEC);
+	assert_true(kick >= 0);
+
+	ring_start(a[1], &sink.ring, kick);
+	assert_true(vhost_user_server_poll(srv, 0) > 0);
+	assert_int_equal(sink.pops, RING_NUM);
+	assert_true(readable(vhost_user_server_fd(srv)));
+
+	send_msg(b[1], VHOST_USER_GET_FEATURES, NULL, 0, -1);
+	assert_true(vhost_user_server_poll(srv, 0) > 0);
+	assert_int_equal(recv(b[1], &reply, sizeof(reply), MSG_DONTWAIT),
+			 sizeof(reply));
+	assert_int_equal(reply.request, VHOST_USER_GET_FEATURES);
+	assert_int_equal(sink.pops, 2 * RING_NUM);
+
+	close(a[1]);
+	close(b[1]);
+	close(kick);
+	vhost_user_server_destroy(srv);
+	ring_destroy(&sink.ring);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vhost_user_server_fd_wakes_outer_loop),
 		cmocka_unit_test(test_vhost_user_dev_mem_keeps_region_file),
 		cmocka_unit_test(test_vhost_user_dev_mem_unsealable_file_is_refused),
+		cmocka_unit_test(
+			test_vhost_user_dev_pop_endless_ring_yields_to_other_conns),
 	};
 
 	return cmocka_run_group_tests_name("vhost_user_server", tests, NULL,
