@@ -22,9 +22,11 @@
  *    closed with the message. Kick, call and back-end channel descriptors
  *    are made non-blocking, so a hostile front-end cannot stall the loop
  *    by passing a pipe; kicks must be pollable (regular files are refused
- *    by epoll). Memory descriptors must be regular files sealed against
- *    shrinking (F_SEAL_SHRINK) and at least as long as the region claims,
- *    so mapping them cannot fault on a short file, now or later.
+ *    by epoll), and one that hangs up or fails is no longer watched, so
+ *    it cannot make the loop spin. Memory descriptors must be regular
+ *    files sealed against shrinking (F_SEAL_SHRINK) and at least as long
+ *    as the region claims, so mapping them cannot fault on a short file,
+ *    now or later.
  *  - A connection (struct vhost_user_dev) moves created -> serving ->
  *    dead. A dead one has no descriptor in the epoll set and is freed at
  *    the end of the batch, so an event of the same batch that still points
@@ -1140,10 +1142,12 @@ static void dev_backend_read(struct vhost_user_dev *dev)
 	}
 }
 
-static void dev_kicked(struct vhost_user_dev *dev, unsigned int q)
+static void dev_kicked(struct vhost_user_dev *dev, unsigned int q,
+		       uint32_t events)
 {
 	struct vu_queue *vq = &dev->queues[q];
 	uint64_t cnt;
+	ssize_t n = 0;
 
 	if (vq->kick_fd < 0)
 		return;
@@ -1152,9 +1156,19 @@ static void dev_kicked(struct vhost_user_dev *dev, unsigned int q)
 	 * passed something else (a pipe it keeps filling, a semaphore
 	 * eventfd) gets a bounded drain; level-triggered epoll comes back.
 	 */
-	for (int i = 0; i < 16 && read(vq->kick_fd, &cnt, sizeof(cnt)) > 0;
-	     i++)
+	for (int i = 0; i < 16 && (n = read(vq->kick_fd, &cnt,
+					     sizeof(cnt))) > 0; i++)
 		;
+	/*
+	 * A kick fd at its end (a pipe whose writer is gone) or in error
+	 * stays readable: it would wake the loop forever. Stop watching it;
+	 * a new SET_VRING_KICK brings kicks back.
+	 */
+	if ((events & (EPOLLHUP | EPOLLERR)) || n == 0 ||
+	    (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		dev_err(dev, "queue %u: kick fd hung up; no longer watched", q);
+		close_polled(dev->srv, &vq->kick_fd);
+	}
 	queue_run(dev, q);
 }
 
@@ -1241,7 +1255,7 @@ int vhost_user_server_poll(struct vhost_user_server *srv, int timeout_ms)
 			dev_backend_read(dev);
 			break;
 		case SRC_KICK:
-			dev_kicked(dev, src->q);
+			dev_kicked(dev, src->q, ev[i].events);
 			break;
 		}
 	}

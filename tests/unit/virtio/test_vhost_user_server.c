@@ -9,8 +9,9 @@
  * message and for deferred work), the memory table as the device sees it
  * (regions keep their file open for hole punching; mem_changed runs; a
  * file that cannot be sealed against shrinking is refused), that the
- * server closes every descriptor it received, and that a ring that is
- * never empty does not starve other connections.
+ * server closes every descriptor it received, that a ring that is never
+ * empty does not starve other connections, and that a kick fd at its end
+ * does not make the loop spin.
  */
 #include "../../support/test_support.h"
 
@@ -448,14 +449,63 @@ static void test_vhost_user_dev_pop_endless_ring_yields_to_other_conns(
 	ring_destroy(&sink.ring);
 }
 
+/*
+ * A kick fd that reaches its end (a pipe whose write end is closed) is
+ * readable forever: the server stops watching it after one wake-up, so
+ * its descriptor goes quiet instead of waking an outer loop in a busy
+ * loop. A new SET_VRING_KICK brings kicks back.
+ */
+static void test_vhost_user_server_poll_kick_fd_at_eof_stops_watching(
+	void **state)
+{
+	struct vhost_user_server *srv;
+	uint64_t q = 0, one = 1;
+	int sv[2], p[2], kick;
+
+	sink_init(false);
+	assert_int_equal(vhost_user_server_create(&srv, NULL, &sink_ops, NULL),
+			 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+				    sv), 0);
+	assert_int_equal(vhost_user_server_add_conn(srv, sv[0]), 0);
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	close(p[1]);
+
+	ring_start(sv[1], &sink.ring, p[0]);
+	close(p[0]);
+	/* A few passes: start, consume the ring, see the hang-up. */
+	for (int i = 0; i < 8 && vhost_user_server_poll(srv, 0) > 0; i++)
+		;
+	assert_int_equal(sink.pops, RING_NUM);
+	assert_false(readable(vhost_user_server_fd(srv)));
+
+	/* A new kick fd works: the guest posts and kicks, the queue runs. */
+	kick = eventfd(0, EFD_CLOEXEC);
+	assert_true(kick >= 0);
+	send_msg(sv[1], VHOST_USER_SET_VRING_KICK, &q, sizeof(q), kick);
+	assert_true(vhost_user_server_poll(srv, 0) > 0);
+	for (uint16_t h = 0; h < RING_NUM; h++)
+		ring_post(&sink.ring, h);
+	assert_int_equal(write(kick, &one, sizeof(one)), sizeof(one));
+	assert_true(vhost_user_server_poll(srv, 0) > 0);
+	assert_int_equal(sink.pops, 2 * RING_NUM);
+
+	close(sv[1]);
+	close(kick);
+	vhost_user_server_destroy(srv);
+	ring_destroy(&sink.ring);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vhost_user_server_fd_wakes_outer_loop),
 		cmocka_unit_test(test_vhost_user_dev_mem_keeps_region_file),
-		cmocka_unit_test(test_vhost_user_dev_mem_unsealable_file_is_refused),
-		cmocka_unit_test(
-			test_vhost_user_dev_pop_endless_ring_yields_to_other_conns),
+#define T(f) cmocka_unit_test(f)
+		T(test_vhost_user_dev_mem_unsealable_file_is_refused),
+		T(test_vhost_user_dev_pop_endless_ring_yields_to_other_conns),
+		T(test_vhost_user_server_poll_kick_fd_at_eof_stops_watching),
+#undef T
 	};
 
 	return cmocka_run_group_tests_name("vhost_user_server", tests, NULL,
