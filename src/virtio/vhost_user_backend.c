@@ -307,11 +307,18 @@ static int queue_map(struct vhost_user_dev *dev, unsigned int q,
 
 static void dev_mark_needs_reset(struct vhost_user_dev *dev)
 {
+	int ret;
+
 	if (dev->status & VIRTIO_CONFIG_S_NEEDS_RESET)
 		return;
 	dev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
-	/* virtio 2.1.2: NEEDS_RESET comes with a config change. */
-	vhost_user_dev_config_changed(dev);
+	/*
+	 * virtio 2.1.2: NEEDS_RESET comes with a config change. A failure
+	 * needs nothing more here: a full channel retries, a broken one was
+	 * logged, and without one the front-end reads the status.
+	 */
+	ret = vhost_user_dev_config_changed(dev);
+	(void)ret;
 }
 
 static void queue_violation(struct vhost_user_dev *dev, unsigned int q)
@@ -1207,8 +1214,12 @@ static void run_work(struct vhost_user_server *srv)
 			&batch, struct vhost_user_dev, work_link);
 
 		list_del_init(&dev->work_link);
-		if (dev->config_change_pending)
-			vhost_user_dev_config_changed(dev);
+		if (dev->config_change_pending) {
+			/* Handled inside: full is retried, broken logged. */
+			int ret = vhost_user_dev_config_changed(dev);
+
+			(void)ret;
+		}
 		for (unsigned int q = 0; q < srv->ops->nr_queues && !dev->dead;
 		     q++)
 			if (dev->queues[q].kick_pending)
