@@ -250,7 +250,9 @@ int __must_check vhost_user_msg_check(const struct vhost_user_msg *msg,
 
 /**
  * vhost_user_request_name() - printable name of a front-end request.
- * Context: pure. Return: "GET_FEATURES", ..., or "unknown".
+ * Context: no locks; never sleeps; no allocation; pure (callable
+ * anywhere, reclaim included).
+ * Return: a static string, "GET_FEATURES", ..., or "unknown".
  */
 const char *vhost_user_request_name(uint32_t request);
 
@@ -258,7 +260,9 @@ const char *vhost_user_request_name(uint32_t request);
  * vhost_user_needs_reply() - does @request always get a reply, whatever
  * REPLY_ACK says (GET_FEATURES, GET_PROTOCOL_FEATURES, GET_VRING_BASE,
  * GET_QUEUE_NUM, GET_CONFIG, GET_STATUS)?
- * Context: pure. Return: true for those requests.
+ * Context: no locks; never sleeps; no allocation; pure (callable
+ * anywhere, reclaim included).
+ * Return: true for those requests, false for any other value.
  */
 bool vhost_user_needs_reply(uint32_t request);
 
@@ -299,7 +303,8 @@ struct vhost_user_dev_ops {
 	/*
 	 * Queue @q was kicked (or started, or re-enabled): pop with
 	 * vhost_user_dev_pop() until it returns 0, push what was consumed.
-	 * The server notifies the driver afterwards as EVENT_IDX allows.
+	 * The server notifies the driver afterwards as EVENT_IDX allows,
+	 * and runs the handler again if the pops were cut short.
 	 */
 	void (*handle_queue)(struct vhost_user_dev *dev, unsigned int q);
 	/* Queue @q stops (GET_VRING_BASE, reset): give back held chains. */
@@ -324,8 +329,11 @@ struct vhost_user_dev_ops {
  * Context: server thread, no ballast locks (the host has none); never
  * sleeps; no allocation; inside handle_queue.
  * Return: 1 and @elem; 0 if the ring is empty (notifications are enabled
- * again, race-free); -EPROTO if the queue is broken; -EIO if the queue is
- * stopped, disabled or not set up; -EINVAL for a short @elem.
+ * again, race-free) or if this run of handle_queue has popped a ring's
+ * worth already (the queue runs again on the next loop pass, so one busy
+ * queue cannot starve the others); -EPROTO if the queue is broken; -EIO
+ * if the queue is stopped, disabled or not set up; -EINVAL for a short
+ * @elem.
  */
 int __must_check vhost_user_dev_pop(struct vhost_user_dev *dev,
 				    unsigned int q, struct vringh_elem *elem);
@@ -371,7 +379,7 @@ void vhost_user_dev_kick(struct vhost_user_dev *dev, unsigned int q);
  * channel is full (the change is sent later, coalesced); -EPIPE if it
  * broke.
  */
-int vhost_user_dev_config_changed(struct vhost_user_dev *dev);
+int __must_check vhost_user_dev_config_changed(struct vhost_user_dev *dev);
 
 /**
  * vhost_user_dev_needs_reset() - the device cannot go on: set
@@ -383,25 +391,67 @@ int vhost_user_dev_config_changed(struct vhost_user_dev *dev);
 void vhost_user_dev_needs_reset(struct vhost_user_dev *dev, const char *fmt,
 				...) __printf(2, 3);
 
-/*
- * Accessors for device code. Context: server thread; never sleep; no
- * allocation. Return: the value asked for (vhost_user_dev_vring(): NULL if
- * queue @q is not started).
+/**
+ * vhost_user_dev_set_priv() - attach the device's per-connection state
+ * @priv to @dev (usually in create).
+ * Context: server thread, no ballast locks (the host has none); never
+ * sleeps; no allocation; no reclaim.
  */
 void vhost_user_dev_set_priv(struct vhost_user_dev *dev, void *priv);
+
+/**
+ * vhost_user_dev_get_priv() - the device's per-connection state.
+ * Context: server thread, no ballast locks (the host has none); never
+ * sleeps; no allocation; no reclaim.
+ * Return: what vhost_user_dev_set_priv() stored, or NULL.
+ */
 void *vhost_user_dev_get_priv(const struct vhost_user_dev *dev);
-/* The data given to vhost_user_server_create(). */
+
+/**
+ * vhost_user_dev_server_data() - the server-wide data of @dev's server.
+ * Context: server thread, no ballast locks (the host has none); never
+ * sleeps; no allocation; no reclaim.
+ * Return: the @data given to vhost_user_server_create().
+ */
 void *vhost_user_dev_server_data(const struct vhost_user_dev *dev);
-/* Negotiated virtio features (0 before SET_FEATURES). */
+
+/**
+ * vhost_user_dev_features() - the virtio features the driver accepted.
+ * Context: server thread, no ballast locks (the host has none); never
+ * sleeps; no allocation; no reclaim.
+ * Return: the bits of the last SET_FEATURES (protocol-features bit
+ * included if accepted), 0 before it or after a reset.
+ */
 uint64_t vhost_user_dev_features(const struct vhost_user_dev *dev);
+
+/**
+ * vhost_user_dev_status() - the device status byte (GET_STATUS).
+ * Context: server thread, no ballast locks (the host has none); never
+ * sleeps; no allocation; no reclaim.
+ * Return: what the driver set with SET_STATUS, plus
+ * VIRTIO_CONFIG_S_NEEDS_RESET once the device asked for a reset; 0 after
+ * a reset.
+ */
 uint8_t vhost_user_dev_status(const struct vhost_user_dev *dev);
-/* The ring of queue @q, or NULL if it is not set up. */
+
+/**
+ * vhost_user_dev_vring() - the device half of queue @q.
+ * Context: server thread, no ballast locks (the host has none); never
+ * sleeps; no allocation; no reclaim.
+ * Return: the ring, valid until the queue stops; NULL if @q is out of
+ * range or not started.
+ */
 struct vringh *vhost_user_dev_vring(struct vhost_user_dev *dev,
 				    unsigned int q);
-/*
- * Guest RAM as mapped for this connection (no regions before
- * SET_MEM_TABLE); each region keeps its file open (region.fd) until the
- * table is replaced or the connection ends, e.g. for hole punching.
+
+/**
+ * vhost_user_dev_mem() - guest RAM as mapped for this connection. Each
+ * region keeps its file open (region.fd) until the table is replaced or
+ * the connection ends, e.g. for hole punching.
+ * Context: server thread, no ballast locks (the host has none); never
+ * sleeps; no allocation; no reclaim.
+ * Return: the map, owned by @dev and valid until the next SET_MEM_TABLE
+ * (mem_changed) or destroy; no regions before the first SET_MEM_TABLE.
  */
 const struct virtio_mem *vhost_user_dev_mem(const struct vhost_user_dev *dev);
 
@@ -445,7 +495,8 @@ int __must_check vhost_user_server_add_conn(struct vhost_user_server *srv,
  * Return: the number of events handled; -EINTR if interrupted; another
  * errno of epoll_wait.
  */
-int vhost_user_server_poll(struct vhost_user_server *srv, int timeout_ms);
+int __must_check vhost_user_server_poll(struct vhost_user_server *srv,
+					int timeout_ms);
 
 /**
  * vhost_user_server_run() - vhost_user_server_poll() until
@@ -453,7 +504,7 @@ int vhost_user_server_poll(struct vhost_user_server *srv, int timeout_ms);
  * Context: as vhost_user_server_poll(). Return: 0, or an errno of
  * epoll_wait.
  */
-int vhost_user_server_run(struct vhost_user_server *srv);
+int __must_check vhost_user_server_run(struct vhost_user_server *srv);
 
 /**
  * vhost_user_server_stop() - make vhost_user_server_run() return.
@@ -590,7 +641,7 @@ extern const struct vhost_user_dev_ops vhost_user_echo_ops;
  * installs a SIGTERM handler; may sleep; allocates from the C heap.
  * Return: 0 after SIGTERM, or the errno that stopped the server.
  */
-int vhost_user_echo_serve(const char *path, int ready_fd);
+int __must_check vhost_user_echo_serve(const char *path, int ready_fd);
 
 /* argv[1] that makes vhost_user_echo_main() run a host. */
 #define VHOST_USER_ECHO_ARG "--vhost-user-echo-host"
@@ -619,6 +670,6 @@ bool vhost_user_echo_main(int argc, char **argv, int *status);
  * if the child exited before listening, -ETIMEDOUT if it did not listen
  * (it is killed and reaped then); an errno of pipe2() or posix_spawn().
  */
-int vhost_user_echo_spawn(const char *path, pid_t *pidp);
+int __must_check vhost_user_echo_spawn(const char *path, pid_t *pidp);
 
 #endif /* BALLAST_VHOST_USER_H */

@@ -271,24 +271,85 @@ int __must_check virtqueue_reinit(struct virtqueue *vq);
  */
 bool vring_interrupt(struct virtqueue *vq);
 
-/*
- * Accessors. Context: no lock held or taken, except virtqueue_num_free()
- * (the queue's spinlock); never sleep; no allocation; callable anywhere.
- * Return: the ring size, index, name, free descriptors (a snapshot),
- * broken state, the ring, the driver's data, the owning device.
+/**
+ * virtqueue_get_vring_size() - the size of @vq's ring.
+ * Context: no locks (immutable after creation); never sleeps; no
+ * allocation; callable from reclaim.
+ * Return: the number of entries, a power of two.
  */
 unsigned int virtqueue_get_vring_size(const struct virtqueue *vq);
+
+/**
+ * virtqueue_get_index() - @vq's index within its device.
+ * Context: no locks (immutable after creation); never sleeps; no
+ * allocation; callable from reclaim.
+ * Return: the index given to vring_create_virtqueue().
+ */
 unsigned int virtqueue_get_index(const struct virtqueue *vq);
+
+/**
+ * virtqueue_get_name() - @vq's name, for messages.
+ * Context: no locks (immutable after creation); never sleeps; no
+ * allocation; callable from reclaim.
+ * Return: the name given to vring_create_virtqueue().
+ */
 const char *virtqueue_get_name(const struct virtqueue *vq);
-/* Free descriptors right now (a snapshot). */
+
+/**
+ * virtqueue_num_free() - free descriptors in @vq right now.
+ * Context: takes and releases the queue's spinlock; never sleeps; no
+ * allocation; callable from reclaim.
+ * Return: their number, a snapshot that may change as soon as the lock
+ * is dropped.
+ */
 unsigned int virtqueue_num_free(struct virtqueue *vq);
+
+/**
+ * virtqueue_is_broken() - did @vq see a protocol violation?
+ * Context: no locks (an atomic load); never sleeps; no allocation;
+ * callable from reclaim.
+ * Return: true once the queue is broken, until virtqueue_reinit().
+ */
 bool virtqueue_is_broken(struct virtqueue *vq);
-/* The ring in guest RAM (tests poke it; transports read its addresses). */
+
+/**
+ * virtqueue_get_vring() - the ring in guest RAM (transports read its
+ * addresses; tests poke it).
+ * Context: no locks (the pointers are immutable after creation; the
+ * ring's contents are shared with the device); never sleeps; no
+ * allocation; callable from reclaim.
+ * Return: the ring, valid until vring_del_virtqueue().
+ */
 const struct vring *virtqueue_get_vring(const struct virtqueue *vq);
-/* Driver data and owning device (set by the transport). */
+
+/**
+ * virtqueue_set_priv() - attach the driver's data @priv to @vq.
+ * Context: the queue's owner, before callbacks can run (no lock); never
+ * sleeps; no allocation; no reclaim.
+ */
 void virtqueue_set_priv(struct virtqueue *vq, void *priv);
+
+/**
+ * virtqueue_get_priv() - the driver's data of @vq.
+ * Context: no locks (set before callbacks run); never sleeps; no
+ * allocation; callable from reclaim.
+ * Return: what virtqueue_set_priv() stored, or NULL.
+ */
 void *virtqueue_get_priv(const struct virtqueue *vq);
+
+/**
+ * virtqueue_get_vdev() - the device that owns @vq.
+ * Context: no locks (set by the transport before callbacks run); never
+ * sleeps; no allocation; callable from reclaim.
+ * Return: the device, or NULL for a queue made outside a transport.
+ */
 struct virtio_device *virtqueue_get_vdev(const struct virtqueue *vq);
+
+/**
+ * virtqueue_set_vdev() - record @vdev as the owner of @vq (transports).
+ * Context: the transport, in find_vqs before callbacks can run (no lock);
+ * never sleeps; no allocation; no reclaim.
+ */
 void virtqueue_set_vdev(struct virtqueue *vq, struct virtio_device *vdev);
 
 /* ------------------------------------------------------------------ */
@@ -341,10 +402,11 @@ struct virtio_device {
 	void *priv;
 };
 
-/*
+/**
  * virtio_has_feature() - was @fbit negotiated (vdev->features)?
  * Context: any, once features are finalized; no locks; never sleeps; no
- * allocation.
+ * allocation; callable from reclaim.
+ * Return: true if bit @fbit is set; false if not, or if @fbit >= 64.
  */
 static inline bool virtio_has_feature(const struct virtio_device *vdev,
 				      unsigned int fbit)

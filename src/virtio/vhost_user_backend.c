@@ -22,8 +22,11 @@
  *    closed with the message. Kick, call and back-end channel descriptors
  *    are made non-blocking, so a hostile front-end cannot stall the loop
  *    by passing a pipe; kicks must be pollable (regular files are refused
- *    by epoll). Memory descriptors must be regular files at least as long
- *    as the region claims, so mapping them cannot fault on a short file.
+ *    by epoll), and one that hangs up or fails is no longer watched, so
+ *    it cannot make the loop spin. Memory descriptors must be regular
+ *    files sealed against shrinking (F_SEAL_SHRINK) and at least as long
+ *    as the region claims, so mapping them cannot fault on a short file,
+ *    now or later.
  *  - A connection (struct vhost_user_dev) moves created -> serving ->
  *    dead. A dead one has no descriptor in the epoll set and is freed at
  *    the end of the batch, so an event of the same batch that still points
@@ -40,6 +43,10 @@
  *    connection on srv->work and signals srv->work_fd, so the epoll
  *    descriptor (vhost_user_server_fd()) is readable until it ran: an
  *    outer loop polling that descriptor misses nothing.
+ *  - One queue_run() pops at most vq->num chains (vq->budget); then
+ *    vhost_user_dev_pop() returns 0 and the queue becomes deferred work,
+ *    so a guest that re-posts as fast as the device completes cannot keep
+ *    the thread from other queues, connections or an outer loop.
  *  - Memory regions keep their file descriptor open while mapped
  *    (region.fd, for the device: hole punching) and close it on unmap.
  * The loop sleeps only in epoll_wait; allocation is from the C heap.
@@ -92,6 +99,7 @@ struct vu_queue {
 	bool enabled;			/* SET_VRING_ENABLE */
 	bool kick_pending;		/* run the handler on the next pass */
 	bool violation_logged;
+	unsigned int budget;		/* pops left in this queue_run() */
 	struct vringh vrh;
 };
 
@@ -299,11 +307,18 @@ static int queue_map(struct vhost_user_dev *dev, unsigned int q,
 
 static void dev_mark_needs_reset(struct vhost_user_dev *dev)
 {
+	int ret;
+
 	if (dev->status & VIRTIO_CONFIG_S_NEEDS_RESET)
 		return;
 	dev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
-	/* virtio 2.1.2: NEEDS_RESET comes with a config change. */
-	vhost_user_dev_config_changed(dev);
+	/*
+	 * virtio 2.1.2: NEEDS_RESET comes with a config change. A failure
+	 * needs nothing more here: a full channel retries, a broken one was
+	 * logged, and without one the front-end reads the status.
+	 */
+	ret = vhost_user_dev_config_changed(dev);
+	(void)ret;
 }
 
 static void queue_violation(struct vhost_user_dev *dev, unsigned int q)
@@ -326,6 +341,7 @@ static void queue_run(struct vhost_user_dev *dev, unsigned int q)
 	if (!vq->started || !queue_enabled(dev, vq) || vq->vrh.broken)
 		return;
 	vringh_notify_disable(&vq->vrh);
+	vq->budget = vq->num;
 	dev->srv->ops->handle_queue(dev, q);
 	if (!dev->dead && vq->started)
 		vhost_user_dev_notify(dev, q);
@@ -350,6 +366,16 @@ int vhost_user_dev_pop(struct vhost_user_dev *dev, unsigned int q,
 
 	if (!vq || !vq->started || !queue_enabled(dev, vq))
 		return -EIO;
+	if (!vq->budget) {
+		/*
+		 * A ring's worth per pass: a guest that re-posts as fast as
+		 * we complete must not keep the one thread from the other
+		 * queues and connections. Kicks stay off; we come back.
+		 */
+		vq->kick_pending = true;
+		dev_schedule(dev);
+		return 0;
+	}
 	/*
 	 * On empty, ask for kicks again and look once more: a buffer made
 	 * available in between would otherwise wait for the next kick. Two
@@ -363,7 +389,9 @@ int vhost_user_dev_pop(struct vhost_user_dev *dev, unsigned int q,
 			return 0;
 		vringh_notify_disable(&vq->vrh);
 	}
-	if (ret == -EPROTO)
+	if (ret == 1)
+		vq->budget--;
+	else if (ret == -EPROTO)
 		queue_violation(dev, q);
 	return ret;
 }
@@ -514,8 +542,22 @@ static int mem_map_region(const struct vhost_user_mem_region *r, int fd,
 {
 	uint64_t need = r->mmap_offset + r->memory_size; /* checked: no wrap */
 	struct stat st;
+	int seals;
 	void *p;
 
+	/*
+	 * A file the front-end could shrink under our mapping would make us
+	 * fault (SIGBUS) on access: require F_SEAL_SHRINK, adding it if the
+	 * file allows (a memfd made with MFD_ALLOW_SEALING), before the size
+	 * is read. Adding fails if sealing is itself sealed; GET_SEALS says.
+	 */
+	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
+		snprintf(why, whylen, "region file cannot be sealed against "
+			 "shrinking (a memfd needs MFD_ALLOW_SEALING)");
+		return -EINVAL;
+	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(why, whylen, "region fd is not a regular file");
 		return -EINVAL;
@@ -526,11 +568,6 @@ static int mem_map_region(const struct vhost_user_mem_region *r, int fd,
 			 (unsigned long long)st.st_size);
 		return -EINVAL;
 	}
-	/*
-	 * Best effort: forbid shrinking, so the front-end cannot make our
-	 * mapping fault later (needs a memfd created with sealing allowed).
-	 */
-	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
 	p = mmap(NULL, need, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		snprintf(why, whylen, "mmap of %#llx bytes: %s",
@@ -1112,10 +1149,12 @@ static void dev_backend_read(struct vhost_user_dev *dev)
 	}
 }
 
-static void dev_kicked(struct vhost_user_dev *dev, unsigned int q)
+static void dev_kicked(struct vhost_user_dev *dev, unsigned int q,
+		       uint32_t events)
 {
 	struct vu_queue *vq = &dev->queues[q];
 	uint64_t cnt;
+	ssize_t n = 0;
 
 	if (vq->kick_fd < 0)
 		return;
@@ -1124,9 +1163,19 @@ static void dev_kicked(struct vhost_user_dev *dev, unsigned int q)
 	 * passed something else (a pipe it keeps filling, a semaphore
 	 * eventfd) gets a bounded drain; level-triggered epoll comes back.
 	 */
-	for (int i = 0; i < 16 && read(vq->kick_fd, &cnt, sizeof(cnt)) > 0;
-	     i++)
+	for (int i = 0; i < 16 && (n = read(vq->kick_fd, &cnt,
+					     sizeof(cnt))) > 0; i++)
 		;
+	/*
+	 * A kick fd at its end (a pipe whose writer is gone) or in error
+	 * stays readable: it would wake the loop forever. Stop watching it;
+	 * a new SET_VRING_KICK brings kicks back.
+	 */
+	if ((events & (EPOLLHUP | EPOLLERR)) || n == 0 ||
+	    (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		dev_err(dev, "queue %u: kick fd hung up; no longer watched", q);
+		close_polled(dev->srv, &vq->kick_fd);
+	}
 	queue_run(dev, q);
 }
 
@@ -1165,8 +1214,12 @@ static void run_work(struct vhost_user_server *srv)
 			&batch, struct vhost_user_dev, work_link);
 
 		list_del_init(&dev->work_link);
-		if (dev->config_change_pending)
-			vhost_user_dev_config_changed(dev);
+		if (dev->config_change_pending) {
+			/* Handled inside: full is retried, broken logged. */
+			int ret = vhost_user_dev_config_changed(dev);
+
+			(void)ret;
+		}
 		for (unsigned int q = 0; q < srv->ops->nr_queues && !dev->dead;
 		     q++)
 			if (dev->queues[q].kick_pending)
@@ -1213,7 +1266,7 @@ int vhost_user_server_poll(struct vhost_user_server *srv, int timeout_ms)
 			dev_backend_read(dev);
 			break;
 		case SRC_KICK:
-			dev_kicked(dev, src->q);
+			dev_kicked(dev, src->q, ev[i].events);
 			break;
 		}
 	}

@@ -34,7 +34,9 @@
  *  - Untrusted: everything the back-end sends. Replies must name the
  *    request, carry the REPLY flag and have the exact size; anything else
  *    is a protocol violation that drops the connection (-EPROTO). Back-end
- *    requests are checked with vhost_user_msg_check().
+ *    requests are checked with vhost_user_msg_check(); the interrupt
+ *    thread reads at most FE_BACKEND_MSGS_PER_WAKE of them per wake-up,
+ *    so a flooding back-end cannot keep it (or lock) to itself.
  * Entry points that sleep: all config ops, create, destroy, reconnect
  * (socket I/O and mutexes). Rings are allocated with GFP_KERNEL before
  * any lock is taken; bookkeeping comes from the C heap.
@@ -56,6 +58,7 @@
 
 #define FE_DEFAULT_TIMEOUT_MS 10000
 #define FE_EVENTS 16
+#define FE_BACKEND_MSGS_PER_WAKE 32
 
 enum fe_src_type { FE_SRC_WAKE, FE_SRC_SOCK, FE_SRC_BACKEND, FE_SRC_CALL };
 
@@ -547,7 +550,12 @@ static void fe_backend_read(struct vu_fe *fe)
 		vu_rx_reset(rx);
 		fe->rx_gen = fe->backend_gen;
 	}
-	for (;;) {
+	/*
+	 * A bounded batch: a back-end that keeps sending must not hold
+	 * lock, and this thread, for good. The channel is level-triggered,
+	 * so what is left wakes us again after the other events.
+	 */
+	for (int i = 0; i < FE_BACKEND_MSGS_PER_WAKE; i++) {
 		if (fe->backend_fd < 0) {
 			vu_rx_reset(rx);
 			break;

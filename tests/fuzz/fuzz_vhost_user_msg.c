@@ -111,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ch) < 0)
 		abort();
-	pool[0] = memfd_create("fuzz-ram", MFD_CLOEXEC);
+	pool[0] = memfd_create("fuzz-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	pool[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	pool[2] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	pool[3] = ch[1];

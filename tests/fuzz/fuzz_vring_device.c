@@ -4,7 +4,8 @@
  * hostile guest RAM image.
  *
  * Input: a 16-byte header, a 32-byte script, then the RAM image (the rest,
- * zero-filled to 64 KiB). Guest RAM is gpa [0x10000, 0x20000); the
+ * zero-filled to 64 KiB; fuzz_vring_device.options lets libFuzzer make
+ * inputs that long). Guest RAM is gpa [0x10000, 0x20000); the
  * header places the three ring parts anywhere in it (or not: vringh_init
  * must refuse), picks the ring size, the features and the starting index.
  *

@@ -56,9 +56,10 @@ def ring_image(ram, base_gpa, num, desc_off, avail_off, used_off, buf_off,
     del ring
 
 
-def vring_seed(base, heads, avail_idx, hostile=None, features=3, log2=4):
+def vring_seed(base, heads, avail_idx, hostile=None, features=3, log2=4,
+               offs=(0x0, 0x100, 0x200, 0x400)):
     num = 1 << log2
-    desc_off, avail_off, used_off, buf_off = 0x0, 0x100, 0x200, 0x400
+    desc_off, avail_off, used_off, buf_off = offs
     ram = Ram(0x10000)
     ring_image(ram, 0x10000, num, desc_off, avail_off, used_off, buf_off,
                heads, avail_idx, base, hostile)
@@ -144,6 +145,11 @@ def main():
     write("fuzz_vring_device", "outside", vring_seed(0, [5], 1, "outside"))
     write("fuzz_vring_device", "no-features",
           vring_seed(0, [0, 5], 2, features=0, log2=3))
+    # The largest ring (256), its parts past the first 4 KiB of RAM: the
+    # input is 17 KiB, beyond libFuzzer's default max_len (see .options).
+    write("fuzz_vring_device", "ring256-past-4k",
+          vring_seed(0, [0, 2, 5], 3, log2=8,
+                     offs=(0x1000, 0x2000, 0x3000, 0x4000)))
     write("fuzz_vhost_user_msg", "session", session())
     write("fuzz_vhost_user_msg", "session-loop", session("loop"))
     bad = rec(0, msg(99, need_reply=True))

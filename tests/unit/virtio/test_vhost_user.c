@@ -3,7 +3,7 @@
  * test_vhost_user.c - the vhost-user transport between two processes:
  * negotiation, config space, CONFIG_CHANGE_MSG, NEEDS_RESET and reset,
  * a hostile ring, malformed messages, many connections, a guest that
- * dies, and a back-end that misbehaves.
+ * dies, and a back-end that misbehaves or floods the back-end channel.
  *
  * The back-end is a separate process: this program executed again with
  * VHOST_USER_ECHO_ARG (vhost_user_echo_spawn()), so it starts with no
@@ -22,7 +22,9 @@
 #include <ballast/task.h>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <sys/eventfd.h>
@@ -428,7 +430,7 @@ static void test_backend_refuses_malformed_messages_and_survives(
 	};
 	assert_int_equal(raw_acked(fd, VHOST_USER_SET_MEM_TABLE, &mem,
 				   VHOST_USER_MEM_HDR_SIZE + 32, NULL, 0), 1);
-	small = memfd_create("small", MFD_CLOEXEC);
+	small = memfd_create("small", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	assert_int_equal(ftruncate(small, 4096), 0);
 	assert_int_equal(raw_acked(fd, VHOST_USER_SET_MEM_TABLE, &mem,
 				   VHOST_USER_MEM_HDR_SIZE + 32, &small, 1), 1);
@@ -653,6 +655,159 @@ static void test_frontend_refuses_misbehaving_backend(void **state)
 	}
 }
 
+/*
+ * A back-end that floods the back-end channel. It negotiates REPLY_ACK
+ * and BACKEND_REQ (acking every request that asks), waits for the test's
+ * go, then sends FLOOD CONFIG_CHANGE_MSGs in one write and a last one
+ * that asks for an ack, and waits for that ack.
+ */
+#define FLOOD 256
+
+struct flood_backend {
+	int listen_fd;
+	struct completion go;
+};
+
+static int flood_reply(int fd, uint32_t req, uint64_t v)
+{
+	struct {
+		struct vhost_user_hdr h;
+		uint64_t v;
+	} __attribute__((packed)) r = {
+		.h = { .request = req, .size = 8,
+		       .flags = VHOST_USER_VERSION | VHOST_USER_REPLY_MASK },
+		.v = v,
+	};
+
+	return send(fd, &r, sizeof(r), MSG_NOSIGNAL) == sizeof(r) ? 0 : 1;
+}
+
+/* Serve requests until SET_BACKEND_REQ_FD; return the channel or -1. */
+static int flood_negotiate(int fd)
+{
+	const uint64_t features = (1ULL << VIRTIO_F_VERSION_1) |
+				  (1ULL << VHOST_USER_F_PROTOCOL_FEATURES);
+	const uint64_t protocol = (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+				  (1ULL << VHOST_USER_PROTOCOL_F_BACKEND_REQ);
+
+	for (;;) {
+		char ctl[CMSG_SPACE(sizeof(int))], payload[512];
+		struct vhost_user_hdr h;
+		struct iovec iov = { &h, sizeof(h) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = ctl,
+				     .msg_controllen = sizeof(ctl) };
+		struct cmsghdr *cm;
+		int ch = -1, bad = 0;
+
+		if (recvmsg(fd, &mh, MSG_WAITALL) != sizeof(h) ||
+		    h.size > sizeof(payload) ||
+		    (h.size && recv(fd, payload, h.size, MSG_WAITALL) !=
+				       (ssize_t)h.size))
+			return -1;
+		cm = CMSG_FIRSTHDR(&mh);
+		if (cm && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&ch, CMSG_DATA(cm), sizeof(ch));
+		if (h.request == VHOST_USER_GET_FEATURES)
+			bad = flood_reply(fd, h.request, features);
+		else if (h.request == VHOST_USER_GET_PROTOCOL_FEATURES)
+			bad = flood_reply(fd, h.request, protocol);
+		else if (h.flags & VHOST_USER_NEED_REPLY_MASK)
+			bad = flood_reply(fd, h.request, 0);
+		if (bad)
+			return -1;
+		if (h.request == VHOST_USER_SET_BACKEND_REQ_FD)
+			return ch;
+		if (ch >= 0)
+			close(ch);
+	}
+}
+
+static int flood_backend_fn(void *arg)
+{
+	struct flood_backend *fb = arg;
+	struct timeval tv = { .tv_sec = 30 };	/* failure detector */
+	struct vhost_user_hdr msgs[FLOOD + 1], ack[2];
+	struct pollfd pfd;
+	int fd, ch, ret = 1;
+
+	fd = accept(fb->listen_fd, NULL, NULL);
+	if (fd < 0)
+		return 1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ch = flood_negotiate(fd);
+	if (ch < 0 || !wait_for_completion_timeout(&fb->go, 30000))
+		goto out;
+	for (int i = 0; i <= FLOOD; i++)
+		msgs[i] = (struct vhost_user_hdr){
+			.request = VHOST_USER_BACKEND_CONFIG_CHANGE_MSG,
+			.flags = VHOST_USER_VERSION,
+		};
+	msgs[FLOOD].flags |= VHOST_USER_NEED_REPLY_MASK;
+	if (send(ch, msgs, sizeof(msgs), MSG_NOSIGNAL) != sizeof(msgs))
+		goto out;
+	/* The ack of the last one: the front-end has read them all. */
+	pfd = (struct pollfd){ .fd = ch, .events = POLLIN };
+	if (poll(&pfd, 1, 30000) == 1 &&
+	    recv(ch, ack, VHOST_USER_HDR_SIZE + 8, MSG_WAITALL) ==
+		    VHOST_USER_HDR_SIZE + 8 &&
+	    ack[0].request == VHOST_USER_BACKEND_CONFIG_CHANGE_MSG)
+		ret = 0;
+out:
+	if (ch >= 0)
+		close(ch);
+	close(fd);
+	return ret;
+}
+
+static atomic_uint flood_config_changes;
+
+static void flood_config_changed(struct virtio_device *vdev)
+{
+	atomic_fetch_add(&flood_config_changes, 1);
+}
+
+/*
+ * FLOOD + 1 CONFIG_CHANGE_MSGs arrive at once on the back-end channel.
+ * The interrupt thread reads them in bounded batches (at most 32 a
+ * wake-up), releasing the front-end's lock in between, so
+ * config_changed runs once a batch: at least FLOOD / 32 times, not once.
+ */
+static void test_frontend_backend_flood_is_read_in_batches(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct vhost_user_frontend_opts opts = {
+		.path = sa.sun_path, .device_id = 1, .queue_size = 16,
+	};
+	struct flood_backend fb;
+	struct virtio_device *vdev;
+	struct task *t;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path),
+		 "/tmp/ballast-vu-flood-%d.sock", (int)getpid());
+	init_completion(&fb.go);
+	fb.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unlink(sa.sun_path);
+	assert_int_equal(bind(fb.listen_fd, (struct sockaddr *)&sa,
+			      sizeof(sa)), 0);
+	assert_int_equal(listen(fb.listen_fd, 1), 0);
+	assert_int_equal(task_create(&t, "flood-backend", flood_backend_fn,
+				     &fb, 0), 0);
+	assert_int_equal(vhost_user_frontend_create(&opts, &vdev), 0);
+	atomic_store(&flood_config_changes, 0);
+	vdev->config_changed = flood_config_changed;
+	/* Under the front-end's lock: the interrupt thread sees the hook. */
+	assert_int_equal(virtio_device_ready(vdev), 0);
+	complete(&fb.go);
+
+	assert_int_equal(task_destroy(t), 0);
+	/* Joins the interrupt thread: every config_changed has run. */
+	vhost_user_frontend_destroy(vdev);
+	assert_true(atomic_load(&flood_config_changes) >= FLOOD / 32);
+	close(fb.listen_fd);
+	unlink(sa.sun_path);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -669,6 +824,8 @@ int main(int argc, char **argv)
 		T(test_guest_death_host_survives),
 #undef T
 		cmocka_unit_test(test_frontend_refuses_misbehaving_backend),
+		cmocka_unit_test(
+			test_frontend_backend_flood_is_read_in_batches),
 	};
 	int status;
 

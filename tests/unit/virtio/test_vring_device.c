@@ -2,7 +2,8 @@
 /*
  * test_vring_device.c - the device half (vringh) against rings written by
  * hand: the happy paths (chains, indirect tables, 16-bit wrap-around,
- * notification suppression) and every validation failure.
+ * notification suppression, also across the wrap) and every validation
+ * failure.
  *
  * Guest RAM is a 2 MiB memfd at guest-physical 0x100000000, mapped between
  * two PROT_NONE guard pages, so a read outside RAM faults the test:
@@ -474,6 +475,57 @@ static void test_vringh_need_notify_event_idx_suppresses(void **state)
 	}
 }
 
+/* Device: pop the next chain and complete it with 8 bytes written. */
+static void pop_complete(void)
+{
+	assert_int_equal(vringh_getdesc(&fx.vrh, &fx.elem), 1);
+	assert_int_equal(vringh_complete(&fx.vrh, fx.elem.head, 8), 0);
+}
+
+/*
+ * EVENT_IDX across the 16-bit wrap. The device last signalled at used
+ * index 65534, then completes three chains: used->idx goes 65535, 0, 1,
+ * so old = 65534 and new = 1 straddle 0xffff -> 0. It notifies exactly
+ * when used_event lies in [old, new) modulo 2^16:
+ *
+ *   used_event   65533  65534  65535    0      1      2
+ *   notify       no     yes    yes      yes    no     no
+ */
+static void test_vringh_need_notify_event_idx_wraps(void **state)
+{
+	static const struct {
+		uint16_t event;
+		bool notify;
+	} cases[] = {
+		{ 65533, false }, { 65534, true }, { 65535, true },
+		{ 0, true },      { 1, false },    { 2, false },
+	};
+	uint16_t *used_event = &avail()->ring[16];
+
+	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
+		vringh_destroy(&fx.vrh);
+		used()->idx = 65533;
+		ring_init(16, 1ULL << VIRTIO_RING_F_EVENT_IDX);
+		vringh_set_base(&fx.vrh, 65533);
+		fx.avail_idx = 65533;
+		for (uint16_t h = 0; h < 4; h++) {
+			set_desc(h, buf_gpa(h), 8, VRING_DESC_F_WRITE, 0);
+			publish(h);
+		}
+		/* The first notification is unconditional: at 65534. */
+		pop_complete();
+		assert_true(vringh_need_notify(&fx.vrh));
+		for (int i = 0; i < 3; i++)
+			pop_complete();
+		assert_int_equal(used()->idx, 1);
+		*used_event = cases[c].event;
+		if (vringh_need_notify(&fx.vrh) != cases[c].notify)
+			fail_msg("used_event %u, old 65534, new 1: notify "
+				 "should be %d", cases[c].event,
+				 cases[c].notify);
+	}
+}
+
 /* Without EVENT_IDX, VRING_AVAIL_F_NO_INTERRUPT silences the device. */
 static void test_vringh_need_notify_honours_no_interrupt(void **state)
 {
@@ -586,6 +638,7 @@ int main(void)
 		T(test_vringh_getdesc_head_in_flight_twice_breaks_queue),
 		T(test_vringh_init_rejects_misplaced_rings),
 		T(test_vringh_need_notify_event_idx_suppresses),
+		T(test_vringh_need_notify_event_idx_wraps),
 		T(test_vringh_need_notify_honours_no_interrupt),
 		T(test_vringh_notify_enable_publishes_and_detects_race),
 		T(test_vringh_complete_not_in_flight_is_misuse),

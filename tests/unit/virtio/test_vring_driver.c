@@ -9,8 +9,9 @@
  *   device: vringh_getdesc() / complete / notify    (same memory)
  *
  * Covered: 16-bit wrap-around, scatter layout, indirect tables, EVENT_IDX
- * suppression on both sides, callbacks, detach and reinit, refused
- * arguments, a hostile used ring, and the reconnect re-posting.
+ * suppression on both sides (also across the wrap), callbacks, detach and
+ * reinit, refused arguments, a hostile used ring, and the reconnect
+ * re-posting.
  */
 #include "../../support/test_support.h"
 
@@ -260,6 +261,61 @@ static void test_virtqueue_kick_prepare_honours_device_wishes(void **state)
 		while (virtqueue_get_buf(vq, NULL))
 			;
 		notifies = 0;
+		vringh_destroy(&vrh);
+		vring_del_virtqueue(vq);
+	}
+	kfree(b);
+}
+
+/*
+ * EVENT_IDX kicks across the 16-bit wrap. 65533 buffers go through a ring
+ * of 16 (kicking after each), so the driver's index is 65533; then four
+ * more are added, so old = 65533 and new = 1 straddle 0xffff -> 0. The
+ * driver kicks exactly when avail_event lies in [old, new) modulo 2^16:
+ *
+ *   avail_event   65532  65533  65535    0      1
+ *   kick          no     yes    yes      yes    no
+ */
+static void test_virtqueue_kick_prepare_event_idx_wraps(void **state)
+{
+	static const struct {
+		uint16_t event;
+		bool kick;
+	} cases[] = {
+		{ 65532, false }, { 65533, true }, { 65535, true },
+		{ 0, true },      { 1, false },
+	};
+	const uint64_t f = 1ULL << VIRTIO_RING_F_EVENT_IDX;
+	uint8_t *b = gbuf(64);
+	struct scatterlist sg;
+
+	sg_init_one(&sg, b, 8);
+	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
+		struct virtqueue *vq = make_vq(16, f, NULL);
+		const struct vring *vr = virtqueue_get_vring(vq);
+		uint16_t *avail_event = (uint16_t *)&vr->used->ring[16];
+		struct vringh vrh;
+
+		make_vringh(&vrh, vq, f, 0);
+		for (unsigned int i = 0; i < 65533; i++) {
+			assert_int_equal(virtqueue_add_outbuf(vq, &sg, 1, b,
+							      GFP_KERNEL), 0);
+			virtqueue_kick_prepare(vq);
+			device_echo(&vrh, 0);
+			assert_ptr_equal(virtqueue_get_buf(vq, NULL), b);
+		}
+		for (int i = 0; i < 4; i++)
+			assert_int_equal(virtqueue_add_outbuf(vq, &sg, 1, b + i,
+							      GFP_KERNEL), 0);
+		*avail_event = cases[c].event;
+		if (virtqueue_kick_prepare(vq) != cases[c].kick)
+			fail_msg("avail_event %u, old 65533, new 1: kick "
+				 "should be %d", cases[c].event, cases[c].kick);
+		assert_int_equal(vr->avail->idx, 1);
+		for (int i = 0; i < 4; i++)
+			device_echo(&vrh, 0);
+		while (virtqueue_get_buf(vq, NULL))
+			;
 		vringh_destroy(&vrh);
 		vring_del_virtqueue(vq);
 	}
@@ -541,6 +597,7 @@ int main(void)
 		T(test_virtqueue_add_sgs_layout_reaches_device),
 		T(test_virtqueue_indirect_takes_one_descriptor),
 		T(test_virtqueue_kick_prepare_honours_device_wishes),
+		T(test_virtqueue_kick_prepare_event_idx_wraps),
 		T(test_virtqueue_enable_cb_reports_race),
 		T(test_vring_interrupt_runs_callback_with_used_buffers),
 		T(test_virtqueue_detach_unused_buf_then_reinit),
