@@ -298,8 +298,9 @@ retry:
 	{
 		unsigned int reserve = gfp_pfmemalloc_flags(gfp);
 
+		/* As Linux: the reserve replaces the other watermark flags. */
 		if (reserve)
-			alloc_flags = (alloc_flags & ~ALLOC_WMARK_MASK) | reserve;
+			alloc_flags = reserve | (alloc_flags & ALLOC_KSWAPD);
 	}
 	page = get_page_from_freelist(gfp, order, alloc_flags, ac);
 	if (page)
@@ -335,8 +336,13 @@ retry:
 	page = alloc_may_oom(gfp, order, ac, &progress);
 	if (page)
 		return page;
+	/*
+	 * A victim that found nothing even in the OOM reserve fails: looping
+	 * on the killer's "progress" would only wait for its own exit or
+	 * kill a second victim (Linux: no endless loop without watermarks).
+	 */
 	if ((task_flags(current) & PF_OOM_VICTIM) &&
-	    (alloc_flags == ALLOC_OOM || (gfp & __GFP_NOMEMALLOC)))
+	    ((alloc_flags & ALLOC_OOM) || (gfp & __GFP_NOMEMALLOC)))
 		goto nopage;
 	if (progress) {
 		no_progress_loops = 0;

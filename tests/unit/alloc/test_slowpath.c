@@ -174,6 +174,40 @@ static void test_alloc_pages_nofail_retries_until_memory_appears(void **state)
 	__free_page(page);
 }
 
+static int oom_kill_calls;
+
+/* An OOM killer that finds a victim on its first call only. */
+static bool kill_first_time(struct oom_control *oc)
+{
+	return ++oom_kill_calls == 1;
+}
+
+/*
+ * Setup: the current task is an OOM victim (PF_OOM_VICTIM); every page is
+ * taken (a PF_MEMALLOC task ignores the watermarks); an OOM killer that
+ * reports a kill on its first call.
+ * Action: a GFP_KERNEL allocation (its alloc_flags carry ALLOC_KSWAPD
+ * besides ALLOC_OOM).
+ * Expected: after the OOM reserve and one OOM call it fails instead of
+ * retrying on the killer's progress (which could kill a second victim).
+ */
+static void test_alloc_pages_oom_victim_fails_after_one_oom_call(void **state)
+{
+	struct alloc_hooks hooks = { .oom_kill = kill_first_time };
+	unsigned int noreclaim;
+
+	noreclaim = memalloc_noreclaim_save();
+	exhaust(GFP_NOWAIT);
+	memalloc_noreclaim_restore(noreclaim);
+	alloc_set_hooks(&hooks);
+	oom_kill_calls = 0;
+	current_set_flags(PF_OOM_VICTIM);
+	assert_null(alloc_page(GFP_KERNEL | __GFP_NOWARN));
+	current_clear_flags(PF_OOM_VICTIM);
+	alloc_clear_hooks(&hooks);
+	assert_int_equal(oom_kill_calls, 1);
+}
+
 static gfp_t reclaim_gfp_seen;
 static int reclaim_calls;
 
@@ -275,6 +309,7 @@ int main(void)
 		T(test_alloc_pages_oom_notifier_frees_and_allocation_retries),
 		T(test_alloc_pages_retry_modifiers_skip_or_reach_oom),
 		T(test_alloc_pages_nofail_retries_until_memory_appears),
+		T(test_alloc_pages_oom_victim_fails_after_one_oom_call),
 		T(test_noio_scope_strips_io_fs_from_nested_allocations),
 		T(test_alloc_fault_knobs_fail_and_force_oom),
 #undef T
