@@ -15,9 +15,10 @@
  *     __GFP_RETRY_MAYFAIL retries while reclaim progresses, then fails
  *     without an OOM kill; __GFP_NOFAIL never fails (retries forever; only
  *     for small orders, and only where failure cannot be handled).
- *  4. Reserves: __GFP_HIGH dips below the min watermark; allocations that
- *     cannot sleep dip further; PF_MEMALLOC tasks and __GFP_MEMALLOC ignore
- *     watermarks unless __GFP_NOMEMALLOC.
+ *  4. Reserves: __GFP_HIGH dips below the min watermark, and further if it
+ *     cannot sleep (GFP_ATOMIC); other masks that cannot sleep (GFP_NOWAIT)
+ *     stop at the min watermark; PF_MEMALLOC tasks and __GFP_MEMALLOC
+ *     ignore watermarks unless __GFP_NOMEMALLOC.
  */
 #ifndef BALLAST_GFP_H
 #define BALLAST_GFP_H

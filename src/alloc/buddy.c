@@ -427,13 +427,16 @@ bool zone_watermark_fast(struct zone *zone, unsigned int order,
 	long free_pages = zone_page_state(zone, NR_FREE_PAGES);
 	long min = (long)mark;
 
+	/* Linux's __zone_watermark_ok(): GFP_NOWAIT gets no min reserve. */
 	if (alloc_flags & ALLOC_RESERVES) {
-		if (alloc_flags & ALLOC_MIN_RESERVE)
+		if (alloc_flags & ALLOC_MIN_RESERVE) {
 			min -= min / 2;
+			/* Non-blocking __GFP_HIGH (GFP_ATOMIC) digs deeper. */
+			if (alloc_flags & ALLOC_NON_BLOCK)
+				min -= min / 4;
+		}
 		if (alloc_flags & ALLOC_OOM)
 			min -= min / 2;
-		if (alloc_flags & ALLOC_NON_BLOCK)
-			min -= min / 4;
 	}
 	free_pages -= (1L << order) - 1;
 	if (free_pages <= min + atomic_load_explicit(
