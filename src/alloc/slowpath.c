@@ -17,7 +17,8 @@
  *  - Policy deviation from Linux, documented in alloc.h: when nobody can be
  *    OOM-killed for a mask (no killer registered, no __GFP_FS), a small
  *    allocation fails instead of looping forever; __GFP_NOFAIL still loops
- *    with memalloc_retry_wait().
+ *    with memalloc_retry_wait() (unless it cannot reclaim: then it warns
+ *    and fails, as in Linux).
  * Context: may sleep when the mask allows direct reclaim; never otherwise.
  */
 #include "internal.h"
@@ -354,8 +355,13 @@ nopage:
 	if (order && wake_kcompactd)
 		wake_kcompactd(order);
 	if (gfp & __GFP_NOFAIL) {
-		/* Every __GFP_NOFAIL user must be able to sleep. */
-		WARN_ON_ONCE(!can_direct_reclaim);
+		/*
+		 * Every __GFP_NOFAIL user must be able to sleep: without
+		 * direct reclaim nothing here can free memory, and retrying
+		 * would spin for ever. Linux warns and fails; so do we.
+		 */
+		if (WARN_ON_ONCE(!can_direct_reclaim))
+			goto fail;
 		/* Dip into the reserves a little before waiting again. */
 		page = get_page_from_freelist(gfp, order,
 					      ALLOC_WMARK_MIN | ALLOC_MIN_RESERVE,
@@ -365,6 +371,7 @@ nopage:
 		memalloc_retry_wait(gfp);
 		goto retry;
 	}
+fail:
 	warn_alloc(gfp, order);
 	return NULL;
 }

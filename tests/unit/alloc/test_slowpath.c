@@ -179,6 +179,18 @@ static void test_alloc_pages_nofail_retries_until_memory_appears(void **state)
 	__free_page(page);
 }
 
+/*
+ * Setup: memory exhausted down to GFP_ATOMIC's reserve.
+ * Action: a GFP_NOWAIT | __GFP_NOFAIL allocation (cannot reclaim).
+ * Expected: a warning and NULL, as in Linux, instead of spinning for ever
+ * (the runner's timeout catches the old spin).
+ */
+static void test_alloc_pages_nofail_without_reclaim_fails(void **state)
+{
+	exhaust(GFP_ATOMIC);
+	assert_null(alloc_page(GFP_NOWAIT | __GFP_NOFAIL));
+}
+
 static int oom_kill_calls;
 
 /* An OOM killer that finds a victim on its first call only. */
@@ -314,6 +326,7 @@ int main(void)
 		T(test_alloc_pages_oom_notifier_frees_and_allocation_retries),
 		T(test_alloc_pages_retry_modifiers_skip_or_reach_oom),
 		T(test_alloc_pages_nofail_retries_until_memory_appears),
+		T(test_alloc_pages_nofail_without_reclaim_fails),
 		T(test_alloc_pages_oom_victim_fails_after_one_oom_call),
 		T(test_noio_scope_strips_io_fs_from_nested_allocations),
 		T(test_alloc_fault_knobs_fail_and_force_oom),
