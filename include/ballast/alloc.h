@@ -189,6 +189,15 @@ void alloc_exit(void);
  * cgroup (the memcg_charge hook) before it is returned; a charge that
  * cannot be made fails the allocation.
  *
+ * Deviation from Linux: Linux does not let a small allocation (order up
+ * to PAGE_ALLOC_COSTLY_ORDER) that may reclaim fail; it loops, and for a
+ * mask without __GFP_FS it loops without killing. ballast fails it once
+ * the OOM step makes no progress: no OOM notifier freed pages and no
+ * victim was chosen (no killer registered, or no __GFP_FS in @gfp, so a
+ * GFP_NOFS or GFP_NOIO allocation). Every caller but a __GFP_NOFAIL one
+ * must handle NULL. __GFP_NOFAIL without __GFP_DIRECT_RECLAIM is misuse:
+ * warned about and failed, as in Linux.
+ *
  * Context: caller holds no spinlock if @gfp allows direct reclaim; may
  * sleep then, and may enter reclaim, compaction and OOM, global or inside
  * the memcg (rule 2). With
