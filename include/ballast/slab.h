@@ -7,8 +7,10 @@
  *  1. Objects live in guest RAM, in slab pages of type PGTY_SLAB; cache
  *     descriptors live in the process heap, like mem_map.
  *  2. Free an object to the cache it came from (kfree() finds it); freeing
- *     into another cache, a pointer that is not an object, or a free
- *     object, is reported and refused.
+ *     into another cache or a pointer that is not an object is reported
+ *     and refused, and so, in debug builds, is freeing a free object (a
+ *     per-object free bit at the end of each slab catches it wherever the
+ *     first free put the object).
  *  3. Allocation takes a gfp mask like alloc_pages(): with direct reclaim
  *     it may sleep and enter reclaim (alloc.h rule 2). New slab pages are
  *     allocated with no slab lock held.
@@ -136,9 +138,12 @@ size_t ksize(const void *obj);
 
 /**
  * slab_check() - verify every cache: each slab's free list is inside the
- * slab, has no loops, and inuse + free = objects; slab page counts match
- * the gauges. Context: takes slab_mutex, then each cache's list lock in
- * turn; may sleep (the mutex); no allocation.
+ * slab and has no loops; inuse + free = objects; every per-CPU entry is a
+ * free object of the cache, in one place only (not in two slots, not also
+ * on a free list); in debug builds the free bits match. Slab page counts
+ * match the gauges. Context: takes slab_mutex, then for each cache in turn
+ * all its per-CPU locks (nested by index) and its list lock; may sleep
+ * (the mutex); no allocation.
  * Return: number of violations printed.
  */
 unsigned long slab_check(void);
