@@ -420,11 +420,10 @@ void drain_all_pages(struct zone *zone)
 /* Watermarks                                                            */
 /* ------------------------------------------------------------------ */
 
-bool zone_watermark_fast(struct zone *zone, unsigned int order,
+bool __zone_watermark_ok(struct zone *zone, unsigned int order,
 			 unsigned long mark, enum zone_type highest_zoneidx,
-			 unsigned int alloc_flags)
+			 unsigned int alloc_flags, long free_pages)
 {
-	long free_pages = zone_page_state(zone, NR_FREE_PAGES);
 	long min = (long)mark;
 
 	/* Linux's __zone_watermark_ok(): GFP_NOWAIT gets no min reserve. */
@@ -450,6 +449,15 @@ bool zone_watermark_fast(struct zone *zone, unsigned int order,
 					 memory_order_relaxed))
 			return true;
 	return false;
+}
+
+bool zone_watermark_fast(struct zone *zone, unsigned int order,
+			 unsigned long mark, enum zone_type highest_zoneidx,
+			 unsigned int alloc_flags)
+{
+	return __zone_watermark_ok(zone, order, mark, highest_zoneidx,
+				   alloc_flags,
+				   zone_page_state(zone, NR_FREE_PAGES));
 }
 
 bool zone_watermark_ok(struct zone *zone, unsigned int order,

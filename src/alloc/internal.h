@@ -58,6 +58,10 @@ void free_one_page(struct zone *zone, struct page *page, unsigned long pfn,
 		   unsigned int order);
 void free_unref_page(struct page *page);
 void drain_zone_pages(struct zone *zone);
+/* Would @free_pages free pages leave @zone above @mark after @order? */
+bool __zone_watermark_ok(struct zone *zone, unsigned int order,
+			 unsigned long mark, enum zone_type highest_zoneidx,
+			 unsigned int alloc_flags, long free_pages);
 bool zone_watermark_fast(struct zone *zone, unsigned int order,
 			 unsigned long mark, enum zone_type highest_zoneidx,
 			 unsigned int alloc_flags);

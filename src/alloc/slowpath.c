@@ -203,7 +203,10 @@ static bool should_reclaim_retry(gfp_t gfp, unsigned int order,
 						  available,
 					  MAX_RECLAIM_RETRIES);
 		available += (unsigned long)zone_page_state(zone, NR_FREE_PAGES);
-		if (available > min_wmark_pages(zone) + (1UL << order)) {
+		/* As Linux: the watermark check, lowmem reserve included. */
+		if (__zone_watermark_ok(zone, order, min_wmark_pages(zone),
+					ac->highest_zoneidx, alloc_flags,
+					(long)available)) {
 			if (!progress)
 				memalloc_retry_wait(gfp);
 			return true;
