@@ -243,6 +243,36 @@ static void test_pcp_refills_in_batches_and_drains(void **state)
 }
 
 /*
+ * Setup: 4 * high order-0 pages held, per-CPU lists drained. Action: free
+ * them all. Expected: a per-CPU list that reaches high gives a batch back
+ * to the buddy lists, so no list ever holds high pages, and what the lists
+ * cannot hold is back in the buddy lists.
+ */
+static void test___free_page_pcp_above_high_drains_a_batch(void **state)
+{
+	struct zone *zone = zone_of(ZONE_NORMAL);
+	int high = zone->pcp[0].high, n = 4 * high;
+	struct page **pages = calloc((size_t)n, sizeof(*pages));
+	unsigned long before;
+	struct alloc_census c;
+
+	assert_non_null(pages);
+	for (int i = 0; i < n; i++)
+		pages[i] = alloc_page(GFP_KERNEL);
+	drain_all_pages(NULL);
+	before = nr_free_pages();
+	for (int i = 0; i < n; i++)
+		__free_page(pages[i]);
+	free(pages);
+	for (int i = 0; i < zone->nr_pcp; i++)
+		assert_true(atomic_load(&zone->pcp[i].count) < high);
+	assert_true(nr_free_pages() - before >=
+		    (unsigned long)(n - zone->nr_pcp * (high - 1)));
+	assert_int_equal(alloc_check(&c, 0), 0);
+	assert_int_equal(nr_free_pages() + c.nr_free_pcp, RAM / PAGE_SIZE);
+}
+
+/*
  * Pageblocks start movable. The first unmovable allocation finds no
  * unmovable block and claims a whole free max-order block (two pageblocks)
  * for its type; movable allocations keep using movable blocks.
@@ -345,6 +375,7 @@ int main(void)
 		T(test_put_page_last_reference_frees_page),
 		T(test___free_pages_misuse_is_reported_and_refused),
 		T(test_pcp_refills_in_batches_and_drains),
+		T(test___free_page_pcp_above_high_drains_a_batch),
 		T(test_alloc_unmovable_claims_movable_pageblocks),
 		T(test_dumps_use_proc_formats),
 		T(test_alloc_check_detects_block_on_wrong_list),
