@@ -297,27 +297,45 @@ static void test_alloc_unmovable_claims_movable_pageblocks(void **state)
 	__free_pages(mov, 1);
 }
 
-/* The dumps use /proc's formats and agree with the counters. */
+/*
+ * The dumps use /proc's formats (Linux's padding included) and agree with
+ * the counters: buddyinfo's Normal line gives free_area[].nr_free of each
+ * order, vmstat's nr_free_pages the gauge.
+ */
 static void test_dumps_use_proc_formats(void **state)
 {
+	struct page *page = alloc_pages(GFP_KERNEL, 3);	/* splits a block */
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	char line[128];
+	int n;
 
+	drain_all_pages(NULL);
 	buddyinfo_dump(f);
 	pagetypeinfo_dump(f);
 	vmstat_dump(f);
 	fclose(f);
-	assert_non_null(strstr(buf, "Node 0, zone   Normal      0      0"));
-	assert_non_null(strstr(buf, "Page block order: 9"));
-	assert_non_null(strstr(buf, "Number of blocks type"));
+	n = snprintf(line, sizeof(line), "Node 0, zone   Normal ");
+	for (unsigned int o = 0; o < NR_PAGE_ORDERS; o++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%6lu ",
+			      blocks(ZONE_NORMAL, o));
+	snprintf(line + n, sizeof(line) - (size_t)n, "\n");
+	assert_non_null(strstr(buf, line));
+	assert_non_null(strstr(buf, "     14 \n"));	/* order 10: 15 - 1 */
+	assert_non_null(strstr(buf, "Page block order: 9\n"
+				    "Pages per block:  512\n\n"
+				    "Free pages count per migrate type at order"
+				    "       0      1 "));
+	assert_non_null(strstr(buf, "\nNumber of blocks type     Unmovable"
+				    "      Movable  Reclaimable \n"));
 	snprintf(line, sizeof(line), "\nnr_free_pages %lu\n", nr_free_pages());
-	assert_non_null(strstr(buf, "nr_free_pages "));
+	assert_non_null(strstr(buf, line));
 	assert_non_null(strstr(buf, "\npgalloc_normal "));
 	assert_non_null(strstr(buf, "\nballoon_inflate "));
 	assert_non_null(strstr(buf, "\ncompact_stall "));
 	free(buf);
+	__free_pages(page, 3);
 }
 
 /*
