@@ -19,6 +19,13 @@
  *     count in NR_SLAB_UNRECLAIMABLE.
  *  5. Destroy a cache only after freeing its objects; leftovers are
  *     reported and their pages leaked rather than reused.
+ *  6. Slab objects are not charged to a memory cgroup: slab pages are
+ *     allocated without __GFP_ACCOUNT whatever @gfp says. Linux charges
+ *     each object to its allocator's group (an obj_cgroup per object);
+ *     ballast has no per-object charging, and charging the whole page to
+ *     whichever task happened to grow the cache would bill one group for
+ *     other groups' objects. kmalloc() above KMALLOC_MAX_CACHE_SIZE takes
+ *     whole pages for the caller and does honour __GFP_ACCOUNT.
  */
 #ifndef BALLAST_SLAB_H
 #define BALLAST_SLAB_H
@@ -27,7 +34,6 @@
 
 #define SLAB_HWCACHE_ALIGN	0x1u	/* align objects on cache lines */
 #define SLAB_RECLAIM_ACCOUNT	0x2u	/* objects are reclaimable (shrinker) */
-#define SLAB_ACCOUNT		0x4u	/* charge objects to the task's memcg */
 
 #define KMALLOC_MAX_CACHE_SIZE 8192	/* larger kmallocs use pages */
 #define ZERO_SIZE_PTR ((void *)16)
@@ -68,7 +74,8 @@ void kmem_cache_destroy(struct kmem_cache *cache);
 
 /**
  * kmem_cache_alloc() - allocate one object.
- * @gfp: mask for new slab pages; __GFP_ZERO zeroes the object.
+ * @gfp: mask for new slab pages; __GFP_ZERO zeroes the object;
+ *	 __GFP_ACCOUNT is ignored (rule 6).
  *
  * Context: takes the cache's per-CPU and list spinlocks briefly; with a
  * blocking @gfp may sleep and enter reclaim while allocating a slab page,
@@ -140,8 +147,10 @@ size_t ksize(const void *obj);
  * slab_check() - verify every cache: each slab's free list is inside the
  * slab and has no loops; inuse + free = objects; every per-CPU entry is a
  * free object of the cache, in one place only (not in two slots, not also
- * on a free list); in debug builds the free bits match. Slab page counts
- * match the gauges. Context: takes slab_mutex, then for each cache in turn
+ * on a free list); in debug builds the free bits match. Slab pages are
+ * compared with the NR_SLAB_* gauges by alloc_check() with
+ * ALLOC_CHECK_QUIESCENT, not here: the gauges are global, exact only when
+ * nothing allocates. Context: takes slab_mutex, then for each cache in turn
  * all its per-CPU locks (nested by index) and its list lock; may sleep
  * (the mutex); no allocation.
  * Return: number of violations printed.

@@ -243,7 +243,9 @@ static struct page *new_slab(struct kmem_cache *cache, gfp_t gfp)
 {
 	struct page *slab;
 
-	slab = alloc_pages((gfp & ~__GFP_ZERO) | cache->gfp_flags, cache->order);
+	/* Slab pages are never charged to a memcg (slab.h rule 6). */
+	slab = alloc_pages((gfp & ~(__GFP_ZERO | __GFP_ACCOUNT)) |
+				   cache->gfp_flags, cache->order);
 	if (!slab)
 		return NULL;
 	if (!page_set_type(slab, PGTY_SLAB)) {

@@ -228,6 +228,42 @@ static void test_kmem_cache_free_on_other_cpu_double_free_is_refused(void **stat
 	kmem_cache_destroy(c);
 }
 
+static int nr_charges;
+
+static int count_charge(struct page *page, unsigned int order, gfp_t gfp)
+{
+	nr_charges++;
+	return 0;
+}
+
+/*
+ * Setup: a memcg charge hook that counts its calls. Action: allocate from
+ * a new cache with __GFP_ACCOUNT (a slab page is allocated), then a large
+ * kmalloc() with GFP_KERNEL_ACCOUNT. Expected: the slab page is not
+ * charged (slab.h rule 6); the large kmalloc's pages are, once.
+ */
+static void test_kmem_cache_alloc_gfp_account_does_not_charge_slab_page(void **state)
+{
+	struct alloc_hooks hooks = { .memcg_charge = count_charge };
+	struct kmem_cache *c = kmem_cache_create("test-account", 64, 0, 0,
+						 NULL);
+	void *obj, *big;
+
+	alloc_set_hooks(&hooks);
+	nr_charges = 0;
+	obj = kmem_cache_alloc(c, GFP_KERNEL | __GFP_ACCOUNT);
+	assert_non_null(obj);
+	assert_int_equal(kmem_cache_nr_pages(c), 1);
+	assert_int_equal(nr_charges, 0);
+	big = kmalloc(3 * PAGE_SIZE, GFP_KERNEL_ACCOUNT);
+	assert_non_null(big);
+	assert_int_equal(nr_charges, 1);
+	alloc_clear_hooks(&hooks);
+	kfree(big);
+	kmem_cache_free(c, obj);
+	kmem_cache_destroy(c);
+}
+
 /* __GFP_ZERO zeroes a reused object. */
 static void test_kmem_cache_alloc_zero_clears_reused_object(void **state)
 {
@@ -293,6 +329,7 @@ int main(void)
 		T(test_kfree_misuse_is_reported),
 		T(test_kmem_cache_free_after_shrink_double_free_is_refused),
 		T(test_kmem_cache_free_on_other_cpu_double_free_is_refused),
+		T(test_kmem_cache_alloc_gfp_account_does_not_charge_slab_page),
 		T(test_kmem_cache_alloc_zero_clears_reused_object),
 		T(test_slab_check_detects_corrupt_freelist),
 		T(test_slab_check_detects_object_in_cpu_array_and_freelist),
