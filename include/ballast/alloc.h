@@ -178,6 +178,8 @@ void alloc_exit(void);
 /**
  * alloc_pages() - allocate 2^@order contiguous page frames.
  * @gfp: allocation mask (gfp.h); the current task's scopes are applied.
+ *	  Bits outside GFP_VALID_MASK are misuse: reported in debug builds,
+ *	  otherwise ignored.
  * @order: 0..MAX_PAGE_ORDER; anything else is misuse and fails.
  *
  * The slow path wakes kswapd, retries at the min watermark, then (if @gfp

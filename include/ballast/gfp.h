@@ -71,6 +71,7 @@ typedef unsigned int gfp_t;
 			  __GFP_IO | __GFP_FS | __GFP_NOWARN |          \
 			  __GFP_RETRY_MAYFAIL | __GFP_NOFAIL | __GFP_NORETRY | \
 			  __GFP_MEMALLOC | __GFP_NOMEMALLOC)
+/* Bits above it are no flag: alloc_pages() reports them (debug builds). */
 #define GFP_VALID_MASK (0x00800000u - 1)
 
 /*

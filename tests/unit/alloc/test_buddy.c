@@ -219,6 +219,23 @@ static void test___free_pages_misuse_is_reported_and_refused(void **state)
 }
 
 /*
+ * Setup: none. Action: allocate with a bit above GFP_VALID_MASK. Expected:
+ * reported as misuse; the unknown bit is otherwise ignored.
+ */
+static void test_alloc_pages_unknown_gfp_bits_are_reported(void **state)
+{
+	unsigned long misuse = log_misuse_count();
+	struct page *page = alloc_page(GFP_KERNEL | (GFP_VALID_MASK + 1));
+
+	assert_int_equal(log_misuse_count(), misuse + 1);
+	assert_non_null(page);
+	__free_page(page);
+	page = alloc_page(GFP_KERNEL);
+	assert_int_equal(log_misuse_count(), misuse + 1);
+	__free_page(page);
+}
+
+/*
  * Order-0 pages go through per-CPU lists: the first allocation pulls a
  * batch from the buddy lists; draining returns every cached page.
  */
@@ -392,6 +409,7 @@ int main(void)
 		T(test_alloc_pages_comp_put_page_on_tail_frees_block),
 		T(test_put_page_last_reference_frees_page),
 		T(test___free_pages_misuse_is_reported_and_refused),
+		T(test_alloc_pages_unknown_gfp_bits_are_reported),
 		T(test_pcp_refills_in_batches_and_drains),
 		T(test___free_page_pcp_above_high_drains_a_batch),
 		T(test_alloc_unmovable_claims_movable_pageblocks),
