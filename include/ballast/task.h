@@ -339,10 +339,12 @@ static inline gfp_t current_gfp_context(gfp_t flags)
 void memalloc_retry_wait(gfp_t gfp);
 
 /**
- * task_sleep_ms() - sleep for @ms milliseconds, or until task_destroy() is
- * called on the current task (returns early then).
+ * task_sleep_ms() - sleep for @ms milliseconds, or until task_destroy() or
+ * task_kill() is called on the current task (created or adopted): then it
+ * returns at once, now and on every later call.
  *
- * Context: caller holds no spinlock; may sleep; no allocation.
+ * Context: caller holds no spinlock; may sleep; no allocation; no
+ * reclaim (a timed completion wait).
  */
 void task_sleep_ms(unsigned int ms);
 
