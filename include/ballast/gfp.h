@@ -77,7 +77,8 @@ typedef unsigned int gfp_t;
 /*
  * gfpflags_allow_blocking() - may an allocation with @gfp sleep (direct
  * reclaim)? Apply the task's scopes first (current_gfp_context()).
- * Context: any; no locks; never sleeps; no allocation.
+ * Context: any; no locks; never sleeps; no allocation; no reclaim.
+ * Return: true if @gfp has __GFP_DIRECT_RECLAIM.
  */
 static inline bool gfpflags_allow_blocking(gfp_t gfp)
 {
