@@ -160,8 +160,9 @@ static inline unsigned long wmark_pages(const struct zone *zone,
  * them; registers the page release hook.
  *
  * Context: after page_ram_init(), before any allocation, single-threaded;
- * allocates zone metadata from the C heap.
- * Return: 0, or -ENOMEM.
+ * takes the zone locks to free the pages; never sleeps; allocates zone
+ * metadata from the C heap; no reclaim.
+ * Return: 0; -EINVAL if guest RAM does not exist; -ENOMEM.
  */
 int __must_check alloc_init(void);
 
@@ -178,6 +179,8 @@ void alloc_exit(void);
 /**
  * alloc_pages() - allocate 2^@order contiguous page frames.
  * @gfp: allocation mask (gfp.h); the current task's scopes are applied.
+ *	  Bits outside GFP_VALID_MASK are misuse: reported in debug builds,
+ *	  otherwise ignored.
  * @order: 0..MAX_PAGE_ORDER; anything else is misuse and fails.
  *
  * The slow path wakes kswapd, retries at the min watermark, then (if @gfp
@@ -189,9 +192,18 @@ void alloc_exit(void);
  * cgroup (the memcg_charge hook) before it is returned; a charge that
  * cannot be made fails the allocation.
  *
+ * Deviation from Linux: Linux does not let a small allocation (order up
+ * to PAGE_ALLOC_COSTLY_ORDER) that may reclaim fail; it loops, and for a
+ * mask without __GFP_FS it loops without killing. ballast fails it once
+ * the OOM step makes no progress: no OOM notifier freed pages and no
+ * victim was chosen (no killer registered, or no __GFP_FS in @gfp, so a
+ * GFP_NOFS or GFP_NOIO allocation). Every caller but a __GFP_NOFAIL one
+ * must handle NULL. __GFP_NOFAIL without __GFP_DIRECT_RECLAIM is misuse:
+ * warned about and failed, as in Linux.
+ *
  * Context: caller holds no spinlock if @gfp allows direct reclaim; may
- * sleep then, and may enter reclaim, compaction and OOM, global or inside
- * the memcg (rule 2). With
+ * sleep then; allocates with @gfp only; may enter reclaim, compaction and
+ * OOM, global or inside the memcg (rule 2). With
  * GFP_ATOMIC / GFP_NOWAIT it never sleeps and may be called under
  * spinlocks. Must not be called from an OOM notifier with a mask that
  * allows direct reclaim.
@@ -206,7 +218,8 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order);
  * reference frees it. A wrong order, a double free or freeing a free page
  * is reported and the page left alone.
  *
- * Context: never sleeps; no allocation; may take the zone and per-CPU locks.
+ * Context: may take the zone and per-CPU locks; never sleeps; no
+ * allocation; no reclaim, callable from reclaim and OOM notifiers.
  */
 void __free_pages(struct page *page, unsigned int order);
 #define __free_page(page) __free_pages((page), 0)
@@ -218,6 +231,8 @@ void __free_pages(struct page *page, unsigned int order);
  * Context: __get_free_pages() and get_zeroed_page() as alloc_pages() with
  * @gfp (get_zeroed_page() adds __GFP_ZERO, order 0); free_pages() as
  * __free_pages() (NULL is ignored).
+ * Return: the block's address in guest RAM, or NULL if no memory could be
+ * found under @gfp.
  */
 void *__get_free_pages(gfp_t gfp, unsigned int order);
 void *get_zeroed_page(gfp_t gfp);
@@ -242,7 +257,7 @@ static inline void might_alloc(gfp_t gfp) {}
  * the nested site. Compiled out of release builds.
  *
  * Context: current task only, pushed and popped in the same function; no
- * locks; never sleep; no allocation (at most 16 scopes nest).
+ * locks; never sleep; no allocation (at most 16 scopes nest); no reclaim.
  */
 #if BALLAST_LOCKDEP
 void alloc_scope_push(gfp_t gfp, const char *what);
@@ -263,7 +278,8 @@ static inline void alloc_scope_pop(void) {}
  * to its own (FS reclaim may do anything NOIO reclaim does). Masks without
  * __GFP_DIRECT_RECLAIM, and PF_MEMALLOC tasks, take none.
  *
- * Context: no locks; never sleeps.
+ * Context: acquires / releases the pseudo-locks above, nothing else;
+ * never sleeps; no allocation; is how reclaim is entered, not reclaim.
  */
 void fs_reclaim_acquire(gfp_t gfp);
 void fs_reclaim_release(gfp_t gfp);
@@ -273,7 +289,7 @@ void fs_reclaim_release(gfp_t gfp);
  * reclaim with __GFP_IO may wait for (writeback, a block device's I/O
  * path). Locks taken inside become dependencies of "reclaim_io", so a lock
  * also held across an I/O-capable allocation is reported (bug 4).
- * Context: no locks; never sleeps.
+ * Context: no locks; never sleeps; no allocation; no reclaim.
  */
 void io_path_enter(void);
 void io_path_exit(void);
@@ -285,7 +301,10 @@ void io_path_exit(void);
 /**
  * zone_watermark_ok() - would an allocation of @order leave the zone above
  * @mark pages (plus the reserve for @highest_zoneidx)?
- * Context: lockless read of counters; never sleeps.
+ * Context: any; no locks (lockless reads of counters); never sleeps; no
+ * allocation; no reclaim.
+ * Return: true if the zone has a free block of @order and would keep more
+ * than @mark + lowmem_reserve[@highest_zoneidx] pages free after it.
  */
 bool zone_watermark_ok(struct zone *zone, unsigned int order,
 		       unsigned long mark, enum zone_type highest_zoneidx);
@@ -293,7 +312,9 @@ bool zone_watermark_ok(struct zone *zone, unsigned int order,
 /**
  * get_pageblock_migratetype() - migrate type of @page's pageblock.
  * Context: any; a lockless atomic read (written under the zone lock, so a
- * hint unless the caller holds it); never sleeps; no allocation.
+ * hint unless the caller holds it); never sleeps; no allocation; no
+ * reclaim.
+ * Return: the pageblock's migrate type.
  */
 enum migratetype get_pageblock_migratetype(const struct page *page);
 
@@ -302,6 +323,7 @@ enum migratetype get_pageblock_migratetype(const struct page *page);
  * - compaction's per-pageblock skip hint (atomic; hints only).
  * Context: any; no locks (atomic bit operations); never sleep; no
  * allocation; no reclaim.
+ * Return (get): true if the hint is set for @page's pageblock.
  */
 bool pageblock_skip_get(const struct page *page);
 void pageblock_skip_set(struct page *page);
@@ -310,7 +332,8 @@ void pageblock_skip_clear_zone(struct zone *zone);
 /**
  * buddy_order_unsafe() - order of a free block read without the zone lock;
  * only a hint (the block may be allocated meanwhile).
- * Context: any; no locks; never sleeps; no allocation.
+ * Context: any; no locks; never sleeps; no allocation; no reclaim.
+ * Return: the order recorded in @page (meaningful for a PGTY_BUDDY head).
  */
 static inline unsigned int buddy_order_unsafe(const struct page *page)
 {
@@ -323,7 +346,8 @@ static inline unsigned int buddy_order_unsafe(const struct page *page)
  * free list (compaction's free scanner), split to order-0 pages, each with
  * refcount 0 and type PGTY_NONE, placed on @list.
  *
- * Context: caller holds zone->lock; never sleeps.
+ * Context: caller holds zone->lock; never sleeps; no allocation; no
+ * reclaim.
  * Return: number of pages isolated (2^order), or 0 if @page is not the head
  * of a free block, or taking it would break the min watermark.
  */
@@ -332,22 +356,24 @@ unsigned long isolate_free_page_locked(struct zone *zone, struct page *page,
 
 /**
  * release_free_page() - give back an order-0 page obtained from
- * isolate_free_page_locked() and not used (refcount 0).
- * Context: takes zone->lock; never sleeps.
+ * isolate_free_page_locked() and not used (refcount 0). Anything else is
+ * reported and left alone.
+ * Context: takes zone->lock; never sleeps; no allocation; no reclaim.
  */
 void release_free_page(struct page *page);
 
 /**
  * prep_new_page() - make a page from isolate_free_page_locked() an
  * allocated page as alloc_pages(@gfp, 0) would hand out (refcount 1).
- * Context: never sleeps.
+ * Context: the caller owns @page; no locks; never sleeps; no allocation
+ * (@gfp only says whether to zero the page); no reclaim.
  */
 void prep_new_page(struct page *page, gfp_t gfp);
 
 /**
  * drain_all_pages() - return every per-CPU cached page of @zone (NULL:
  * all zones) to the buddy lists. Context: takes pcp and zone locks; never
- * sleeps.
+ * sleeps; no allocation; no reclaim, callable from reclaim.
  */
 void drain_all_pages(struct zone *zone);
 
@@ -355,20 +381,24 @@ void drain_all_pages(struct zone *zone);
  * adjust_managed_page_count() - @page stops (count < 0) or starts again
  * (count > 0) counting as managed memory of its zone (a balloon's choice);
  * watermarks are recomputed. Context: takes wmark_lock (a leaf spinlock)
- * to recompute them; never sleeps; no allocation.
+ * to recompute them; never sleeps; no allocation; no reclaim.
  */
 void adjust_managed_page_count(struct page *page, long count);
 
 /**
  * totalram_pages() - managed pages of all zones.
- * Context: any; lockless atomic reads; never sleeps; no allocation.
+ * Context: any; lockless atomic reads; never sleeps; no allocation; no
+ * reclaim.
+ * Return: pages.
  */
 unsigned long totalram_pages(void);
 
 /**
  * nr_free_pages() - free pages in the buddy lists of all zones (the
  * NR_FREE_PAGES gauge; per-CPU cached pages are not counted).
- * Context: any; lockless atomic reads; never sleeps; no allocation.
+ * Context: any; lockless atomic reads; never sleeps; no allocation; no
+ * reclaim.
+ * Return: pages.
  */
 unsigned long nr_free_pages(void);
 
@@ -446,7 +476,8 @@ struct alloc_hooks {
  * struct with the layer's members set and call alloc_clear_hooks() with
  * the same struct on exit.
  *
- * Context: initialisation/exit; never sleeps.
+ * Context: initialisation/exit; takes hooks_lock (a leaf spinlock); never
+ * sleeps; no allocation; no reclaim.
  */
 void alloc_set_hooks(const struct alloc_hooks *hooks);
 void alloc_clear_hooks(const struct alloc_hooks *hooks);
@@ -461,8 +492,8 @@ void alloc_clear_hooks(const struct alloc_hooks *hooks);
  *
  * alloc_register_free_hook() / alloc_unregister_free_hook(): Context:
  * layer start-up and exit; take a leaf spinlock; never sleep; no
- * allocation. Return (register): 0, or -EBUSY if ALLOC_MAX_FREE_HOOKS are
- * registered.
+ * allocation; no reclaim. Return (register): 0, or -EBUSY if
+ * ALLOC_MAX_FREE_HOOKS are registered.
  */
 #define ALLOC_MAX_FREE_HOOKS 4
 typedef void (*alloc_free_hook_fn)(struct page *page, unsigned int order);
@@ -493,9 +524,11 @@ struct notifier_block {
  * register_oom_notifier() / unregister_oom_notifier().
  *
  * Context: takes oom_notify_lock (rwsem) for writing; may sleep; no
- * allocation. A notifier runs with oom_lock held and inside the "reclaim"
- * pseudo-lock: it must not allocate with direct reclaim and must not take
- * a lock that is held across any allocation that may enter direct reclaim.
+ * allocation; no reclaim, and not from an OOM notifier (the chain is
+ * read-locked then). A notifier runs with oom_lock held and inside the
+ * "reclaim" pseudo-lock: it must not allocate with direct reclaim and must
+ * not take a lock that is held across any allocation that may enter
+ * direct reclaim.
  * Return: 0, or -ENOENT (unregister of an unknown block).
  */
 int register_oom_notifier(struct notifier_block *nb);
@@ -508,7 +541,8 @@ extern struct mutex oom_lock;
  * out_of_memory() - what the allocator does when it runs out: call the
  * notifiers, then (for masks with __GFP_FS) the OOM killer hook.
  *
- * Context: caller holds oom_lock; may sleep; no allocation.
+ * Context: caller holds oom_lock; may sleep; no allocation; runs the OOM
+ * notifiers and the killer hook (the OOM step itself).
  * Return: true if progress was made (pages freed or a victim chosen).
  */
 bool out_of_memory(struct oom_control *oc);
@@ -544,7 +578,7 @@ struct alloc_census {
  *
  * Context: takes one zone's per-CPU locks and then its zone lock at a
  * time; never sleeps; allocates a byte per page frame from the C heap
- * (never from ballast) before taking them.
+ * (never from ballast) before taking them; no reclaim.
  * Return: 0 if consistent, else the number of violations; @census (may be
  * NULL) receives the counts.
  */
@@ -569,7 +603,10 @@ struct alloc_fault_config {
 	unsigned long oom_nth;		/* call the OOM notifiers */
 };
 #if BALLAST_TESTING
-/* Context: no locks; never sleeps. A NULL @cfg turns every knob off. */
+/*
+ * Context: no locks; never sleeps; no allocation; no reclaim. A NULL @cfg
+ * turns every knob off.
+ */
 void alloc_fault_set(const struct alloc_fault_config *cfg);
 #endif
 

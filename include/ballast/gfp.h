@@ -15,9 +15,10 @@
  *     __GFP_RETRY_MAYFAIL retries while reclaim progresses, then fails
  *     without an OOM kill; __GFP_NOFAIL never fails (retries forever; only
  *     for small orders, and only where failure cannot be handled).
- *  4. Reserves: __GFP_HIGH dips below the min watermark; allocations that
- *     cannot sleep dip further; PF_MEMALLOC tasks and __GFP_MEMALLOC ignore
- *     watermarks unless __GFP_NOMEMALLOC.
+ *  4. Reserves: __GFP_HIGH dips below the min watermark, and further if it
+ *     cannot sleep (GFP_ATOMIC); other masks that cannot sleep (GFP_NOWAIT)
+ *     stop at the min watermark; PF_MEMALLOC tasks and __GFP_MEMALLOC
+ *     ignore watermarks unless __GFP_NOMEMALLOC.
  */
 #ifndef BALLAST_GFP_H
 #define BALLAST_GFP_H
@@ -70,12 +71,14 @@ typedef unsigned int gfp_t;
 			  __GFP_IO | __GFP_FS | __GFP_NOWARN |          \
 			  __GFP_RETRY_MAYFAIL | __GFP_NOFAIL | __GFP_NORETRY | \
 			  __GFP_MEMALLOC | __GFP_NOMEMALLOC)
+/* Bits above it are no flag: alloc_pages() reports them (debug builds). */
 #define GFP_VALID_MASK (0x00800000u - 1)
 
 /*
  * gfpflags_allow_blocking() - may an allocation with @gfp sleep (direct
  * reclaim)? Apply the task's scopes first (current_gfp_context()).
- * Context: any; no locks; never sleeps; no allocation.
+ * Context: any; no locks; never sleeps; no allocation; no reclaim.
+ * Return: true if @gfp has __GFP_DIRECT_RECLAIM.
  */
 static inline bool gfpflags_allow_blocking(gfp_t gfp)
 {

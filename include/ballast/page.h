@@ -144,7 +144,7 @@ extern char *ram_base;			/* guest RAM mapping */
  * @bytes: requested size in bytes.
  * @err, @errlen: filled with a one-line reason on failure.
  *
- * Context: no locks; never sleeps; no allocation.
+ * Context: no locks; never sleeps; no allocation; no reclaim.
  * Return: 0, or -EINVAL if @bytes is not a multiple of 4 MiB between
  * 16 MiB and 64 GiB.
  */
@@ -158,7 +158,8 @@ int __must_check page_ram_size_check(size_t bytes, char *err, size_t errlen);
  * allocator takes it (alloc_init()).
  *
  * Context: process start-up, single-threaded with respect to ballast; no
- * locks; may sleep; allocates from the C library and the OS only.
+ * locks; may sleep; allocates from the C library and the OS only; no
+ * reclaim.
  * Return: 0; -EINVAL for a bad size; -EBUSY if RAM already exists; -ENOMEM
  * or another errno if the memfd or mappings cannot be made.
  */
@@ -172,14 +173,16 @@ void page_ram_destroy(void);
 
 /**
  * page_ram_fd() - the RAM memfd (owned by the page layer; do not close).
- * Context: any; no locks; never sleeps; no allocation.
+ * Context: any; no locks; never sleeps; no allocation; no reclaim.
  * Return: the descriptor, or -1 if guest RAM does not exist.
  */
 int page_ram_fd(void);
 
 /**
  * page_ram_bytes() - guest RAM size in bytes.
- * Context: any; no locks; never sleeps; no allocation.
+ * Context: any; no locks; never sleeps; no allocation; no reclaim.
+ * Return: the size given to page_ram_init(), or 0 if guest RAM does not
+ * exist.
  */
 size_t page_ram_bytes(void);
 
@@ -187,8 +190,8 @@ size_t page_ram_bytes(void);
  * page_ram_allocated_bytes() - bytes of the memfd backed by real memory
  * (st_blocks), the figure that shrinks when the host punches holes.
  *
- * Context: no locks; never sleeps (one fstat). Return: bytes, or 0 if
- * fstat fails.
+ * Context: no locks; never sleeps (one fstat); no allocation; no reclaim.
+ * Return: bytes, or 0 if fstat fails.
  */
 size_t page_ram_allocated_bytes(void);
 
@@ -241,7 +244,11 @@ static inline phys_addr_t page_to_phys(const struct page *page)
 	return (phys_addr_t)page_to_pfn(page) << PAGE_SHIFT;
 }
 
-/** virt_addr_valid() - is @addr inside guest RAM? Never sleeps. */
+/**
+ * virt_addr_valid() - is @addr inside guest RAM?
+ * Context: any; no locks; never sleeps; no allocation; no reclaim.
+ * Return: true if @addr points into guest RAM.
+ */
 static inline bool virt_addr_valid(const void *addr)
 {
 	return (const char *)addr >= ram_base &&
@@ -383,7 +390,8 @@ static inline enum page_type page_get_type(const struct page *page)
  * page_clear_type() - return a page of type @type to PGTY_NONE.
  *
  * A page of another type than expected is reported as misuse and left
- * unchanged. Context: the caller owns the page (rule 1); never sleeps.
+ * unchanged. Context: the caller owns the page (rule 1); no locks (an
+ * atomic exchange); never sleeps; no allocation; no reclaim.
  * Return: true on success.
  */
 bool page_set_type(struct page *page, enum page_type type);
@@ -443,7 +451,9 @@ static inline int page_mapcount(const struct page *page)
 /**
  * get_page() - take a reference on a page the caller already holds one on
  * (directly or through a lock that pins it). Taking a reference on a free
- * page is reported. Context: never sleeps.
+ * page is reported.
+ * Context: any; no locks (atomic); never sleeps; no allocation; no
+ * reclaim.
  */
 void get_page(struct page *page);
 
@@ -451,13 +461,18 @@ void get_page(struct page *page);
  * get_page_unless_zero() - take a reference unless the page is free
  * (refcount 0). For speculative lookups by scanners.
  *
- * Context: never sleeps. Return: true if a reference was taken.
+ * Context: any; no locks (atomic); never sleeps; no allocation; no
+ * reclaim. Return: true if a reference was taken.
  */
 bool get_page_unless_zero(struct page *page);
 
 /**
- * put_page_testzero() - drop a reference; true if it was the last.
- * Underflow is reported and the count restored. Context: never sleeps.
+ * put_page_testzero() - drop a reference. Underflow is reported and the
+ * count restored.
+ * Context: any; no locks (atomic); never sleeps; no allocation; no
+ * reclaim.
+ * Return: true if it was the last reference (the caller frees the page);
+ * false otherwise, and on underflow.
  */
 bool put_page_testzero(struct page *page);
 
@@ -466,14 +481,16 @@ bool put_page_testzero(struct page *page);
  * the allocator's release hook (rule 5).
  *
  * Context: no locks required; must not hold locks the release hook takes
- * (the LRU and zone locks); never sleeps; no allocation.
+ * (the LRU and zone locks); never sleeps; no allocation; no reclaim,
+ * callable from reclaim.
  */
 void put_page(struct page *page);
 
 /**
  * page_ref_freeze() - atomically replace a count of exactly @count by 0, so
  * that nobody can take a new reference (migration). page_ref_unfreeze()
- * sets it back to @count. Context: never sleeps. Return: true if frozen.
+ * sets it back to @count. Context: any; no locks (atomic); never sleeps;
+ * no allocation; no reclaim. Return (freeze): true if frozen.
  */
 bool page_ref_freeze(struct page *page, int count);
 void page_ref_unfreeze(struct page *page, int count);
@@ -485,7 +502,8 @@ typedef void (*page_release_fn)(struct page *page);
  * reference was dropped (registered by the allocator; an upward call,
  * documented in alloc.h).
  *
- * Context: initialisation only; never sleeps.
+ * Context: initialisation only; no locks (an atomic store); never sleeps;
+ * no allocation; no reclaim.
  */
 void page_set_release_hook(page_release_fn fn);
 
@@ -497,15 +515,17 @@ void page_set_release_hook(page_release_fn fn);
  * lock_page() - take the page lock, sleeping while another task holds it.
  *
  * Context: caller holds no spinlock and does not hold this page's lock;
- * may sleep; no allocation. The lock is released by the same task
- * (rule 3).
+ * returns with the page lock held, released by the same task (rule 3);
+ * may sleep; no allocation; no reclaim (reclaim only trylocks pages).
  */
 void lock_page(struct page *page);
 
 /**
  * trylock_page() - take the page lock if it is free.
  *
- * Context: never sleeps. Return: true if taken.
+ * Context: any; on success returns with the page lock held, released by
+ * the same task (rule 3); never sleeps; no allocation; no reclaim,
+ * callable from reclaim. Return: true if taken.
  */
 bool trylock_page(struct page *page);
 
@@ -513,15 +533,17 @@ bool trylock_page(struct page *page);
  * unlock_page() - release the page lock held by the current task and wake
  * its waiters. Unlocking an unlocked page is reported.
  *
- * Context: never sleeps.
+ * Context: the current task holds the page lock and releases it; never
+ * sleeps; no allocation; no reclaim.
  */
 void unlock_page(struct page *page);
 
 /**
- * wait_on_page_locked() - sleep until the page is unlocked.
+ * wait_on_page_locked() - sleep until the page is unlocked; the lock is
+ * not taken.
  *
- * Context: may sleep; everything the caller holds becomes a dependency of
- * the lock holder.
+ * Context: caller holds no spinlock, and everything it holds becomes a
+ * dependency of the lock holder; may sleep; no allocation; no reclaim.
  */
 void wait_on_page_locked(struct page *page);
 
@@ -530,7 +552,8 @@ void wait_on_page_locked(struct page *page);
  * owes the end of writeback until it ends it or calls
  * page_writeback_submitted() (rule 4).
  *
- * Context: caller holds the page lock; never sleeps.
+ * Context: caller holds the page lock; never sleeps; no allocation; no
+ * reclaim.
  * Return: true if the page was already under writeback (nothing changed).
  */
 bool set_page_writeback(struct page *page);
@@ -539,7 +562,7 @@ bool set_page_writeback(struct page *page);
  * page_writeback_submitted() - the current task handed @nr pages it marked
  * for writeback to I/O that will end them; it no longer owes them.
  *
- * Context: never sleeps.
+ * Context: any; no locks; never sleeps; no allocation; no reclaim.
  */
 void page_writeback_submitted(unsigned long nr);
 
@@ -547,16 +570,17 @@ void page_writeback_submitted(unsigned long nr);
  * end_page_writeback() - clear PG_writeback and wake waiters. Ending a
  * page that is not under writeback is reported.
  *
- * Context: any task; never sleeps.
+ * Context: any task; no locks needed (not even the page lock); never
+ * sleeps; no allocation; no reclaim, callable from reclaim.
  */
 void end_page_writeback(struct page *page);
 
 /**
  * wait_on_page_writeback() - sleep until the page is not under writeback.
  *
- * Context: may sleep (always a dependency, even when the bit is clear);
- * the caller should not hold this page's lock across it unless no
- * writeback owner can need that lock.
+ * Context: caller holds no spinlock, and should not hold this page's lock
+ * unless no writeback owner can need it; may sleep (always a dependency,
+ * even when the bit is clear); no allocation; no reclaim.
  */
 void wait_on_page_writeback(struct page *page);
 

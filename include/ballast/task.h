@@ -93,7 +93,9 @@ struct task {
  * none yet (rule 1). Use the `current` macro.
  *
  * Context: no locks needed; never sleeps; may allocate from the C heap on
- * first use in a thread (never from ballast's allocator).
+ * first use in a thread (never from ballast's allocator); no reclaim.
+ * Return: the calling thread's task, never NULL (a thread that cannot be
+ * given one is a fatal error).
  */
 struct task *get_current(void);
 #define current get_current()
@@ -107,7 +109,7 @@ struct task *get_current(void);
  *	   threads).
  *
  * Context: no locks required; may sleep; allocates the task from the C
- * heap, never from ballast's allocator.
+ * heap, never from ballast's allocator; no reclaim.
  * Return: 0, or -EAGAIN/-ENOMEM if the thread cannot be started.
  */
 int __must_check task_create(struct task **taskp, const char *name, task_fn fn,
@@ -117,38 +119,47 @@ int __must_check task_create(struct task **taskp, const char *name, task_fn fn,
  * task_destroy() - ask a task made by task_create() to stop, wait for its
  * function to return, and free it.
  *
- * Context: caller holds no lock the task may need to finish; may sleep.
- * Return: the value @fn returned.
+ * Context: caller holds no lock the task may need to finish; may sleep;
+ * no allocation; no reclaim (the task itself may reclaim meanwhile).
+ * Return: the value @fn returned; -EINVAL (reported as misuse) for a
+ * task not made by task_create(), or the caller itself.
  */
 int task_destroy(struct task *task);
 
 /**
  * task_should_stop() - has task_destroy() been called on the current task?
- * Context: never sleeps.
+ * Context: any; no locks (atomic); never sleeps; no allocation; no
+ * reclaim.
+ * Return: true once task_destroy() asked the current task to stop.
  */
 bool task_should_stop(void);
 
 /**
  * task_get() / task_put() - pin a task found through task_for_each() past
- * the iteration. Context: never sleep.
+ * the iteration. Context: any; no locks (atomic); never sleep; no
+ * allocation (task_put() frees the last reference to the C heap); no
+ * reclaim.
  */
 void task_get(struct task *task);
 void task_put(struct task *task);
 
 /**
- * task_for_each() - call @fn on every live task, under tasklist_lock.
+ * task_for_each() - call @fn on every live task, under tasklist_lock;
+ * stop early if @fn returns non-zero.
  *
- * Context: @fn runs with tasklist_lock (a spinlock) held: it must not
- * sleep or allocate with direct reclaim; take a reference with task_get()
- * to keep a task beyond the call. Stops early if @fn returns non-zero,
- * and returns that value; 0 otherwise.
+ * Context: takes tasklist_lock (a spinlock) around the walk; @fn runs with
+ * it held, so it must not sleep or allocate with direct reclaim; take a
+ * reference with task_get() to keep a task beyond the call. Never sleeps;
+ * no allocation; no reclaim.
+ * Return: the first non-zero value @fn returned, or 0.
  */
 int task_for_each(int (*fn)(struct task *task, void *arg), void *arg);
 
 /**
  * task_nr() - number of live tasks.
  * Context: takes tasklist_lock (a spinlock), so not from a task_for_each()
- * callback; never sleeps; no allocation.
+ * callback; never sleeps; no allocation; no reclaim.
+ * Return: the number of tasks on the task list.
  */
 size_t task_nr(void);
 
@@ -222,7 +233,8 @@ typedef void (*task_exit_fn)(struct task *task);
  * which vm and memcg free a task's address space and charge on exit.
  *
  * Context: layer start-up and exit, while no task is ending; takes the
- * exit-hook table's leaf spinlock; never sleeps; no allocation.
+ * exit-hook table's leaf spinlock; never sleeps; no allocation; no
+ * reclaim.
  * Return (register): 0, or -EBUSY if TASK_MAX_EXIT_HOOKS are registered.
  */
 int __must_check task_register_exit_hook(task_exit_fn fn);
@@ -234,7 +246,8 @@ void task_unregister_exit_hook(task_exit_fn fn);
  *
  * Context (every save and restore below): current task only, restored in
  * the function that saved (rule 3); no locks; never sleep; no allocation
- * (beyond `current`'s adoption of a new thread, see get_current()).
+ * (beyond `current`'s adoption of a new thread, see get_current()); no
+ * reclaim.
  */
 static inline unsigned int memalloc_flags_save(unsigned int flags)
 {
@@ -255,7 +268,8 @@ static inline void memalloc_flags_restore(unsigned int flags,
  * behaves as GFP_NOIO: reclaim started by it does no I/O (and no fs
  * calls). memalloc_noio_restore() ends the scope.
  *
- * Context: current task only; never sleeps.
+ * Context: as every scope function (above): current task only; no locks;
+ * never sleeps; no allocation; no reclaim.
  */
 static inline unsigned int memalloc_noio_save(void)
 {
@@ -309,7 +323,9 @@ static inline void memalloc_nodirect_restore(unsigned int flags)
  * NOIO clears __GFP_IO and __GFP_FS, NOFS clears __GFP_FS, NORECLAIM
  * clears __GFP_DIRECT_RECLAIM.
  *
- * Context: never sleeps.
+ * Context: current task; no locks; never sleeps; no allocation (beyond
+ * get_current()'s adoption); no reclaim.
+ * Return: @flags less the bits the scopes forbid.
  */
 static inline gfp_t current_gfp_context(gfp_t flags)
 {
@@ -334,15 +350,18 @@ static inline gfp_t current_gfp_context(gfp_t flags)
  * task_sleep_ms(): a retry loop must not turn into a spin.
  * @gfp: the mask of the failed allocation (only blocking masks sleep).
  *
- * Context: caller holds no spinlock when @gfp allows blocking; may sleep.
+ * Context: caller holds no spinlock when @gfp allows blocking; may sleep
+ * (only then); no allocation; no reclaim.
  */
 void memalloc_retry_wait(gfp_t gfp);
 
 /**
- * task_sleep_ms() - sleep for @ms milliseconds, or until task_destroy() is
- * called on the current task (returns early then).
+ * task_sleep_ms() - sleep for @ms milliseconds, or until task_destroy() or
+ * task_kill() is called on the current task (created or adopted): then it
+ * returns at once, now and on every later call.
  *
- * Context: caller holds no spinlock; may sleep; no allocation.
+ * Context: caller holds no spinlock; may sleep; no allocation; no
+ * reclaim (a timed completion wait).
  */
 void task_sleep_ms(unsigned int ms);
 
@@ -394,7 +413,8 @@ struct pass_waiter {
  * the worker is known to run (under the lock that serialises its start
  * and stop), then wake the worker.
  *
- * Context: any locks but ps->lock; never sleeps; no allocation.
+ * Context: any locks but ps->lock; never sleeps; no allocation; no
+ * reclaim.
  */
 void pass_sync_queue(struct pass_sync *ps, struct pass_waiter *w);
 
@@ -403,7 +423,7 @@ void pass_sync_queue(struct pass_sync *ps, struct pass_waiter *w);
  * @timeout_ms: 0 waits for ever.
  *
  * Context: caller holds nothing the worker's pass needs (the wait is a
- * dependency on the worker); may sleep; no allocation.
+ * dependency on the worker); may sleep; no allocation; no reclaim.
  * Return: the result the worker passed to pass_sync_end() (0), -ENOENT if
  * the worker stopped first, or -ETIMEDOUT (then @w is unlinked and may go).
  */
@@ -414,7 +434,8 @@ int pass_sync_wait(struct pass_sync *ps, struct pass_waiter *w,
  * pass_sync_begin() - the worker starts a pass: it takes the waiters
  * queued so far. Calls must alternate with pass_sync_end().
  *
- * Context: the worker thread; no spinlock held; never sleeps.
+ * Context: the worker thread; no spinlock held; never sleeps; no
+ * allocation; no reclaim.
  * Return: whether any waiter was taken.
  */
 bool pass_sync_begin(struct pass_sync *ps);
@@ -423,7 +444,8 @@ bool pass_sync_begin(struct pass_sync *ps);
  * pass_sync_end() - the worker finished the pass: complete the waiters it
  * took with @result.
  *
- * Context: the worker thread; no spinlock held; never sleeps.
+ * Context: the worker thread; no spinlock held; never sleeps; no
+ * allocation; no reclaim.
  */
 void pass_sync_end(struct pass_sync *ps, int result);
 
@@ -432,7 +454,8 @@ void pass_sync_end(struct pass_sync *ps, int result);
  * or queued, with -ENOENT. The caller has made sure no new waiter is
  * queued (its running flag is cleared under the start/stop lock).
  *
- * Context: the worker thread; no spinlock held; never sleeps.
+ * Context: the worker thread; no spinlock held; never sleeps; no
+ * allocation; no reclaim.
  */
 void pass_sync_stop(struct pass_sync *ps);
 

@@ -106,7 +106,8 @@ struct zone;
  * count_vm_events() / count_vm_event() - add to an event counter.
  *
  * Context: any; no locks; never sleeps; no allocation after the calling
- * thread's first event (which allocates its counter block from the C heap).
+ * thread's first event (which allocates its counter block from the C
+ * heap); no reclaim.
  */
 void count_vm_events(enum vm_event_item item, unsigned long delta);
 static inline void count_vm_event(enum vm_event_item item)
@@ -118,13 +119,15 @@ static inline void count_vm_event(enum vm_event_item item)
  * vm_event_sum() - sum of @item over all threads, live and exited.
  * Context: takes and releases event_lock, a C-library mutex held only
  * for the sum (not a ballast lock); never sleeps on a ballast primitive;
- * no allocation.
+ * no allocation; no reclaim.
+ * Return: the count (a snapshot: live threads keep counting).
  */
 unsigned long vm_event_sum(enum vm_event_item item);
 
 /**
  * mod_zone_page_state() / mod_node_page_state() - add @delta pages to a
- * gauge. Context: any; atomic; never sleeps.
+ * gauge. Context: any; no locks (atomic); never sleeps; no allocation; no
+ * reclaim.
  */
 void mod_zone_page_state(struct zone *zone, enum zone_stat_item item,
 			 long delta);
@@ -133,7 +136,8 @@ void mod_node_page_state(enum node_stat_item item, long delta);
 /**
  * zone_page_state() / node_page_state() - read a gauge.
  * global_zone_page_state() - @item summed over all zones.
- * Context: any; lockless atomic reads; never sleep; no allocation.
+ * Context: any; lockless atomic reads; never sleep; no allocation; no
+ * reclaim.
  * Return: pages.
  */
 long zone_page_state(const struct zone *zone, enum zone_stat_item item);
@@ -142,7 +146,8 @@ long global_zone_page_state(enum zone_stat_item item);
 
 /*
  * Linux names, for dumps and tests. Context: any; no locks; never sleep;
- * no allocation. Return: a static string; @item must be in range.
+ * no allocation; no reclaim. Return: a static string; @item must be in
+ * range.
  */
 const char *zone_stat_name(enum zone_stat_item item);
 const char *node_stat_name(enum node_stat_item item);
@@ -154,7 +159,8 @@ const char *vm_event_name(enum vm_event_item item);
  * pagetypeinfo_dump() - /proc/pagetypeinfo: free blocks per order per
  * migrate type per zone, and pageblocks per migrate type.
  *
- * Context: take zone locks briefly; never sleep; allocation only by stdio.
+ * Context: take zone locks briefly (pagetypeinfo) and event_lock (vmstat);
+ * never sleep; allocation only by stdio; no reclaim.
  */
 void vmstat_dump(FILE *f);
 void buddyinfo_dump(FILE *f);

@@ -420,20 +420,22 @@ void drain_all_pages(struct zone *zone)
 /* Watermarks                                                            */
 /* ------------------------------------------------------------------ */
 
-bool zone_watermark_fast(struct zone *zone, unsigned int order,
+bool __zone_watermark_ok(struct zone *zone, unsigned int order,
 			 unsigned long mark, enum zone_type highest_zoneidx,
-			 unsigned int alloc_flags)
+			 unsigned int alloc_flags, long free_pages)
 {
-	long free_pages = zone_page_state(zone, NR_FREE_PAGES);
 	long min = (long)mark;
 
+	/* Linux's __zone_watermark_ok(): GFP_NOWAIT gets no min reserve. */
 	if (alloc_flags & ALLOC_RESERVES) {
-		if (alloc_flags & ALLOC_MIN_RESERVE)
+		if (alloc_flags & ALLOC_MIN_RESERVE) {
 			min -= min / 2;
+			/* Non-blocking __GFP_HIGH (GFP_ATOMIC) digs deeper. */
+			if (alloc_flags & ALLOC_NON_BLOCK)
+				min -= min / 4;
+		}
 		if (alloc_flags & ALLOC_OOM)
 			min -= min / 2;
-		if (alloc_flags & ALLOC_NON_BLOCK)
-			min -= min / 4;
 	}
 	free_pages -= (1L << order) - 1;
 	if (free_pages <= min + atomic_load_explicit(
@@ -447,6 +449,15 @@ bool zone_watermark_fast(struct zone *zone, unsigned int order,
 					 memory_order_relaxed))
 			return true;
 	return false;
+}
+
+bool zone_watermark_fast(struct zone *zone, unsigned int order,
+			 unsigned long mark, enum zone_type highest_zoneidx,
+			 unsigned int alloc_flags)
+{
+	return __zone_watermark_ok(zone, order, mark, highest_zoneidx,
+				   alloc_flags,
+				   zone_page_state(zone, NR_FREE_PAGES));
 }
 
 bool zone_watermark_ok(struct zone *zone, unsigned int order,

@@ -14,7 +14,8 @@
 #define ALLOC_WMARK_MASK	(ALLOC_NO_WATERMARKS - 1)
 #define ALLOC_OOM		0x08	/* OOM victim: half the remaining reserve */
 #define ALLOC_MIN_RESERVE	0x10	/* __GFP_HIGH: half of min */
-#define ALLOC_NON_BLOCK		0x20	/* cannot sleep: a further quarter */
+#define ALLOC_NON_BLOCK		0x20	/* cannot sleep: with MIN_RESERVE,
+					 * a further quarter */
 #define ALLOC_KSWAPD		0x40	/* wake kswapd when short */
 #define ALLOC_RESERVES (ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_OOM)
 
@@ -57,6 +58,10 @@ void free_one_page(struct zone *zone, struct page *page, unsigned long pfn,
 		   unsigned int order);
 void free_unref_page(struct page *page);
 void drain_zone_pages(struct zone *zone);
+/* Would @free_pages free pages leave @zone above @mark after @order? */
+bool __zone_watermark_ok(struct zone *zone, unsigned int order,
+			 unsigned long mark, enum zone_type highest_zoneidx,
+			 unsigned int alloc_flags, long free_pages);
 bool zone_watermark_fast(struct zone *zone, unsigned int order,
 			 unsigned long mark, enum zone_type highest_zoneidx,
 			 unsigned int alloc_flags);

@@ -167,6 +167,10 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 				      MAX_PAGE_ORDER);
 		return NULL;
 	}
+#if BALLAST_DEBUG
+	if (unlikely(gfp & ~GFP_VALID_MASK))
+		report_misuse("unknown gfp bits %#x", gfp & ~GFP_VALID_MASK);
+#endif
 	gfp = current_gfp_context(gfp);
 	/* Name our caller, not this function, in the validator's reports. */
 	might_alloc_ip(gfp, _RET_IP_);

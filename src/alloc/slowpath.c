@@ -17,7 +17,8 @@
  *  - Policy deviation from Linux, documented in alloc.h: when nobody can be
  *    OOM-killed for a mask (no killer registered, no __GFP_FS), a small
  *    allocation fails instead of looping forever; __GFP_NOFAIL still loops
- *    with memalloc_retry_wait().
+ *    with memalloc_retry_wait() (unless it cannot reclaim: then it warns
+ *    and fails, as in Linux).
  * Context: may sleep when the mask allows direct reclaim; never otherwise.
  */
 #include "internal.h"
@@ -202,7 +203,10 @@ static bool should_reclaim_retry(gfp_t gfp, unsigned int order,
 						  available,
 					  MAX_RECLAIM_RETRIES);
 		available += (unsigned long)zone_page_state(zone, NR_FREE_PAGES);
-		if (available > min_wmark_pages(zone) + (1UL << order)) {
+		/* As Linux: the watermark check, lowmem reserve included. */
+		if (__zone_watermark_ok(zone, order, min_wmark_pages(zone),
+					ac->highest_zoneidx, alloc_flags,
+					(long)available)) {
 			if (!progress)
 				memalloc_retry_wait(gfp);
 			return true;
@@ -298,8 +302,9 @@ retry:
 	{
 		unsigned int reserve = gfp_pfmemalloc_flags(gfp);
 
+		/* As Linux: the reserve replaces the other watermark flags. */
 		if (reserve)
-			alloc_flags = (alloc_flags & ~ALLOC_WMARK_MASK) | reserve;
+			alloc_flags = reserve | (alloc_flags & ALLOC_KSWAPD);
 	}
 	page = get_page_from_freelist(gfp, order, alloc_flags, ac);
 	if (page)
@@ -335,8 +340,13 @@ retry:
 	page = alloc_may_oom(gfp, order, ac, &progress);
 	if (page)
 		return page;
+	/*
+	 * A victim that found nothing even in the OOM reserve fails: looping
+	 * on the killer's "progress" would only wait for its own exit or
+	 * kill a second victim (Linux: no endless loop without watermarks).
+	 */
 	if ((task_flags(current) & PF_OOM_VICTIM) &&
-	    (alloc_flags == ALLOC_OOM || (gfp & __GFP_NOMEMALLOC)))
+	    ((alloc_flags & ALLOC_OOM) || (gfp & __GFP_NOMEMALLOC)))
 		goto nopage;
 	if (progress) {
 		no_progress_loops = 0;
@@ -348,8 +358,13 @@ nopage:
 	if (order && wake_kcompactd)
 		wake_kcompactd(order);
 	if (gfp & __GFP_NOFAIL) {
-		/* Every __GFP_NOFAIL user must be able to sleep. */
-		WARN_ON_ONCE(!can_direct_reclaim);
+		/*
+		 * Every __GFP_NOFAIL user must be able to sleep: without
+		 * direct reclaim nothing here can free memory, and retrying
+		 * would spin for ever. Linux warns and fails; so do we.
+		 */
+		if (WARN_ON_ONCE(!can_direct_reclaim))
+			goto fail;
 		/* Dip into the reserves a little before waiting again. */
 		page = get_page_from_freelist(gfp, order,
 					      ALLOC_WMARK_MIN | ALLOC_MIN_RESERVE,
@@ -359,6 +374,7 @@ nopage:
 		memalloc_retry_wait(gfp);
 		goto retry;
 	}
+fail:
 	warn_alloc(gfp, order);
 	return NULL;
 }

@@ -222,7 +222,7 @@ void pagetypeinfo_dump(FILE *f)
 
 	fprintf(f, "Page block order: %d\nPages per block:  %lu\n\n",
 		pageblock_order, pageblock_nr_pages);
-	fprintf(f, "Free pages count per migrate type at order ");
+	fprintf(f, "%-43s ", "Free pages count per migrate type at order");
 	for (int o = 0; o < NR_PAGE_ORDERS; o++)
 		fprintf(f, "%6d ", o);
 	fputc('\n', f);
@@ -245,7 +245,7 @@ void pagetypeinfo_dump(FILE *f)
 			fputc('\n', f);
 		}
 	}
-	fprintf(f, "\nNumber of blocks type     ");
+	fprintf(f, "\n%-23s", "Number of blocks type ");
 	for (int mt = 0; mt < MIGRATE_TYPES; mt++)
 		fprintf(f, "%12s ", migratetype_names[mt]);
 	fputc('\n', f);

@@ -19,14 +19,22 @@
  *    freelist/inuse, and the slab counters.
  *  - Each per-CPU array (struct slab_cpu) is protected by its own
  *    spinlock; objects in it count as allocated from the slab's point of
- *    view (inuse) but are free for users.
+ *    view (inuse) but are free for users. A free object is in exactly one
+ *    place: one slab's freelist or one slot of one per-CPU array.
+ *  - Debug builds end each slab with a free map, one bit per object: set
+ *    while the object is free (freelist or per-CPU array), clear while a
+ *    user holds it. Objects of one slab sit in different per-CPU arrays, so
+ *    the bits change by atomic RMW; a free that finds the bit set is a
+ *    double free and is refused, wherever the first free put the object.
  *  - Lock order: slab_mutex -> per-CPU lock -> list_lock -> zone locks
- *    (freeing slab pages happens after dropping the slab locks). New slab
- *    pages are allocated with no slab lock held (alloc.h rule 2).
+ *    (freeing slab pages happens after dropping the slab locks); only
+ *    slab_check() holds several per-CPU locks of a cache, nested by index.
+ *    New slab pages are allocated with no slab lock held (alloc.h rule 2).
  *  - NR_SLAB_RECLAIMABLE / NR_SLAB_UNRECLAIMABLE count slab pages.
  */
 #include <ballast/slab.h>
 #include <ballast/task.h>
+#include <ballast/lib/bitmap.h>
 
 #include <errno.h>
 #include <sched.h>
@@ -39,6 +47,8 @@
 #define SLAB_MIN_PARTIAL 2		/* empty slabs kept for reuse */
 #define SLAB_MAX_ORDER 3
 #define SLAB_MAX_CPUS 8
+_Static_assert(SLAB_MAX_CPUS <= LOCKDEP_MAX_SUBCLASSES,
+	       "slab_check() nests the per-CPU locks by index");
 
 struct slab_cpu {
 	spinlock_t lock;
@@ -88,6 +98,16 @@ static enum node_stat_item slab_stat(const struct kmem_cache *cache)
 						     : NR_SLAB_UNRECLAIMABLE;
 }
 
+/* Bytes at the end of a slab of @objects objects for its free map. */
+static size_t free_map_bytes(unsigned int objects)
+{
+#if BALLAST_DEBUG
+	return BITS_TO_LONGS(objects) * sizeof(unsigned long);
+#else
+	return 0;
+#endif
+}
+
 static void calculate_sizes(struct kmem_cache *cache, size_t align)
 {
 	size_t size = max(cache->object_size, sizeof(void *));
@@ -106,10 +126,15 @@ static void calculate_sizes(struct kmem_cache *cache, size_t align)
 	cache->size = size;
 	for (unsigned int order = 0; order <= SLAB_MAX_ORDER; order++) {
 		size_t bytes = PAGE_SIZE << order;
-		size_t waste = bytes % size;
+		size_t waste;
 
 		cache->order = order;
 		cache->objects = (unsigned int)(bytes / size);
+		while (cache->objects &&
+		       cache->objects * size + free_map_bytes(cache->objects) >
+			       bytes)
+			cache->objects--;
+		waste = bytes - cache->objects * size;
 		if (cache->objects >= 8 && waste * 8 <= bytes)
 			break;
 	}
@@ -176,12 +201,51 @@ static inline void set_freepointer(const struct kmem_cache *cache, void *obj,
 	*(void **)((char *)obj + cache->offset) = next;
 }
 
+#if BALLAST_DEBUG
+static unsigned long *slab_free_map(const struct page *slab)
+{
+	const struct kmem_cache *cache = slab->slab_cache;
+
+	return (unsigned long *)((char *)page_address(slab) +
+				 (PAGE_SIZE << cache->order) -
+				 free_map_bytes(cache->objects));
+}
+
+static bool free_map_test(const struct page *slab, unsigned int i)
+{
+	return __atomic_load_n(slab_free_map(slab) + i / BITS_PER_LONG,
+			       __ATOMIC_RELAXED) &
+	       (1UL << (i % BITS_PER_LONG));
+}
+
+/*
+ * Mark the valid object @obj of @cache free (@free) or held by a user;
+ * return whether it was free before.
+ */
+static bool obj_mark_free(struct kmem_cache *cache, void *obj, bool free)
+{
+	struct page *slab = compound_head(virt_to_page(obj));
+	size_t i = (size_t)((char *)obj - (char *)page_address(slab)) /
+		   cache->size;
+	unsigned long *word = slab_free_map(slab) + i / BITS_PER_LONG;
+	unsigned long bit = 1UL << (i % BITS_PER_LONG), old;
+
+	if (free)
+		old = __atomic_fetch_or(word, bit, __ATOMIC_RELAXED);
+	else
+		old = __atomic_fetch_and(word, ~bit, __ATOMIC_RELAXED);
+	return old & bit;
+}
+#endif
+
 /* Allocate and carve a new slab; no slab lock is held. */
 static struct page *new_slab(struct kmem_cache *cache, gfp_t gfp)
 {
 	struct page *slab;
 
-	slab = alloc_pages((gfp & ~__GFP_ZERO) | cache->gfp_flags, cache->order);
+	/* Slab pages are never charged to a memcg (slab.h rule 6). */
+	slab = alloc_pages((gfp & ~(__GFP_ZERO | __GFP_ACCOUNT)) |
+				   cache->gfp_flags, cache->order);
 	if (!slab)
 		return NULL;
 	if (!page_set_type(slab, PGTY_SLAB)) {
@@ -192,6 +256,12 @@ static struct page *new_slab(struct kmem_cache *cache, gfp_t gfp)
 	slab->objects = cache->objects;
 	slab->inuse = 0;
 	slab->freelist = NULL;
+#if BALLAST_DEBUG
+	/* Not published yet: plain stores. Every object starts free. */
+	memset(slab_free_map(slab), 0, free_map_bytes(cache->objects));
+	for (unsigned int i = 0; i < cache->objects; i++)
+		bitmap_set_bit(slab_free_map(slab), i);
+#endif
 	for (unsigned int i = cache->objects; i-- > 0;) {
 		void *obj = slab_obj(slab, i);
 
@@ -254,8 +324,12 @@ void *kmem_cache_alloc(struct kmem_cache *cache, gfp_t gfp)
 			refill_locked(cache, c);
 			spin_unlock(&cache->list_lock);
 		}
-		if (c->avail)
+		if (c->avail) {
 			obj = c->entries[--c->avail];
+#if BALLAST_DEBUG
+			obj_mark_free(cache, obj, false);
+#endif
+		}
 		spin_unlock(&c->lock);
 		if (obj)
 			break;
@@ -333,17 +407,6 @@ static bool object_valid(struct kmem_cache *cache, const void *obj)
 			      cache->name, obj);
 		return false;
 	}
-#if BALLAST_DEBUG >= 2
-	/* Full builds: a free object must not be freed again. */
-	spin_lock(&cache->list_lock);
-	for (void *p = slab->freelist; p; p = get_freepointer(cache, p))
-		if (p == obj) {
-			spin_unlock(&cache->list_lock);
-			report_misuse("%s: double free of %p", cache->name, obj);
-			return false;
-		}
-	spin_unlock(&cache->list_lock);
-#endif
 	return true;
 }
 
@@ -354,16 +417,18 @@ void kmem_cache_free(struct kmem_cache *cache, void *obj)
 
 	if (!obj || !object_valid(cache, obj))
 		return;
+#if BALLAST_DEBUG
+	/*
+	 * Already free, in any CPU's array or on the slab's freelist: refuse
+	 * it, or it would be handed out twice.
+	 */
+	if (obj_mark_free(cache, obj, true)) {
+		report_misuse("%s: double free of %p", cache->name, obj);
+		return;
+	}
+#endif
 	c = cache_cpu(cache);
 	spin_lock(&c->lock);
-#if BALLAST_DEBUG
-	for (int i = 0; i < c->avail; i++)
-		if (c->entries[i] == obj) {
-			spin_unlock(&c->lock);
-			report_misuse("%s: double free of %p", cache->name, obj);
-			return;
-		}
-#endif
 	if (c->avail == SLAB_CPU_LIMIT) {
 		spin_lock(&cache->list_lock);
 		free_to_slabs_locked(cache, c->entries, SLAB_CPU_BATCH,
@@ -585,10 +650,75 @@ void slab_exit(void)
 /* Checks                                                                */
 /* ------------------------------------------------------------------ */
 
-static unsigned long check_slab(struct kmem_cache *cache, struct page *slab,
-				bool on_full)
+/* The free objects of a cache's per-CPU arrays, sorted by address. */
+struct cpu_objs {
+	size_t nr;
+	void *objs[SLAB_MAX_CPUS * SLAB_CPU_LIMIT];
+};
+
+static int ptr_cmp(const void *a, const void *b)
 {
-	unsigned long errors = 0, nfree = 0;
+	uintptr_t x = (uintptr_t)*(void *const *)a;
+	uintptr_t y = (uintptr_t)*(void *const *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Index of the first of @co's objects at or above @p. */
+static size_t cpu_objs_lower_bound(const struct cpu_objs *co, const void *p)
+{
+	size_t lo = 0, hi = co->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if ((uintptr_t)co->objs[mid] < (uintptr_t)p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Copy and sort the per-CPU arrays of @cache; each entry must be a free
+ * object of the cache, in one slot only. Caller holds every per-CPU lock.
+ */
+static unsigned long collect_cpu_objs(struct kmem_cache *cache,
+				      struct cpu_objs *co)
+{
+	unsigned long errors = 0;
+
+	co->nr = 0;
+	for (int i = 0; i < cache->nr_cpus; i++)
+		for (int j = 0; j < cache->cpu[i].avail; j++)
+			co->objs[co->nr++] = cache->cpu[i].entries[j];
+	qsort(co->objs, co->nr, sizeof(co->objs[0]), ptr_cmp);
+	for (size_t i = 0; i < co->nr; i++) {
+		void *obj = co->objs[i];
+		struct page *slab;
+
+		if (!virt_addr_valid(obj) ||
+		    !PageSlab(slab = compound_head(virt_to_page(obj))) ||
+		    slab->slab_cache != cache) {
+			pr_err("slab_check: %s: per-CPU entry %p is not an "
+			       "object of the cache", cache->name, obj);
+			errors++;
+			continue;
+		}
+		if (i && obj == co->objs[i - 1]) {
+			pr_err("slab_check: %s: %p in two per-CPU slots",
+			       cache->name, obj);
+			errors++;
+		}
+	}
+	return errors;
+}
+
+static unsigned long check_slab(struct kmem_cache *cache, struct page *slab,
+				bool on_full, const struct cpu_objs *co)
+{
+	unsigned long errors = 0, nfree = 0, ncpu;
 	char *start = page_address(slab);
 	char *end = start + cache->objects * cache->size;
 
@@ -598,6 +728,8 @@ static unsigned long check_slab(struct kmem_cache *cache, struct page *slab,
 		return 1;
 	}
 	for (void *p = slab->freelist; p; p = get_freepointer(cache, p)) {
+		size_t at;
+
 		if ((char *)p < start || (char *)p >= end ||
 		    ((char *)p - start) % cache->size ||
 		    ++nfree > cache->objects) {
@@ -605,13 +737,34 @@ static unsigned long check_slab(struct kmem_cache *cache, struct page *slab,
 			       cache->name, page_to_pfn(slab));
 			return 1;
 		}
+		at = cpu_objs_lower_bound(co, p);
+		if (at < co->nr && co->objs[at] == p) {
+			pr_err("slab_check: %s: %p both on the free list and "
+			       "in a per-CPU array", cache->name, p);
+			errors++;
+		}
 	}
-	if (nfree + slab->inuse != slab->objects) {
-		pr_err("slab_check: %s: pfn %#lx inuse %u + free %lu != %u",
-		       cache->name, page_to_pfn(slab), slab->inuse, nfree,
-		       slab->objects);
+	ncpu = cpu_objs_lower_bound(co, end) - cpu_objs_lower_bound(co, start);
+	if (nfree + slab->inuse != slab->objects || ncpu > slab->inuse) {
+		pr_err("slab_check: %s: pfn %#lx inuse %u (%lu per-CPU) + "
+		       "free %lu != %u", cache->name, page_to_pfn(slab),
+		       slab->inuse, ncpu, nfree, slab->objects);
 		errors++;
 	}
+#if BALLAST_DEBUG
+	{
+		unsigned long marked = 0;
+
+		for (unsigned int i = 0; i < slab->objects; i++)
+			marked += free_map_test(slab, i);
+		if (marked != nfree + ncpu) {
+			pr_err("slab_check: %s: pfn %#lx has %lu objects marked "
+			       "free, %lu free", cache->name,
+			       page_to_pfn(slab), marked, nfree + ncpu);
+			errors++;
+		}
+	}
+#endif
 	if (on_full != (nfree == 0)) {
 		pr_err("slab_check: %s: pfn %#lx on the wrong list",
 		       cache->name, page_to_pfn(slab));
@@ -622,6 +775,7 @@ static unsigned long check_slab(struct kmem_cache *cache, struct page *slab,
 
 unsigned long slab_check(void)
 {
+	static struct cpu_objs co;	/* slab_mutex */
 	struct kmem_cache *cache;
 	unsigned long errors = 0;
 
@@ -630,13 +784,17 @@ unsigned long slab_check(void)
 		struct page *slab;
 		unsigned long nr = 0;
 
+		/* Objects only move between places under these locks. */
+		for (int i = 0; i < cache->nr_cpus; i++)
+			spin_lock_nested(&cache->cpu[i].lock, (unsigned int)i);
 		spin_lock(&cache->list_lock);
+		errors += collect_cpu_objs(cache, &co);
 		list_for_each_entry(slab, &cache->partial, slab_list) {
-			errors += check_slab(cache, slab, false);
+			errors += check_slab(cache, slab, false, &co);
 			nr++;
 		}
 		list_for_each_entry(slab, &cache->full, slab_list) {
-			errors += check_slab(cache, slab, true);
+			errors += check_slab(cache, slab, true, &co);
 			nr++;
 		}
 		if (nr != cache->nr_slabs) {
@@ -645,6 +803,8 @@ unsigned long slab_check(void)
 			errors++;
 		}
 		spin_unlock(&cache->list_lock);
+		for (int i = cache->nr_cpus; i-- > 0;)
+			spin_unlock(&cache->cpu[i].lock);
 	}
 	mutex_unlock(&slab_mutex);
 	return errors;

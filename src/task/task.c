@@ -15,7 +15,8 @@
  *    the thread; flags are written only by the owning thread.
  *  - task_should_stop() reads should_stop (atomic); task_destroy() sets it
  *    and completes stop_req so sleepers in task_sleep_ms() wake at once.
- *    task_kill() sets PF_SIGKILL and completes stop_req the same way.
+ *    task_kill() sets PF_SIGKILL and completes stop_req the same way, for
+ *    created and adopted tasks alike.
  *  - Exit hooks (exit_hooks[], atomic pointers, written under
  *    exit_hooks_lock, a leaf) run in the ending thread after its function
  *    returned, before the task leaves the task list, holding no lock.
@@ -267,16 +268,8 @@ size_t task_nr(void)
 
 void task_sleep_ms(unsigned int ms)
 {
-	struct task *t = current;
-
-	if (t->adopted) {
-		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-		might_sleep();
-		nanosleep(&ts, NULL);
-		return;
-	}
-	wait_for_completion_timeout(&t->stop_req, ms);
+	/* Adopted threads too: task_kill() completes their stop_req. */
+	wait_for_completion_timeout(&current->stop_req, ms);
 }
 
 void memalloc_retry_wait(gfp_t gfp)

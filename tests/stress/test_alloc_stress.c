@@ -7,6 +7,8 @@
  *
  * Every block is filled with a pattern unique to its owner and allocation,
  * and verified before it is freed: two owners of one page would be caught.
+ * Workers only record what they find (cmocka's failures longjmp, which
+ * must not cross threads); the main thread asserts.
  * At the end everything is freed; the census must show every page free,
  * and the free lists must again hold exactly RAM / 4 MiB order-10 blocks.
  */
@@ -32,7 +34,9 @@ struct slot {
 struct worker {
 	int id;
 	unsigned long ops;
-	unsigned long failures;
+	unsigned long failures;		/* allocations refused */
+	unsigned long corrupt;		/* blocks with a wrong word */
+	char first_corrupt[128];	/* what the first one was */
 	struct slot slots[SLOTS];
 };
 
@@ -54,25 +58,25 @@ static void fill(void *p, size_t len, uint64_t tag)
 		w[i] = tag ^ i;
 }
 
-static void verify(const void *p, size_t len, uint64_t tag)
+/* Check that the block holds @tag's pattern (@zero: zeroes instead). */
+static void verify(struct worker *wk, const void *p, size_t len, uint64_t tag,
+		   bool zero)
 {
 	const uint64_t *w = p;
 
-	for (size_t i = 0; i < len / 8; i++)
-		if (w[i] != (tag ^ i))
-			fail_msg("word %zu of block tagged %#llx is %#llx",
+	for (size_t i = 0; i < len / 8; i++) {
+		uint64_t want = zero ? 0 : tag ^ i;
+
+		if (w[i] == want)
+			continue;
+		if (!wk->corrupt++)
+			snprintf(wk->first_corrupt, sizeof(wk->first_corrupt),
+				 "word %zu of a block tagged %#llx%s is %#llx",
 				 i, (unsigned long long)tag,
+				 zero ? " (__GFP_ZERO)" : "",
 				 (unsigned long long)w[i]);
-}
-
-static void verify_zero(const void *p, size_t len)
-{
-	const uint64_t *w = p;
-
-	for (size_t i = 0; i < len / 8; i++)
-		if (w[i])
-			fail_msg("word %zu of a __GFP_ZERO block is %#llx", i,
-				 (unsigned long long)w[i]);
+		return;
+	}
 }
 
 static unsigned int random_order(void)
@@ -88,10 +92,11 @@ static unsigned int random_order(void)
 	return 9 + (unsigned int)test_rand_below(2);
 }
 
-static void slot_release(struct slot *s)
+static void slot_release(struct worker *w, struct slot *s)
 {
 	if (s->page) {
-		verify(page_address(s->page), PAGE_SIZE << s->order, s->tag);
+		verify(w, page_address(s->page), PAGE_SIZE << s->order, s->tag,
+		       false);
 		if (PageHead(s->page) || (s->order == 0 && (s->tag & 1)))
 			put_page(s->page);
 		else
@@ -99,7 +104,7 @@ static void slot_release(struct slot *s)
 		s->page = NULL;
 	}
 	if (s->obj) {
-		verify(s->obj, s->obj_size & ~7UL, s->tag);
+		verify(w, s->obj, s->obj_size & ~7UL, s->tag, false);
 		kfree(s->obj);
 		s->obj = NULL;
 	}
@@ -116,7 +121,7 @@ static int worker_fn(void *arg)
 		uint64_t tag = ((uint64_t)w->id << 56) ^ (i << 8) ^ test_rand();
 
 		if (s->page || s->obj) {
-			slot_release(s);
+			slot_release(w, s);
 		} else if (test_rand_below(4) == 0) {
 			s->obj_size = 8 + test_rand_below(12000);
 			s->obj = kmalloc(s->obj_size, GFP_KERNEL | __GFP_NOWARN);
@@ -135,15 +140,16 @@ static int worker_fn(void *arg)
 				w->failures++;
 				continue;
 			}
-			if (gfp & __GFP_ZERO)
-				verify_zero(page_address(s->page), PAGE_SIZE << s->order);
 			s->tag = tag;
+			if (gfp & __GFP_ZERO)
+				verify(w, page_address(s->page),
+				       PAGE_SIZE << s->order, tag, true);
 			fill(page_address(s->page), PAGE_SIZE << s->order, tag);
 		}
 		w->ops++;
 	}
 	for (int i = 0; i < SLOTS; i++)
-		slot_release(&w->slots[i]);
+		slot_release(w, &w->slots[i]);
 	return 0;
 }
 
@@ -182,6 +188,10 @@ static void test_alloc_stress_mixed_orders_and_masks_keep_accounting(void **stat
 		assert_int_equal(task_destroy(tasks[i]), 0);
 		ops += workers[i].ops;
 	}
+	for (int i = 0; i < NR_THREADS; i++)
+		if (workers[i].corrupt)
+			fail_msg("worker %d: %lu corrupt blocks; first: %s", i,
+				 workers[i].corrupt, workers[i].first_corrupt);
 	atomic_store(&stop_checker, true);
 	assert_int_equal(task_destroy(checker), 0);
 	assert_int_equal(atomic_load(&concurrent_errors), 0);

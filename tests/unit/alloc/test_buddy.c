@@ -219,6 +219,23 @@ static void test___free_pages_misuse_is_reported_and_refused(void **state)
 }
 
 /*
+ * Setup: none. Action: allocate with a bit above GFP_VALID_MASK. Expected:
+ * reported as misuse; the unknown bit is otherwise ignored.
+ */
+static void test_alloc_pages_unknown_gfp_bits_are_reported(void **state)
+{
+	unsigned long misuse = log_misuse_count();
+	struct page *page = alloc_page(GFP_KERNEL | (GFP_VALID_MASK + 1));
+
+	assert_int_equal(log_misuse_count(), misuse + 1);
+	assert_non_null(page);
+	__free_page(page);
+	page = alloc_page(GFP_KERNEL);
+	assert_int_equal(log_misuse_count(), misuse + 1);
+	__free_page(page);
+}
+
+/*
  * Order-0 pages go through per-CPU lists: the first allocation pulls a
  * batch from the buddy lists; draining returns every cached page.
  */
@@ -240,6 +257,36 @@ static void test_pcp_refills_in_batches_and_drains(void **state)
 	assert_int_equal(c.nr_free_pcp, (unsigned long)batch);
 	drain_all_pages(NULL);
 	assert_int_equal(nr_free_pages(), before);
+}
+
+/*
+ * Setup: 4 * high order-0 pages held, per-CPU lists drained. Action: free
+ * them all. Expected: a per-CPU list that reaches high gives a batch back
+ * to the buddy lists, so no list ever holds high pages, and what the lists
+ * cannot hold is back in the buddy lists.
+ */
+static void test___free_page_pcp_above_high_drains_a_batch(void **state)
+{
+	struct zone *zone = zone_of(ZONE_NORMAL);
+	int high = zone->pcp[0].high, n = 4 * high;
+	struct page **pages = calloc((size_t)n, sizeof(*pages));
+	unsigned long before;
+	struct alloc_census c;
+
+	assert_non_null(pages);
+	for (int i = 0; i < n; i++)
+		pages[i] = alloc_page(GFP_KERNEL);
+	drain_all_pages(NULL);
+	before = nr_free_pages();
+	for (int i = 0; i < n; i++)
+		__free_page(pages[i]);
+	free(pages);
+	for (int i = 0; i < zone->nr_pcp; i++)
+		assert_true(atomic_load(&zone->pcp[i].count) < high);
+	assert_true(nr_free_pages() - before >=
+		    (unsigned long)(n - zone->nr_pcp * (high - 1)));
+	assert_int_equal(alloc_check(&c, 0), 0);
+	assert_int_equal(nr_free_pages() + c.nr_free_pcp, RAM / PAGE_SIZE);
 }
 
 /*
@@ -267,27 +314,45 @@ static void test_alloc_unmovable_claims_movable_pageblocks(void **state)
 	__free_pages(mov, 1);
 }
 
-/* The dumps use /proc's formats and agree with the counters. */
+/*
+ * The dumps use /proc's formats (Linux's padding included) and agree with
+ * the counters: buddyinfo's Normal line gives free_area[].nr_free of each
+ * order, vmstat's nr_free_pages the gauge.
+ */
 static void test_dumps_use_proc_formats(void **state)
 {
+	struct page *page = alloc_pages(GFP_KERNEL, 3);	/* splits a block */
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	char line[128];
+	int n;
 
+	drain_all_pages(NULL);
 	buddyinfo_dump(f);
 	pagetypeinfo_dump(f);
 	vmstat_dump(f);
 	fclose(f);
-	assert_non_null(strstr(buf, "Node 0, zone   Normal      0      0"));
-	assert_non_null(strstr(buf, "Page block order: 9"));
-	assert_non_null(strstr(buf, "Number of blocks type"));
+	n = snprintf(line, sizeof(line), "Node 0, zone   Normal ");
+	for (unsigned int o = 0; o < NR_PAGE_ORDERS; o++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%6lu ",
+			      blocks(ZONE_NORMAL, o));
+	snprintf(line + n, sizeof(line) - (size_t)n, "\n");
+	assert_non_null(strstr(buf, line));
+	assert_non_null(strstr(buf, "     14 \n"));	/* order 10: 15 - 1 */
+	assert_non_null(strstr(buf, "Page block order: 9\n"
+				    "Pages per block:  512\n\n"
+				    "Free pages count per migrate type at order"
+				    "       0      1 "));
+	assert_non_null(strstr(buf, "\nNumber of blocks type     Unmovable"
+				    "      Movable  Reclaimable \n"));
 	snprintf(line, sizeof(line), "\nnr_free_pages %lu\n", nr_free_pages());
-	assert_non_null(strstr(buf, "nr_free_pages "));
+	assert_non_null(strstr(buf, line));
 	assert_non_null(strstr(buf, "\npgalloc_normal "));
 	assert_non_null(strstr(buf, "\nballoon_inflate "));
 	assert_non_null(strstr(buf, "\ncompact_stall "));
 	free(buf);
+	__free_pages(page, 3);
 }
 
 /*
@@ -344,7 +409,9 @@ int main(void)
 		T(test_alloc_pages_comp_put_page_on_tail_frees_block),
 		T(test_put_page_last_reference_frees_page),
 		T(test___free_pages_misuse_is_reported_and_refused),
+		T(test_alloc_pages_unknown_gfp_bits_are_reported),
 		T(test_pcp_refills_in_batches_and_drains),
+		T(test___free_page_pcp_above_high_drains_a_batch),
 		T(test_alloc_unmovable_claims_movable_pageblocks),
 		T(test_dumps_use_proc_formats),
 		T(test_alloc_check_detects_block_on_wrong_list),

@@ -6,9 +6,12 @@
 #include <ballast/task.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,6 +76,53 @@ static void test_page_address_maps_frame_to_memfd_offset(void **state)
 	assert_false(pfn_valid(max_pfn));
 }
 
+static void convert_bad_pfn(void)
+{
+	(void)pfn_to_page(max_pfn);
+}
+
+static void convert_bad_addr(void)
+{
+	static char outside;
+
+	(void)virt_to_page(&outside);
+}
+
+/* Run @fn in a child with stderr silenced; return its wait status. */
+static int run_in_child(void (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (!pid) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0)
+			dup2(null, STDERR_FILENO);
+		fn();
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+/*
+ * Setup: guest RAM. Action: in a child, convert a pfn past max_pfn, then
+ * (another child) an address outside guest RAM. Expected: debug builds
+ * report each with ballast_fatal(), which aborts the child (rule 6).
+ */
+static void test_pfn_to_page_outside_ram_is_fatal(void **state)
+{
+	int status = run_in_child(convert_bad_pfn);
+
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGABRT);
+	status = run_in_child(convert_bad_addr);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGABRT);
+}
+
 /* Every page starts reserved with one reference and no type. */
 static void test_page_ram_init_pages_start_reserved(void **state)
 {
@@ -135,8 +185,9 @@ static void test_put_page_testzero_underflow_is_reported(void **state)
 
 struct locker {
 	struct page *page;
-	_Atomic(int) state;	/* 1: about to lock, 2: holds the lock */
-	bool wait_writeback;
+	_Atomic(int) state;	/* 1: about to wait, 2: done waiting */
+	bool wait_writeback;	/* wait_on_page_writeback() */
+	bool wait_locked;	/* wait_on_page_locked(); else lock_page() */
 };
 
 static int locker_fn(void *arg)
@@ -146,11 +197,13 @@ static int locker_fn(void *arg)
 	atomic_store(&l->state, 1);
 	if (l->wait_writeback) {
 		wait_on_page_writeback(l->page);
+	} else if (l->wait_locked) {
+		wait_on_page_locked(l->page);
 	} else {
 		lock_page(l->page);
 	}
 	atomic_store(&l->state, 2);
-	if (!l->wait_writeback)
+	if (!l->wait_writeback && !l->wait_locked)
 		unlock_page(l->page);
 	return 0;
 }
@@ -188,6 +241,27 @@ static void test_lock_page_contended_sleeps_until_unlock(void **state)
 	assert_false(PageLocked(l.page));
 	assert_true(trylock_page(l.page));
 	unlock_page(l.page);
+}
+
+/*
+ * Setup: a locked page. Action: another task calls wait_on_page_locked().
+ * Expected: it sleeps (PG_waiters set) until unlock_page(), then returns
+ * without taking the lock; on an unlocked page it returns at once.
+ */
+static void test_wait_on_page_locked_sleeps_until_unlock(void **state)
+{
+	struct locker l = { .page = pfn_to_page(46), .wait_locked = true };
+	struct task *t;
+
+	wait_on_page_locked(l.page);	/* unlocked: no wait */
+	lock_page(l.page);
+	assert_int_equal(task_create(&t, "lockwait", locker_fn, &l, 0), 0);
+	wait_for_sleeper(l.page);
+	assert_int_equal(atomic_load(&l.state), 1);
+	unlock_page(l.page);
+	assert_int_equal(task_destroy(t), 0);
+	assert_int_equal(atomic_load(&l.state), 2);
+	assert_false(PageLocked(l.page));
 }
 
 /* wait_on_page_writeback() sleeps until end_page_writeback(). */
@@ -246,10 +320,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_page_ram_size_check_bounds_and_alignment),
 		cmocka_unit_test_setup_teardown(test_page_address_maps_frame_to_memfd_offset, ram_setup, ram_teardown),
+		cmocka_unit_test_setup_teardown(test_pfn_to_page_outside_ram_is_fatal, ram_setup, ram_teardown),
 		cmocka_unit_test_setup_teardown(test_page_ram_init_pages_start_reserved, ram_setup, ram_teardown),
 		cmocka_unit_test_setup_teardown(test_page_set_type_on_typed_page_is_refused, ram_setup, ram_teardown),
 		cmocka_unit_test_setup_teardown(test_put_page_testzero_underflow_is_reported, ram_setup, ram_teardown),
 		cmocka_unit_test_setup_teardown(test_lock_page_contended_sleeps_until_unlock, ram_setup, ram_teardown),
+		cmocka_unit_test_setup_teardown(test_wait_on_page_locked_sleeps_until_unlock, ram_setup, ram_teardown),
 		cmocka_unit_test_setup_teardown(test_wait_on_page_writeback_sleeps_until_end, ram_setup, ram_teardown),
 		cmocka_unit_test_setup_teardown(test_unlock_page_unlocked_is_reported, ram_setup, ram_teardown),
 		cmocka_unit_test_setup_teardown(test_page_flags_test_and_set_returns_old, ram_setup, ram_teardown),

@@ -63,6 +63,44 @@ static void test_task_create_runs_with_own_task_and_stops(void **state)
 	assert_int_equal(task_nr(), before);
 }
 
+struct sleeper {
+	struct task *task;	/* a reference taken by the sleeper */
+	struct completion started;
+	bool killed;		/* fatal_signal_pending() after the sleep */
+};
+
+static void *adopted_sleeper(void *arg)
+{
+	struct sleeper *s = arg;
+
+	s->task = current;	/* adopts this thread */
+	task_get(s->task);
+	complete(&s->started);
+	task_sleep_ms(600000);	/* woken at once by task_kill() */
+	s->killed = fatal_signal_pending(current);
+	return NULL;
+}
+
+/*
+ * Setup: a plain pthread, adopted on its first use of current, sleeps in
+ * task_sleep_ms() for ten minutes. Action: task_kill() it. Expected: the
+ * sleep ends at once (the runner's timeout would catch a missed wake-up)
+ * and the thread sees the kill.
+ */
+static void test_task_sleep_ms_adopted_thread_woken_by_task_kill(void **state)
+{
+	struct sleeper s = { .killed = false };
+	pthread_t th;
+
+	init_completion(&s.started);
+	assert_int_equal(pthread_create(&th, NULL, adopted_sleeper, &s), 0);
+	wait_for_completion(&s.started);
+	task_kill(s.task, false);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_true(s.killed);
+	task_put(s.task);
+}
+
 /* Destroying a task that was not created (or oneself) is misuse. */
 static void test_task_destroy_adopted_task_is_refused(void **state)
 {
@@ -181,6 +219,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_current_adopts_foreign_thread),
 		cmocka_unit_test(test_task_create_runs_with_own_task_and_stops),
+		cmocka_unit_test(test_task_sleep_ms_adopted_thread_woken_by_task_kill),
 		cmocka_unit_test(test_task_destroy_adopted_task_is_refused),
 		cmocka_unit_test(test_memalloc_scopes_nest_and_restore),
 		cmocka_unit_test(test_task_for_each_visits_live_tasks),
