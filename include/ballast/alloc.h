@@ -227,11 +227,17 @@ void free_pages(void *addr, unsigned int order);
  * might_alloc() - tell the validator the caller may allocate with @gfp:
  * checks sleeping context, reclaim recursion and allocation scopes, as an
  * allocation would, without allocating. Every allocating API calls it on
- * entry. Context: as alloc_pages() with @gfp.
+ * entry; reports name the API's caller (the _RET_IP_ of the function
+ * using might_alloc()), so each call site of the API is a site of its own.
+ * might_alloc_ip() names @ip instead.
+ *
+ * Context: as alloc_pages() with @gfp.
  */
 #if BALLAST_LOCKDEP
-void might_alloc(gfp_t gfp);
+void might_alloc_ip(gfp_t gfp, unsigned long ip);
+#define might_alloc(gfp) might_alloc_ip((gfp), _RET_IP_)
 #else
+static inline void might_alloc_ip(gfp_t gfp, unsigned long ip) {}
 static inline void might_alloc(gfp_t gfp) {}
 #endif
 

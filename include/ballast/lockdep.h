@@ -203,6 +203,18 @@ bool lock_is_held(const struct lockdep_map *map);
 void __might_sleep(const char *file, int line);
 
 /**
+ * __might_sleep_ip() - as __might_sleep(), naming the code address @ip as
+ * the site: primitives that may sleep (page-bit waits, allocations) pass
+ * their caller's _RET_IP_, so each caller is a site of its own.
+ * @ip: the caller's address, symbolized (function, file:line) in the
+ *      report.
+ *
+ * Context: any; never sleeps; reports at most once per atomic section and
+ * per site.
+ */
+void __might_sleep_ip(unsigned long ip);
+
+/**
  * lockdep_atomic_enter() / lockdep_atomic_exit() - mark an atomic section
  * (as preempt_disable() does): sleeping inside is reported. Nestable; an
  * exit without an enter is reported as misuse.
@@ -449,6 +461,7 @@ static inline void lockdep_event_owe(struct lockdep_map *map,
 static inline void lockdep_event_discharge(struct lockdep_map *map) {}
 static inline bool lock_is_held(const struct lockdep_map *map) { return true; }
 static inline void __might_sleep(const char *file, int line) {}
+static inline void __might_sleep_ip(unsigned long ip) {}
 static inline void lockdep_atomic_enter(void) {}
 static inline void lockdep_atomic_exit(void) {}
 static inline void lockdep_block_begin(const struct lockdep_map *map,

@@ -208,7 +208,8 @@ void ld_report_cycle(struct ld_task *t, const uint32_t *cycle,
 void ld_report_recursion(struct ld_task *t, uint32_t edge_id,
 			 struct ld_class *class, int read, unsigned long ip,
 			 enum ld_via via);
-void ld_report_invalid_context(struct ld_task *t, const char *what,
+/* True if a report was made (false: the site was reported before). */
+bool ld_report_invalid_context(struct ld_task *t, const char *what,
 			       const char *file, int line, unsigned long ip);
 void ld_report_alloc_scope(struct ld_task *t, const struct ld_scope *scope,
 			   unsigned int bits, const char *what,

@@ -740,7 +740,7 @@ void ld_report_recursion(struct ld_task *t, uint32_t edge_id,
 /* Contexts, scopes, misuse, limits, hung tasks                          */
 /* ------------------------------------------------------------------ */
 
-void ld_report_invalid_context(struct ld_task *t, const char *what,
+bool ld_report_invalid_context(struct ld_task *t, const char *what,
 			       const char *file, int line, unsigned long ip)
 {
 	char site[256];
@@ -753,9 +753,9 @@ void ld_report_invalid_context(struct ld_task *t, const char *what,
 		ld_format_ip(ip, site, sizeof(site));
 	key = hash_str(0xcbf29ce484222325ull ^ 1, site);
 	if (site_reported(key))
-		return;
+		return false;
 	if (!report_begin(&r, LOCKDEP_REPORT_INVALID_CONTEXT, t))
-		return;
+		return false;
 	snprintf(r.summary, SUMMARY_LEN, "invalid-context: %s at %.120s in %s",
 		 what, site, t->name);
 	fprintf(r.f, "%s\n\ntask \"%s\" may sleep (%s) at %s while %s.\n",
@@ -766,6 +766,7 @@ void ld_report_invalid_context(struct ld_task *t, const char *what,
 	put_current_held(&r, t);
 	put_current_stack(&r);
 	report_end(&r);
+	return true;
 }
 
 void ld_report_alloc_scope(struct ld_task *t, const struct ld_scope *scope,

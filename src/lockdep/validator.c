@@ -206,8 +206,9 @@ static void check_sleep(struct ld_task *t, const char *what, const char *file,
 {
 	if (likely(!task_atomic(t)) || t->ctx_reported == t->atomic_episode)
 		return;
-	t->ctx_reported = t->atomic_episode;
-	ld_report_invalid_context(t, what, file, line, ip);
+	/* A site reported before does not silence the rest of the section. */
+	if (ld_report_invalid_context(t, what, file, line, ip))
+		t->ctx_reported = t->atomic_episode;
 }
 
 /* ------------------------------------------------------------------ */
@@ -587,6 +588,11 @@ bool lock_is_held(const struct lockdep_map *map)
 void __might_sleep(const char *file, int line)
 {
 	check_sleep(ld_task_current(), "might_sleep", file, line, _RET_IP_);
+}
+
+void __might_sleep_ip(unsigned long ip)
+{
+	check_sleep(ld_task_current(), "might_sleep", NULL, 0, ip);
 }
 
 void lockdep_atomic_enter(void)

@@ -90,7 +90,7 @@ void page_wake_bit(struct page *page, unsigned int bit)
 
 void lock_page(struct page *page)
 {
-	might_sleep();
+	__might_sleep_ip(_RET_IP_);
 	lock_acquire(&page_lock_map, 0, 0, LOCKDEP_EXCLUSIVE, _RET_IP_);
 	if (likely(!test_and_set_page_bit(page, PG_locked)))
 		return;
@@ -123,7 +123,7 @@ void unlock_page(struct page *page)
 
 void wait_on_page_locked(struct page *page)
 {
-	might_sleep();
+	__might_sleep_ip(_RET_IP_);
 	lock_wait(&page_lock_map, _RET_IP_);
 	if (PageLocked(page))
 		page_wait_bit(page, PG_locked, false, &page_lock_map, _RET_IP_);
@@ -163,7 +163,7 @@ void end_page_writeback(struct page *page)
 
 void wait_on_page_writeback(struct page *page)
 {
-	might_sleep();
+	__might_sleep_ip(_RET_IP_);
 	lock_wait(&page_writeback_map, _RET_IP_);
 	if (PageWriteback(page))
 		page_wait_bit(page, PG_writeback, false, &page_writeback_map,

@@ -10,6 +10,7 @@
 
 #include <ballast/alloc.h>
 #include <ballast/page.h>
+#include <ballast/slab.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -167,8 +168,9 @@ static void test_mutex_lock_under_spinlock_reports_invalid_context(void **state)
 
 /*
  * Setup: a spinlock. Action: a GFP_KERNEL allocation under it (may sleep
- * in direct reclaim). Expected: one invalid-context report, however many
- * annotations on the allocation path notice it.
+ * in direct reclaim). Expected: one invalid-context report, naming this
+ * function (the allocation's caller), however many annotations on the
+ * allocation path notice it.
  */
 static void test_alloc_pages_kernel_under_spinlock_reports_invalid_context(void **state)
 {
@@ -178,7 +180,95 @@ static void test_alloc_pages_kernel_under_spinlock_reports_invalid_context(void 
 	page = alloc_page(GFP_KERNEL);
 	spin_unlock(&ctx_spin);
 	__free_page(page);
-	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT, NULL, 1);
+	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT,
+			     "test_alloc_pages_kernel_under_spinlock", 1);
+}
+
+static DEFINE_SPINLOCK(site_spin_a);
+static DEFINE_SPINLOCK(site_spin_b);
+
+static __noinline void alloc_under_spin_a(void)
+{
+	struct page *page;
+
+	spin_lock(&site_spin_a);
+	page = alloc_page(GFP_KERNEL);
+	spin_unlock(&site_spin_a);
+	__free_page(page);
+}
+
+static __noinline void cache_alloc_under_spin_b(struct kmem_cache *cache)
+{
+	void *obj;
+
+	spin_lock(&site_spin_b);
+	obj = kmem_cache_alloc(cache, GFP_KERNEL);
+	spin_unlock(&site_spin_b);
+	kmem_cache_free(cache, obj);
+}
+
+static __noinline void lock_page_under_spin_a(struct page *page)
+{
+	spin_lock(&site_spin_a);
+	lock_page(page);
+	unlock_page(page);
+	spin_unlock(&site_spin_a);
+}
+
+static __noinline void wait_writeback_under_spin_b(struct page *page)
+{
+	spin_lock(&site_spin_b);
+	wait_on_page_writeback(page);
+	spin_unlock(&site_spin_b);
+}
+
+/*
+ * Setup: two spinlocks, a slab cache, no reset between the steps. Action:
+ * two functions allocate under them (alloc_page(), kmem_cache_alloc()),
+ * two others lock a page and wait for writeback under them. Expected:
+ * four invalid-context reports, each naming its caller: the primitives
+ * report where they were called from, not their own line, so one site
+ * does not hide the others.
+ */
+static void test_might_sleep_two_sites_under_spinlocks_reports_each(void **state)
+{
+	struct kmem_cache *cache = kmem_cache_create("site_cache", 64, 0, 0,
+						     NULL);
+
+	assert_non_null(cache);
+	alloc_under_spin_a();
+	cache_alloc_under_spin_b(cache);
+	lock_page_under_spin_a(pages[0]);
+	wait_writeback_under_spin_b(pages[1]);
+	kmem_cache_destroy(cache);
+	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT,
+			     "alloc_under_spin_a", 1);
+	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT,
+			     "cache_alloc_under_spin_b", 1);
+	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT,
+			     "lock_page_under_spin_a", 1);
+	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT,
+			     "wait_writeback_under_spin_b", 1);
+}
+
+/*
+ * Setup: a spinlock. Action: twice, lock a page under it (the same site);
+ * in the second atomic section, also wait for writeback (a new site).
+ * Expected: two reports: a site already reported does not use up the
+ * report of the atomic section it recurs in.
+ */
+static void test_might_sleep_known_site_then_new_site_reports_new(void **state)
+{
+	for (int i = 0; i < 2; i++) {
+		spin_lock(&ctx_spin);
+		lock_page(pages[0]);
+		unlock_page(pages[0]);
+		if (i)
+			wait_on_page_writeback(pages[1]);
+		spin_unlock(&ctx_spin);
+	}
+	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT,
+			     "test_might_sleep_known_site_then_new_site", 2);
 }
 
 /* ------------------------------------------------------------------ */
@@ -267,6 +357,8 @@ int main(void)
 		lockdep_unit_test(test_wait_for_completion_holding_completers_lock_reports_cycle),
 		lockdep_unit_test(test_mutex_lock_under_spinlock_reports_invalid_context),
 		lockdep_unit_test(test_alloc_pages_kernel_under_spinlock_reports_invalid_context),
+		lockdep_unit_test(test_might_sleep_two_sites_under_spinlocks_reports_each),
+		lockdep_unit_test(test_might_sleep_known_site_then_new_site_reports_new),
 		lockdep_unit_test(test_lockdep_hung_task_start_real_hang_reported),
 	};
 
