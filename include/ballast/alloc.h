@@ -244,17 +244,21 @@ static inline void might_alloc(gfp_t gfp) {}
 /**
  * alloc_scope_push() / alloc_scope_pop() - an allocating API that will
  * make nested allocations was called with @gfp: nested allocations laxer
- * than @gfp (after scopes) are reported by the validator, naming @what and
- * the nested site. Compiled out of release builds.
+ * than @gfp (after scopes) are reported by the validator, naming @what,
+ * the API's call site @ip and the nested site. Compiled out of release
+ * builds.
+ * @what: the API's name (static string).
+ * @ip: where the API was called with @gfp: the API passes its _RET_IP_.
  *
  * Context: current task only, pushed and popped in the same function; no
  * locks; never sleep; no allocation (at most 16 scopes nest).
  */
 #if BALLAST_LOCKDEP
-void alloc_scope_push(gfp_t gfp, const char *what);
+void alloc_scope_push(gfp_t gfp, const char *what, unsigned long ip);
 void alloc_scope_pop(void);
 #else
-static inline void alloc_scope_push(gfp_t gfp, const char *what) {}
+static inline void alloc_scope_push(gfp_t gfp, const char *what,
+				    unsigned long ip) {}
 static inline void alloc_scope_pop(void) {}
 #endif
 

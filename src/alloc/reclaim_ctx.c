@@ -127,9 +127,9 @@ void might_alloc_ip(gfp_t gfp, unsigned long ip)
 	}
 }
 
-void alloc_scope_push(gfp_t gfp, const char *what)
+void alloc_scope_push(gfp_t gfp, const char *what, unsigned long ip)
 {
-	lockdep_alloc_scope_push(gfp_capabilities(gfp), what, _RET_IP_);
+	lockdep_alloc_scope_push(gfp_capabilities(gfp), what, ip);
 }
 
 void alloc_scope_pop(void)

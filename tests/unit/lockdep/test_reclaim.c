@@ -238,11 +238,11 @@ static void test_alloc_pages_io_lock_without_scope_reports_cycle(void **state)
 /* Allocation scopes (bug 4)                                             */
 /* ------------------------------------------------------------------ */
 
-static void vmalloc_sim(gfp_t gfp, bool noio_scope)
+static __noinline void vmalloc_sim(gfp_t gfp, bool noio_scope)
 {
 	unsigned int noio = 0;
 
-	alloc_scope_push(gfp, "__vmalloc");
+	alloc_scope_push(gfp, "__vmalloc", _RET_IP_);
 	alloc_and_free(gfp);			/* the data pages */
 	if (noio_scope)
 		noio = memalloc_noio_save();	/* the fix: a scope */
@@ -255,13 +255,17 @@ static void vmalloc_sim(gfp_t gfp, bool noio_scope)
 /*
  * Setup: a vmalloc-like API called with GFP_NOIO that allocates its page
  * tables with GFP_KERNEL (dm-bufio's bug 4). Expected: one alloc-scope
- * report naming __vmalloc and the nested allocation, at once (no cycle or
- * hang needed); with a NOIO scope around the nested allocation, none.
+ * report naming the nested allocation, __vmalloc and this function (the
+ * caller that passed GFP_NOIO), at once (no cycle or hang needed); with a
+ * NOIO scope around the nested allocation, none.
  */
 static void test_alloc_scope_push_laxer_nested_alloc_reports(void **state)
 {
 	vmalloc_sim(GFP_NOIO, false);
-	assert_lockdep_claim(LOCKDEP_REPORT_ALLOC_SCOPE, "__vmalloc", 1);
+	assert_lockdep_claim(LOCKDEP_REPORT_ALLOC_SCOPE,
+			     "allocation in alloc_and_free inside __vmalloc from "
+			     "test_alloc_scope_push_laxer_nested_alloc_reports",
+			     1);
 	vmalloc_sim(GFP_NOIO, true);
 	vmalloc_sim(GFP_KERNEL, false);
 	assert_int_equal(lockdep_report_count(LOCKDEP_REPORT_ALLOC_SCOPE), 1);
