@@ -15,8 +15,9 @@
  *    callers run quiescent). An edge is unique per (from, to); its dep bits
  *    only grow. Every edge is on its from-class's out list.
  *  - Each dependency type of an edge is checked for a cycle exactly once,
- *    when its bit is first set, under ld_graph_lock; so one cycle is found
- *    (and reported) once, by the edge that closes it.
+ *    when its bit is first set, under ld_graph_lock. A new type on an edge
+ *    of a known cycle may find that cycle again; report.c reports each
+ *    cycle of classes once.
  *  - The class, edge and chain hashes are open-addressed tables whose slot
  *    keys are published with a release store after the value: readers on
  *    the fast path look them up without the lock. A chain key is inserted

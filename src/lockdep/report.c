@@ -17,8 +17,10 @@
  *    is full, in which case it counts in nr_unrecorded and can never be
  *    claimed (so it fails a test that checks for unclaimed reports).
  *  - Sites already reported (invalid context, allocation scope, misuse)
- *    are remembered in dedupe[] and not reported again; "limit" reports are
- *    made once per table.
+ *    and cycles already reported (by their classes in order, from the
+ *    smallest class id: one cycle closed again by a new type of one of its
+ *    edges is the same cycle) are remembered in dedupe[] and not reported
+ *    again; "limit" reports are made once per table.
  *  - The hook and abort() run after report_lock is released.
  * Nothing here uses a ballast lock; it allocates from the C heap only.
  */
@@ -278,6 +280,25 @@ static uint64_t hash_str(uint64_t h, const char *s)
 {
 	while (s && *s)
 		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
+	return h;
+}
+
+/* The cycle's classes in order, rotated to start at the smallest id. */
+static uint64_t cycle_key(const uint32_t *cycle, unsigned int nr)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ 3;
+	unsigned int start = 0;
+
+	for (unsigned int i = 1; i < nr; i++)
+		if (ld_edge_by_id(cycle[i])->from <
+		    ld_edge_by_id(cycle[start])->from)
+			start = i;
+	for (unsigned int i = 0; i < nr; i++) {
+		uint32_t id = ld_edge_by_id(cycle[(start + i) % nr])->from;
+
+		for (unsigned int b = 0; b < 4; b++, id >>= 8)
+			h = (h ^ (id & 0xff)) * 0x100000001b3ull;
+	}
 	return h;
 }
 
@@ -611,13 +632,17 @@ void ld_report_cycle(struct ld_task *t, const uint32_t *cycle,
 {
 	char funcs[4][1024], name[64], lock[64], pseudo[64];
 	bool reclaim = false, event = false;
-	json_t *classes = json_array(), *edges = json_array();
+	json_t *classes, *edges;
 	struct report r;
 	size_t off;
 	int held_pseudo = -1, in_pseudo = -1;
 
+	if (site_reported(cycle_key(cycle, nr)))
+		return;
 	if (!report_begin(&r, LOCKDEP_REPORT_CYCLE, t))
 		return;
+	classes = json_array();
+	edges = json_array();
 	/* Summary: the cycle in dependency order, starting at the new edge. */
 	off = (size_t)snprintf(r.summary, SUMMARY_LEN, "cycle:");
 	for (unsigned int i = 0; i <= nr; i++) {

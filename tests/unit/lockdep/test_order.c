@@ -265,6 +265,30 @@ static void test_down_read_write_abba_reports_cycle(void **state)
 }
 
 /*
+ * Setup: one thread. Action: write rw_a then take rw_m; rw_m then write
+ * rw_a (the cycle); then read rw_a then take rw_m: the known edge rw_a ->
+ * rw_m gains a new type (shared) and is checked again. Expected: one
+ * report: the second check finds the same cycle of classes.
+ */
+static void test_down_read_new_edge_type_same_cycle_reports_once(void **state)
+{
+	down_write(&rw_a);
+	mutex_lock(&rw_m);
+	mutex_unlock(&rw_m);
+	up_write(&rw_a);
+	mutex_lock(&rw_m);
+	down_write(&rw_a);
+	up_write(&rw_a);
+	mutex_unlock(&rw_m);
+	down_read(&rw_a);
+	mutex_lock(&rw_m);
+	mutex_unlock(&rw_m);
+	up_read(&rw_a);
+	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE, "rw_m -> rw_a -> rw_m", 1);
+	assert_int_equal(lockdep_report_count(LOCKDEP_REPORT_CYCLE), 1);
+}
+
+/*
  * Setup: one thread. Action: read rw_a twice (nested). Expected: a
  * recursion report: a writer queued between the two reads deadlocks.
  */
@@ -629,6 +653,7 @@ int main(int argc, char **argv)
 		lockdep_unit_test(test_down_read_two_tasks_same_sem_no_report),
 		lockdep_unit_test(test_down_read_read_abba_reports_cycle),
 		lockdep_unit_test(test_down_read_write_abba_reports_cycle),
+		lockdep_unit_test(test_down_read_new_edge_type_same_cycle_reports_once),
 		lockdep_unit_test(test_down_read_twice_same_sem_reports_recursion),
 		lockdep_unit_test(test_lock_acquire_recursive_read_cases_match_lockdep),
 		lockdep_unit_test(test_lock_release_unheld_reports_misuse_once),
