@@ -175,15 +175,17 @@ bool ld_chain_known(uint64_t key);
 void ld_chain_add(uint64_t key);
 /*
  * Add from -> to with type @dep. If it is new (or a new type), check it
- * for a cycle; returns the number of cycle edges written to @cycle (0: no
- * cycle) and the new edge's id in @edge_id.
+ * for a cycle; returns the cycle's length in edges (0: no cycle), of which
+ * the first min(length, @max_cycle) are written to @cycle, the new edge
+ * first. *@full is set if the edge table is full (the edge is not
+ * recorded).
  */
 unsigned int ld_edge_add(struct ld_class *from, struct ld_class *to,
 			 unsigned int dep, enum ld_via via,
 			 unsigned long from_ip, unsigned long to_ip,
 			 const char *task, const unsigned long *stack,
 			 unsigned int nr_stack, uint32_t *cycle,
-			 unsigned int max_cycle);
+			 unsigned int max_cycle, bool *full);
 unsigned int ld_edge_stack(const struct ld_edge *edge,
 			   const unsigned long **entries);
 void ld_graph_reset(void);
@@ -202,9 +204,10 @@ void ld_print_task(FILE *out, struct ld_task *t);
 /* report.c */
 void ld_report_init(void);
 void ld_limit_report(const char *table, unsigned long bound);
+/* @nr edges of a cycle of @len (more than @nr: the rest is not known). */
 void ld_report_cycle(struct ld_task *t, const uint32_t *cycle,
-		     unsigned int nr, struct ld_class *target, int read,
-		     unsigned long ip);
+		     unsigned int nr, unsigned int len, struct ld_class *target,
+		     int read, unsigned long ip);
 void ld_report_recursion(struct ld_task *t, uint32_t edge_id,
 			 struct ld_class *class, int read, unsigned long ip,
 			 enum ld_via via);

@@ -627,11 +627,11 @@ static void put_edge(struct report *r, json_t *arr, unsigned int i,
 }
 
 void ld_report_cycle(struct ld_task *t, const uint32_t *cycle,
-		     unsigned int nr, struct ld_class *target, int read,
-		     unsigned long ip)
+		     unsigned int nr, unsigned int len, struct ld_class *target,
+		     int read, unsigned long ip)
 {
 	char funcs[4][1024], name[64], lock[64], pseudo[64];
-	bool reclaim = false, event = false;
+	bool reclaim = false, event = false, truncated = len > nr;
 	json_t *classes, *edges;
 	struct report r;
 	size_t off;
@@ -643,12 +643,21 @@ void ld_report_cycle(struct ld_task *t, const uint32_t *cycle,
 		return;
 	classes = json_array();
 	edges = json_array();
-	/* Summary: the cycle in dependency order, starting at the new edge. */
+	/*
+	 * Summary: the cycle in dependency order, starting at the new edge.
+	 * A truncated one ends with the last class shown, not a loop.
+	 */
 	off = (size_t)snprintf(r.summary, SUMMARY_LEN, "cycle:");
+	if (truncated)
+		off += (size_t)snprintf(r.summary + off, SUMMARY_LEN - off,
+					" (%u edges, the first %u shown)", len,
+					nr);
 	for (unsigned int i = 0; i <= nr; i++) {
 		const struct ld_edge *e = ld_edge_by_id(cycle[i % nr]);
 		const struct ld_class *c = ld_class_by_id(e->from);
 
+		if (i == nr && truncated)
+			c = ld_class_by_id(ld_edge_by_id(cycle[nr - 1])->to);
 		class_name(c, name, sizeof(name));
 		if (off < SUMMARY_LEN)
 			off += (size_t)snprintf(r.summary + off,
@@ -666,6 +675,8 @@ void ld_report_cycle(struct ld_task *t, const uint32_t *cycle,
 				in_pseudo = (int)i;
 		}
 	}
+	if (truncated && off < SUMMARY_LEN)
+		snprintf(r.summary + off, SUMMARY_LEN - off, " -> ...");
 	fprintf(r.f, "%s\n\ntask \"%s\" closed this cycle at %s:\n", r.summary,
 		t->name, target->name);
 	fprintf(r.f, "\nthe dependencies, each first seen with the stack "
@@ -674,6 +685,13 @@ void ld_report_cycle(struct ld_task *t, const uint32_t *cycle,
 		put_edge(&r, edges, i, cycle[i], i == 0,
 			 i < ARRAY_SIZE(funcs) ? funcs[i] : NULL,
 			 sizeof(funcs[0]));
+	if (truncated) {
+		class_name(ld_class_by_id(ld_edge_by_id(cycle[0])->from), name,
+			   sizeof(name));
+		fprintf(r.f, "\n  ... and %u more dependencies back to %s, not "
+			"shown (a report keeps the first %u)\n", len - nr, name,
+			nr);
+	}
 	fprintf(r.f, "\nwhy it can deadlock:\n  ");
 	if (held_pseudo >= 0 && in_pseudo >= 0) {
 		const struct ld_edge *h = ld_edge_by_id(cycle[held_pseudo]);
@@ -712,6 +730,8 @@ void ld_report_cycle(struct ld_task *t, const uint32_t *cycle,
 	put_current_held(&r, t);
 	json_object_set_new(r.json, "classes", classes);
 	json_object_set_new(r.json, "edges", edges);
+	json_object_set_new(r.json, "length", json_integer(len));
+	json_object_set_new(r.json, "truncated", json_boolean(truncated));
 	json_object_set_new(r.json, "through_reclaim", json_boolean(reclaim));
 	json_object_set_new(r.json, "through_event", json_boolean(event));
 	json_object_set_new(r.json, "site", json_site(ip));

@@ -51,7 +51,7 @@ static pthread_key_t task_key;
 static pthread_once_t task_key_once = PTHREAD_ONCE_INIT;
 static __thread struct ld_task *task_current;
 
-#define CYCLE_MAX 64
+#define CYCLE_MAX 64u
 
 uint64_t ld_now_ns(void)
 {
@@ -232,9 +232,9 @@ static __noinline void save_stack(struct dep_stack *s)
 
 /*
  * Record @from -> @to (type @dep) if new; report a cycle or a recursion it
- * closes.
+ * closes. Returns false if the edge table is full (the edge is missing).
  */
-static __noinline void add_dep(struct ld_task *t, struct ld_class *from,
+static __noinline bool add_dep(struct ld_task *t, struct ld_class *from,
 			       struct ld_class *to, unsigned int dep,
 			       enum ld_via via, unsigned long from_ip,
 			       unsigned long to_ip, int read,
@@ -242,19 +242,22 @@ static __noinline void add_dep(struct ld_task *t, struct ld_class *from,
 {
 	uint32_t cycle[CYCLE_MAX];
 	unsigned int nr;
+	bool full;
 
 	if (ld_edge_known(from, to, dep))
-		return;
+		return true;
 	if (!stack->saved)
 		save_stack(stack);
 	nr = ld_edge_add(from, to, dep, via, from_ip, to_ip, t->name,
-			 stack->entries, stack->nr, cycle, CYCLE_MAX);
+			 stack->entries, stack->nr, cycle, CYCLE_MAX, &full);
 	if (!nr)
-		return;
+		return !full;
 	if (from == to)
 		ld_report_recursion(t, cycle[0], to, read, to_ip, via);
 	else
-		ld_report_cycle(t, cycle, nr, to, read, to_ip);
+		ld_report_cycle(t, cycle, min(nr, CYCLE_MAX), nr, to, read,
+				to_ip);
+	return true;
 }
 
 /* Edges from everything @t holds or owes to @class, acquired as @read. */
@@ -265,6 +268,7 @@ static __noinline void check_deps(struct ld_task *t, struct ld_class *class, int
 	unsigned int nr = atomic_load_explicit(&t->nr_held,
 					       memory_order_relaxed);
 	struct dep_stack stack;
+	bool complete = true;
 	uint64_t key;
 
 	if (!t->nr_ctx)
@@ -286,9 +290,10 @@ static __noinline void check_deps(struct ld_task *t, struct ld_class *class, int
 		 * waits (lockdep's -(SR)-> self dependency). */
 		if (!c || (c == class && dep == LD_DEP_SR))
 			continue;
-		add_dep(t, c, class, dep, via,
-			atomic_load_explicit(&h->ip, memory_order_relaxed), ip,
-			read, &stack);
+		complete &= add_dep(t, c, class, dep, via,
+				    atomic_load_explicit(&h->ip,
+							 memory_order_relaxed),
+				    ip, read, &stack);
 	}
 	for (unsigned int i = 0; i < LD_MAX_OWED; i++) {
 		struct ld_class *c = atomic_load_explicit(
@@ -296,12 +301,15 @@ static __noinline void check_deps(struct ld_task *t, struct ld_class *class, int
 
 		if (!c)
 			continue;
-		add_dep(t, c, class, ld_dep_bit(false, to_r), LD_VIA_OWED,
-			atomic_load_explicit(&t->owed[i].ip,
-					     memory_order_relaxed),
-			ip, read, &stack);
+		complete &= add_dep(t, c, class, ld_dep_bit(false, to_r),
+				    LD_VIA_OWED,
+				    atomic_load_explicit(&t->owed[i].ip,
+							 memory_order_relaxed),
+				    ip, read, &stack);
 	}
-	ld_chain_add(key);
+	/* A context with an edge missing (table full) is checked again. */
+	if (complete)
+		ld_chain_add(key);
 }
 
 /* ------------------------------------------------------------------ */

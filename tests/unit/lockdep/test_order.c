@@ -486,6 +486,59 @@ static void test_lockdep_set_limits_full_tables_reported_once(void **state)
 	assert_lockdep_claim(LOCKDEP_REPORT_LIMIT, "dependency", 1);
 }
 
+/*
+ * Setup: one edge (lim_c -> lim_d); the edge table bounded at that fill.
+ * Action: lim_a then lim_b (the edge cannot be recorded: "limit"); the
+ * bound is lifted; the same context again, then lim_b then lim_a.
+ * Expected: the context was not cached while the table was full, so
+ * lim_a -> lim_b is recorded the second time and the ABBA is reported.
+ */
+static void test_lockdep_set_limits_edge_table_full_context_rechecked(void **state)
+{
+	struct lockdep_stats st;
+
+	pair(&lim_c, LOCKDEP_EXCLUSIVE, &lim_d, LOCKDEP_EXCLUSIVE);
+	lockdep_get_stats(&st);
+	assert_int_equal(st.nr_edges, 1);
+	lockdep_set_limits(0, st.nr_edges, 0);
+	pair(&lim_a, LOCKDEP_EXCLUSIVE, &lim_b, LOCKDEP_EXCLUSIVE);
+	lockdep_set_limits(0, 0, 0);
+	assert_lockdep_claim(LOCKDEP_REPORT_LIMIT, "dependency", 1);
+	pair(&lim_a, LOCKDEP_EXCLUSIVE, &lim_b, LOCKDEP_EXCLUSIVE);
+	pair(&lim_b, LOCKDEP_EXCLUSIVE, &lim_a, LOCKDEP_EXCLUSIVE);
+	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE, "lim_b -> lim_a -> lim_b", 1);
+}
+
+#define LONG_CYCLE 70
+static struct lockdep_map long_maps[LONG_CYCLE];
+static char long_names[LONG_CYCLE][24];
+
+/*
+ * Setup: 70 classes. Action: take each with the next one held, in order
+ * (long_0 -> long_1 -> ... -> long_69), then long_0 under long_69.
+ * Expected: one cycle report of 70 edges, longer than the 64 a report
+ * keeps: its summary says so and does not close the loop after the edges
+ * it shows.
+ */
+static void test_lock_acquire_cycle_longer_than_report_marked_truncated(void **state)
+{
+	for (int i = 0; i < LONG_CYCLE; i++) {
+		snprintf(long_names[i], sizeof(long_names[i]), "long_%d", i);
+		lockdep_init_map(&long_maps[i], long_names[i], NULL,
+				 LOCKDEP_MUTEX, __FILE__, __LINE__);
+	}
+	for (int i = 0; i + 1 < LONG_CYCLE; i++)
+		pair(&long_maps[i], LOCKDEP_EXCLUSIVE, &long_maps[i + 1],
+		     LOCKDEP_EXCLUSIVE);
+	assert_int_equal(lockdep_report_count(LOCKDEP_REPORT_CYCLE), 0);
+	pair(&long_maps[LONG_CYCLE - 1], LOCKDEP_EXCLUSIVE, &long_maps[0],
+	     LOCKDEP_EXCLUSIVE);
+	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE,
+			     "cycle: (70 edges, the first 64 shown) long_69 -> "
+			     "long_0 -> long_1 ->", 1);
+	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE, NULL, 0);
+}
+
 /* ------------------------------------------------------------------ */
 
 #define RW_LOCKS 8
@@ -659,6 +712,8 @@ int main(int argc, char **argv)
 		lockdep_unit_test(test_lock_release_unheld_reports_misuse_once),
 		lockdep_unit_test(test_lockdep_set_json_path_cycle_written_as_json),
 		lockdep_unit_test(test_lockdep_set_limits_full_tables_reported_once),
+		lockdep_unit_test(test_lockdep_set_limits_edge_table_full_context_rechecked),
+		lockdep_unit_test(test_lock_acquire_cycle_longer_than_report_marked_truncated),
 		lockdep_unit_test(test_lock_acquire_random_ordered_workload_no_report),
 		lockdep_unit_test(test_lockdep_abort_mode_env_aborts_on_report),
 	};
