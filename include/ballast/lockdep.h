@@ -423,17 +423,33 @@ void lockdep_set_limits(unsigned long max_classes, unsigned long max_edges,
  */
 void lockdep_print_held_locks(void);
 
+/* Largest hung-task threshold: one day, in milliseconds. */
+#define LOCKDEP_HUNG_TASK_MAX_MS 86400000ul
+
 /**
  * lockdep_hung_task_start() - start the hung-task watchdog: a thread (not a
  * ballast task; it takes no ballast lock) that reports every task blocked
  * in a lock or wait (lockdep_block_begin/end) for longer than
  * @threshold_ms, once per blocking, with every task's held locks.
- * @threshold_ms: 0 takes $BALLAST_HUNG_TASK_MS, else 10000.
+ * @threshold_ms: 1..LOCKDEP_HUNG_TASK_MAX_MS; 0 takes
+ *	$BALLAST_HUNG_TASK_MS (decimal milliseconds in that range), else
+ *	10000. A bad $BALLAST_HUNG_TASK_MS is warned about once and gives
+ *	10000.
  *
- * Context: no locks; may sleep (thread creation).
- * Return: 0, -EBUSY if already running, or a negative errno.
+ * Context: no locks; may sleep (thread creation); not callable from
+ * reclaim, a shrinker or an OOM notifier.
+ * Return: 0, -EBUSY if already running, -EINVAL if @threshold_ms is above
+ * LOCKDEP_HUNG_TASK_MAX_MS, or a negative errno from pthread_create().
  */
 int __must_check lockdep_hung_task_start(unsigned long threshold_ms);
+
+/**
+ * lockdep_hung_task_threshold() - the running watchdog's threshold.
+ *
+ * Context: no locks; never sleeps on ballast primitives; no allocation.
+ * Return: the threshold in milliseconds, 0 if the watchdog is not running.
+ */
+unsigned long lockdep_hung_task_threshold(void);
 
 /**
  * lockdep_hung_task_stop() - stop the watchdog and wait for its thread.
@@ -478,6 +494,10 @@ static inline void lock_wait_timeout(struct lockdep_map *map,
 				     unsigned long ip) {}
 static inline void lock_signal(struct lockdep_map *map, unsigned long ip) {}
 static inline int lockdep_hung_task_start(unsigned long threshold_ms)
+{
+	return 0;
+}
+static inline unsigned long lockdep_hung_task_threshold(void)
 {
 	return 0;
 }

@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static struct page *pages[4];
@@ -349,6 +351,49 @@ static void test_lockdep_hung_task_start_real_hang_reported(void **state)
 	assert_lockdep_claim(LOCKDEP_REPORT_HUNG_TASK, "hung_lock", 1);
 }
 
+/* Start the watchdog with $BALLAST_HUNG_TASK_MS = @env; its threshold. */
+static unsigned long hung_task_threshold_from_env(const char *env)
+{
+	unsigned long ms;
+
+	assert_int_equal(setenv("BALLAST_HUNG_TASK_MS", env, 1), 0);
+	assert_int_equal(lockdep_hung_task_start(0), 0);
+	ms = lockdep_hung_task_threshold();
+	lockdep_hung_task_stop();
+	return ms;
+}
+
+/*
+ * Setup: the watchdog stopped. Action: start it with the threshold from
+ * $BALLAST_HUNG_TASK_MS set to a valid value, then to values strtoul()
+ * would take wrongly: negative, trailing junk, hexadecimal, zero, out of
+ * range (its nanoseconds would overflow); then an explicit threshold out
+ * of range. Expected: 250 is used; every bad value gives the 10 s
+ * default (with one warning); the explicit one is refused with -EINVAL.
+ */
+static void test_lockdep_hung_task_start_bad_env_uses_default(void **state)
+{
+	const char *old = getenv("BALLAST_HUNG_TASK_MS");
+	char *saved = old ? strdup(old) : NULL;
+	static const char *const bad[] = {
+		"-1", "1x", "0x10", "0", " 5", "18446744073709551615",
+		"86400001",
+	};
+
+	lockdep_hung_task_stop();
+	assert_int_equal(hung_task_threshold_from_env("250"), 250);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(hung_task_threshold_from_env(bad[i]), 10000);
+	assert_int_equal(lockdep_hung_task_start(LOCKDEP_HUNG_TASK_MAX_MS + 1),
+			 -EINVAL);
+	assert_int_equal(lockdep_hung_task_threshold(), 0);
+	if (saved)
+		setenv("BALLAST_HUNG_TASK_MS", saved, 1);
+	else
+		unsetenv("BALLAST_HUNG_TASK_MS");
+	free(saved);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +405,7 @@ int main(void)
 		lockdep_unit_test(test_might_sleep_two_sites_under_spinlocks_reports_each),
 		lockdep_unit_test(test_might_sleep_known_site_then_new_site_reports_new),
 		lockdep_unit_test(test_lockdep_hung_task_start_real_hang_reported),
+		lockdep_unit_test(test_lockdep_hung_task_start_bad_env_uses_default),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
