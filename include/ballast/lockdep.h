@@ -430,7 +430,10 @@ void lockdep_print_held_locks(void);
  * lockdep_hung_task_start() - start the hung-task watchdog: a thread (not a
  * ballast task; it takes no ballast lock) that reports every task blocked
  * in a lock or wait (lockdep_block_begin/end) for longer than
- * @threshold_ms, once per blocking, with every task's held locks.
+ * @threshold_ms, once per blocking, with every task's held locks. If it
+ * runs already, only its threshold changes (one lockdep_hung_task_stop()
+ * stops it however often it was started). The test fixtures
+ * (tests/support) start it with 0 and stop it in their teardown.
  * @threshold_ms: 1..LOCKDEP_HUNG_TASK_MAX_MS; 0 takes
  *	$BALLAST_HUNG_TASK_MS (decimal milliseconds in that range), else
  *	10000. A bad $BALLAST_HUNG_TASK_MS is warned about once and gives
@@ -438,8 +441,9 @@ void lockdep_print_held_locks(void);
  *
  * Context: no locks; may sleep (thread creation); not callable from
  * reclaim, a shrinker or an OOM notifier.
- * Return: 0, -EBUSY if already running, -EINVAL if @threshold_ms is above
- * LOCKDEP_HUNG_TASK_MAX_MS, or a negative errno from pthread_create().
+ * Return: 0 (started, or threshold changed), -EINVAL if @threshold_ms is
+ * above LOCKDEP_HUNG_TASK_MAX_MS, or a negative errno from
+ * pthread_create().
  */
 int __must_check lockdep_hung_task_start(unsigned long threshold_ms);
 
@@ -768,8 +772,10 @@ void wait_for_completion(struct completion *x);
 /**
  * wait_for_completion_idle() - as wait_for_completion(), for a thread
  * waiting for work (kswapd, a driver's worker) rather than for something
- * it needs: the hung-task watchdog does not count the wait, as Linux's
- * detector skips TASK_IDLE sleepers. The caller should hold nothing.
+ * it needs, or for another task to finish (task_destroy(): that task's own
+ * waits are watched): the hung-task watchdog does not count the wait, as
+ * Linux's detector skips TASK_IDLE sleepers. The caller should hold
+ * nothing.
  *
  * Context: may sleep; no allocation. Dependencies are recorded as for
  * wait_for_completion().
@@ -782,7 +788,8 @@ void wait_for_completion_idle(struct completion *x);
  *
  * Context: caller holds no spinlock; may sleep (up to @timeout_ms); no
  * allocation. A wait that ends by itself records no dependency, only the
- * sleeping context is checked (lock_wait_timeout()).
+ * sleeping context is checked (lock_wait_timeout()), and is not watched by
+ * the hung-task watchdog (a worker sleeping between passes is not hung).
  * Return: true if completed, false on timeout.
  */
 bool wait_for_completion_timeout(struct completion *x,

@@ -15,6 +15,8 @@
  *    and read under ld_registry_lock.
  *  - The scan interval is a quarter of the threshold (10 ms minimum), so a
  *    task blocked for the threshold is reported within 1.25 thresholds.
+ *    Starting a running watchdog changes its threshold (test fixtures
+ *    start it with the default, a test may lower it); one stop stops it.
  * lockdep_hung_task_start/stop may sleep (thread creation and join).
  */
 #include "internal.h"
@@ -114,6 +116,7 @@ static void *wd_main(void *arg)
 		pthread_cond_timedwait(&wd_cond, &wd_lock, &ts);
 		if (wd_stop)
 			break;
+		threshold = wd_threshold_ms;	/* may have been changed */
 		pthread_mutex_unlock(&wd_lock);
 		n = wd_scan(threshold, v);
 		for (size_t i = 0; i < n; i++)
@@ -159,11 +162,13 @@ int lockdep_hung_task_start(unsigned long threshold_ms)
 	if (!threshold_ms)
 		threshold_ms = env_threshold_ms();
 	pthread_mutex_lock(&wd_lock);
-	if (wd_running) {
-		pthread_mutex_unlock(&wd_lock);
-		return -EBUSY;
-	}
 	wd_threshold_ms = threshold_ms;
+	if (wd_running) {
+		/* Running: only the threshold changes, from the next scan. */
+		pthread_cond_signal(&wd_cond);
+		pthread_mutex_unlock(&wd_lock);
+		return 0;
+	}
 	wd_stop = false;
 	ret = pthread_create(&wd_thread, NULL, wd_main, NULL);
 	if (!ret)

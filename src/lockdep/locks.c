@@ -15,7 +15,9 @@
  *    block on it (so an inversion is reported before it hangs), and about a
  *    successful trylock only after it succeeded.
  *  - Contended acquisitions and event waits are bracketed by
- *    lockdep_block_begin/end so the hung-task watchdog sees them.
+ *    lockdep_block_begin/end so the hung-task watchdog sees them; idle
+ *    waits (wait_for_completion_idle()) and waits with a timeout (they end
+ *    by themselves) are not.
  *  - Sleeping acquisitions and waits are checked for sleeping context by
  *    lock_acquire()/lock_wait() themselves, with the caller's address.
  *    complete() and complete_all() call lock_signal(): what the completer
@@ -346,16 +348,13 @@ bool wait_for_completion_timeout(struct completion *x,
 		deadline.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&x->lock);
-	if (!x->done) {
-		lockdep_block_begin(&x->dep_map, _RET_IP_);
-		while (!x->done) {
-			if (pthread_cond_timedwait(&x->wait, &x->lock,
-						   &deadline) == ETIMEDOUT) {
-				done = x->done != 0;
-				break;
-			}
+	/* Ends by itself: not a hang (a worker's sleep between passes). */
+	while (!x->done) {
+		if (pthread_cond_timedwait(&x->wait, &x->lock, &deadline) ==
+		    ETIMEDOUT) {
+			done = x->done != 0;
+			break;
 		}
-		lockdep_block_end();
 	}
 	if (done)
 		consume_locked(x);

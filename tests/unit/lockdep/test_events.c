@@ -351,6 +351,19 @@ static void test_lockdep_hung_task_start_real_hang_reported(void **state)
 	assert_lockdep_claim(LOCKDEP_REPORT_HUNG_TASK, "hung_lock", 1);
 }
 
+/*
+ * Setup: the shared fixtures (test_mem_setup(), lockdep_test_setup()).
+ * Action: none. Expected: the hung-task watchdog runs, with the 10 s
+ * default unless $BALLAST_HUNG_TASK_MS sets another threshold.
+ */
+static void test_lockdep_test_setup_watchdog_running_by_default(void **state)
+{
+	if (getenv("BALLAST_HUNG_TASK_MS"))
+		assert_true(lockdep_hung_task_threshold() > 0);
+	else
+		assert_int_equal(lockdep_hung_task_threshold(), 10000);
+}
+
 /* Start the watchdog with $BALLAST_HUNG_TASK_MS = @env; its threshold. */
 static unsigned long hung_task_threshold_from_env(const char *env)
 {
@@ -406,6 +419,7 @@ int main(void)
 		lockdep_unit_test(test_might_sleep_known_site_then_new_site_reports_new),
 		lockdep_unit_test(test_lockdep_hung_task_start_real_hang_reported),
 		lockdep_unit_test(test_lockdep_hung_task_start_bad_env_uses_default),
+		lockdep_unit_test(test_lockdep_test_setup_watchdog_running_by_default),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
