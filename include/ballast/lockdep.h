@@ -11,9 +11,12 @@
  *     ballast's own code shares.
  *  2. Locks have a class: one per initialisation site (spin_lock_init() and
  *     friends make a static key at the call site), or an explicit key with
- *     the *_init_key() variants, or, for DEFINE_* static locks, the lock
- *     itself. Locks of one class taken nested need *_nested() with a
- *     distinct subclass (0..LOCKDEP_MAX_SUBCLASSES-1), ordered by the caller.
+ *     spin_lock_init_key(), mutex_init_key(), init_rwsem_key() and
+ *     init_completion_key(), or, for DEFINE_* static locks, the lock
+ *     itself. Locks of one class taken nested need spin_lock_nested(),
+ *     mutex_lock_nested(), down_read_nested() or down_write_nested() with
+ *     a distinct subclass (0..LOCKDEP_MAX_SUBCLASSES-1), ordered by the
+ *     caller.
  *  3. A spinlock holder never sleeps and never allocates with direct
  *     reclaim. Sleeping: mutex, rwsem, page lock, completion waits and any
  *     allocation that may enter direct reclaim.
@@ -712,13 +715,16 @@ void __init_rwsem(struct rw_semaphore *sem, const char *name,
 		static struct lock_class_key __key;                       \
 		__init_rwsem((sem), #sem, &__key, __FILE__, __LINE__);    \
 	} while (0)
+#define init_rwsem_key(sem, name, key) \
+	__init_rwsem((sem), (name), (key), __FILE__, __LINE__)
 
 /*
  * Context for down_*: caller holds no spinlock; may sleep; no allocation.
  * The trylock variants never sleep and return true when taken. up_* never
  * sleep; the caller holds the semaphore in the matching mode.
  */
-void down_read(struct rw_semaphore *sem);
+void down_read_nested(struct rw_semaphore *sem, unsigned int subclass);
+#define down_read(sem) down_read_nested((sem), 0)
 bool down_read_trylock(struct rw_semaphore *sem);
 void up_read(struct rw_semaphore *sem);
 void down_write_nested(struct rw_semaphore *sem, unsigned int subclass);
@@ -754,6 +760,8 @@ void __init_completion(struct completion *x, const char *name,
 		static struct lock_class_key __key;                       \
 		__init_completion((x), #x, &__key, __FILE__, __LINE__);   \
 	} while (0)
+#define init_completion_key(x, name, key) \
+	__init_completion((x), (name), (key), __FILE__, __LINE__)
 
 /**
  * reinit_completion() - reset @x to not done. Context: no waiters.

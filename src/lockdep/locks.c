@@ -161,9 +161,9 @@ void mutex_unlock(struct mutex *lock)
 	pthread_mutex_unlock(&lock->lock);
 }
 
-void down_read(struct rw_semaphore *sem)
+void down_read_nested(struct rw_semaphore *sem, unsigned int subclass)
 {
-	lock_acquire(&sem->dep_map, 0, 0, LOCKDEP_SHARED, _RET_IP_);
+	lock_acquire(&sem->dep_map, subclass, 0, LOCKDEP_SHARED, _RET_IP_);
 	if (pthread_rwlock_tryrdlock(&sem->lock) != 0) {
 		lockdep_block_begin(&sem->dep_map, _RET_IP_);
 		pthread_rwlock_rdlock(&sem->lock);
@@ -232,7 +232,7 @@ void mutex_unlock(struct mutex *lock)
 	pthread_mutex_unlock(&lock->lock);
 }
 
-void down_read(struct rw_semaphore *sem)
+void down_read_nested(struct rw_semaphore *sem, unsigned int subclass)
 {
 	pthread_rwlock_rdlock(&sem->lock);
 }

@@ -301,6 +301,54 @@ static void test_down_read_twice_same_sem_reports_recursion(void **state)
 	assert_lockdep_claim(LOCKDEP_REPORT_RECURSION, "rw_a -> rw_a", 1);
 }
 
+static struct lock_class_key dir_key;
+
+/*
+ * Setup: two rwsems initialised with one explicit key (one class). Action:
+ * read one, then the other with down_read(); then again with
+ * down_read_nested(, 1). Expected: one recursion report (the first
+ * nesting), none for the annotated one.
+ */
+static void test_down_read_nested_same_key_subclass_no_report(void **state)
+{
+	struct rw_semaphore parent, child;
+
+	init_rwsem_key(&parent, "dir_sem", &dir_key);
+	init_rwsem_key(&child, "dir_sem", &dir_key);
+	down_read(&parent);
+	down_read(&child);
+	up_read(&child);
+	up_read(&parent);
+	assert_lockdep_claim(LOCKDEP_REPORT_RECURSION, "dir_sem -> dir_sem", 1);
+	down_read(&parent);
+	down_read_nested(&child, 1);
+	up_read(&child);
+	up_read(&parent);
+}
+
+static struct lock_class_key done_key;
+
+/*
+ * Setup: two completions initialised at different sites with one explicit
+ * key. Action: complete and wait for each. Expected: they make one new
+ * class between them (init_completion() would make two).
+ */
+static void test_init_completion_key_two_sites_one_class(void **state)
+{
+	struct completion a, b;
+	struct lockdep_stats before, after;
+
+	lockdep_get_stats(&before);
+	init_completion_key(&a, "io_done", &done_key);
+	init_completion_key(&b, "io_done", &done_key);
+	complete(&a);
+	complete(&b);
+	wait_for_completion(&a);
+	wait_for_completion(&b);
+	lockdep_get_stats(&after);
+	assert_int_equal(after.nr_classes, before.nr_classes + 1);
+}
+
 /* Raw maps for lockdep's recursive-read cases (no primitive has them). */
 static struct lockdep_map rr_x = LOCKDEP_MAP_INIT("rr_x", LOCKDEP_RWSEM);
 static struct lockdep_map rr_y = LOCKDEP_MAP_INIT("rr_y", LOCKDEP_RWSEM);
@@ -648,8 +696,7 @@ static void test_lock_acquire_random_ordered_workload_no_report(void **state)
 	pthread_t th[NR_WORKERS];
 
 	for (int i = 0; i < RW_LOCKS; i++)
-		__init_rwsem(&rnd_rw[i], "rnd_rw", &rnd_keys[i], __FILE__,
-			     __LINE__);
+		init_rwsem_key(&rnd_rw[i], "rnd_rw", &rnd_keys[i]);
 	for (int i = 0; i < MUTEX_LOCKS; i++)
 		mutex_init_key(&rnd_mutex[i], "rnd_mutex",
 			       &rnd_keys[RW_LOCKS + i]);
@@ -708,6 +755,8 @@ int main(int argc, char **argv)
 		lockdep_unit_test(test_down_read_write_abba_reports_cycle),
 		lockdep_unit_test(test_down_read_new_edge_type_same_cycle_reports_once),
 		lockdep_unit_test(test_down_read_twice_same_sem_reports_recursion),
+		lockdep_unit_test(test_down_read_nested_same_key_subclass_no_report),
+		lockdep_unit_test(test_init_completion_key_two_sites_one_class),
 		lockdep_unit_test(test_lock_acquire_recursive_read_cases_match_lockdep),
 		lockdep_unit_test(test_lock_release_unheld_reports_misuse_once),
 		lockdep_unit_test(test_lockdep_set_json_path_cycle_written_as_json),
