@@ -275,6 +275,20 @@ void lockdep_alloc_check(unsigned int bits, const char *what,
 			 unsigned long ip);
 
 /**
+ * lockdep_report_misuse() - report misuse of a lock primitive (releasing a
+ * lock or page bit the task does not hold, ending an event never started,
+ * destroying a held mutex) as a validator report of kind "misuse":
+ * printed with the stack, claimable by tests, written to JSON, and
+ * aborting in abort mode. The caller refuses the operation. The same
+ * message is reported once. Release builds use report_misuse() (log.h).
+ * @fmt: printf format of the message, which names the lock.
+ *
+ * Context: any locks; never sleeps; may allocate from the C heap for the
+ * report; callable from reclaim, a shrinker or an OOM notifier.
+ */
+void lockdep_report_misuse(const char *fmt, ...) __printf(1, 2);
+
+/**
  * lockdep_set_task_name() - name the current task in reports.
  * @name: copied (up to 15 characters).
  *
@@ -496,6 +510,7 @@ static inline void lockdep_alloc_scope_push(unsigned int allowed,
 static inline void lockdep_alloc_scope_pop(void) {}
 static inline void lockdep_alloc_check(unsigned int bits, const char *what,
 				       unsigned long ip) {}
+#define lockdep_report_misuse(...) report_misuse(__VA_ARGS__)
 static inline void lockdep_set_task_name(const char *name) {}
 static inline void lock_wait_timeout(struct lockdep_map *map,
 				     unsigned long ip) {}

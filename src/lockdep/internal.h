@@ -161,7 +161,6 @@ struct ld_task {
 	_Atomic(uint64_t) blocked_since_ns;	/* 0: not blocked */
 	_Atomic(uint64_t) blocked_episode;
 	uint64_t hung_reported;		/* registry_lock (watchdog) */
-	bool in_report;			/* owner: reentrancy guard */
 };
 
 /* graph.c */

@@ -152,8 +152,8 @@ void mutex_unlock(struct mutex *lock)
 {
 	if (atomic_load_explicit(&lock->owner, memory_order_relaxed) !=
 	    owner_cookie()) {
-		report_misuse("%s unlocked by a task that does not hold it",
-			      lock->dep_map.name);
+		lockdep_report_misuse("%s unlocked by a task that does not "
+				      "hold it", lock->dep_map.name);
 		return;
 	}
 	atomic_store_explicit(&lock->owner, 0, memory_order_relaxed);
@@ -266,7 +266,7 @@ void up_write(struct rw_semaphore *sem)
 void mutex_destroy(struct mutex *lock)
 {
 	if (pthread_mutex_trylock(&lock->lock) != 0) {
-		report_misuse("destroying a held mutex");
+		lockdep_report_misuse("destroying a held mutex");
 		return;
 	}
 	pthread_mutex_unlock(&lock->lock);

@@ -34,6 +34,7 @@
  */
 #include "internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -601,6 +602,17 @@ void __might_sleep(const char *file, int line)
 void __might_sleep_ip(unsigned long ip)
 {
 	check_sleep(ld_task_current(), "might_sleep", NULL, 0, ip);
+}
+
+void lockdep_report_misuse(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ld_report_misuse(ld_task_current(), "%s", msg);
 }
 
 void lockdep_atomic_enter(void)

@@ -112,8 +112,8 @@ void unlock_page(struct page *page)
 	old = atomic_fetch_and_explicit(&page->flags, ~(1u << PG_locked),
 					memory_order_acq_rel);
 	if (unlikely(!(old & (1u << PG_locked)))) {
-		report_misuse("unlock_page on unlocked pfn %#lx",
-			      page_to_pfn(page));
+		lockdep_report_misuse("unlock_page on unlocked pfn %#lx",
+				      page_to_pfn(page));
 		return;
 	}
 	lock_release(&page_lock_map, _RET_IP_);
@@ -152,8 +152,8 @@ void end_page_writeback(struct page *page)
 	old = atomic_fetch_and_explicit(&page->flags, ~(1u << PG_writeback),
 					memory_order_acq_rel);
 	if (unlikely(!(old & (1u << PG_writeback)))) {
-		report_misuse("end_page_writeback on pfn %#lx not under writeback",
-			      page_to_pfn(page));
+		lockdep_report_misuse("end_page_writeback on pfn %#lx not under "
+				      "writeback", page_to_pfn(page));
 		return;
 	}
 	lockdep_event_discharge(&page_writeback_map);

@@ -89,6 +89,24 @@ static void test_wait_on_page_writeback_while_owing_reports_recursion(void **sta
 	assert_lockdep_claim(LOCKDEP_REPORT_RECURSION, "PG_writeback", 1);
 }
 
+/*
+ * Setup: a real page, not locked, not under writeback. Action:
+ * unlock_page() and end_page_writeback() on it. Expected: two misuse
+ * reports from the validator, naming the operation; the page's bits are
+ * unchanged and it can be locked as usual.
+ */
+static void test_unlock_page_unlocked_reports_misuse(void **state)
+{
+	unlock_page(pages[0]);
+	end_page_writeback(pages[0]);
+	assert_lockdep_claim(LOCKDEP_REPORT_MISUSE, "unlock_page on unlocked", 1);
+	assert_lockdep_claim(LOCKDEP_REPORT_MISUSE,
+			     "end_page_writeback on pfn", 1);
+	assert_false(PageLocked(pages[0]) || PageWriteback(pages[0]));
+	lock_page(pages[0]);
+	unlock_page(pages[0]);
+}
+
 /* ------------------------------------------------------------------ */
 
 static DEFINE_MUTEX(cw_lock);
@@ -412,6 +430,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		lockdep_unit_test(test_lock_page_wait_writeback_vs_owed_writeback_reports_cycle),
 		lockdep_unit_test(test_wait_on_page_writeback_while_owing_reports_recursion),
+		lockdep_unit_test(test_unlock_page_unlocked_reports_misuse),
 		lockdep_unit_test(test_wait_for_completion_holding_completers_lock_reports_cycle),
 		lockdep_unit_test(test_mutex_lock_under_spinlock_reports_invalid_context),
 		lockdep_unit_test(test_alloc_pages_kernel_under_spinlock_reports_invalid_context),

@@ -432,6 +432,23 @@ static void test_lock_release_unheld_reports_misuse_once(void **state)
 	assert_false(lock_is_held(&mu_map));
 }
 
+static DEFINE_MUTEX(mu_mutex);
+
+/*
+ * Setup: mu_mutex, not held. Action: unlock it. Expected: a misuse report
+ * from the validator (claimable, so also in JSON and abort mode), the
+ * unlock refused: the mutex can still be taken and released.
+ */
+static void test_mutex_unlock_not_held_reports_misuse(void **state)
+{
+	mutex_unlock(&mu_mutex);
+	assert_lockdep_claim(LOCKDEP_REPORT_MISUSE,
+			     "mu_mutex unlocked by a task that does not hold it",
+			     1);
+	assert_true(mutex_trylock(&mu_mutex));
+	mutex_unlock(&mu_mutex);
+}
+
 /* ------------------------------------------------------------------ */
 
 /*
@@ -759,6 +776,7 @@ int main(int argc, char **argv)
 		lockdep_unit_test(test_init_completion_key_two_sites_one_class),
 		lockdep_unit_test(test_lock_acquire_recursive_read_cases_match_lockdep),
 		lockdep_unit_test(test_lock_release_unheld_reports_misuse_once),
+		lockdep_unit_test(test_mutex_unlock_not_held_reports_misuse),
 		lockdep_unit_test(test_lockdep_set_json_path_cycle_written_as_json),
 		lockdep_unit_test(test_lockdep_set_limits_full_tables_reported_once),
 		lockdep_unit_test(test_lockdep_set_limits_edge_table_full_context_rechecked),
