@@ -28,7 +28,8 @@
  *     started an event it has not yet handed off (set PG_writeback on a page
  *     it has not submitted) owes it: what it then acquires or waits for
  *     depends on that event. Declare it with lockdep_event_owe() and
- *     lockdep_event_discharge().
+ *     lockdep_event_discharge(), per instance (the page): ending one page
+ *     pays for that page only, whichever task ends it.
  *
  * With BALLAST_LOCKDEP=0 (release builds) the validator is compiled out: the
  * maps are empty, the annotations are empty inlines, and the primitives are
@@ -151,21 +152,32 @@ void lock_release(struct lockdep_map *map, unsigned long ip);
 void lock_wait(struct lockdep_map *map, unsigned long ip);
 
 /**
- * lockdep_event_owe() - the current task has started an event that others
- * may wait for and has not handed it off (rule 6). Nestable (counted per
- * class); at most 8 classes owed at once (more is reported as "limit").
+ * lockdep_event_owe() - the current task has started the event @instance
+ * of class @map, which others may wait for, and has not handed it off
+ * (rule 6). At most 8 classes and 128 instances owed at once per task
+ * (more is reported as "limit" and not recorded).
+ * @instance: the event (a page), not NULL; owed once at a time.
+ * @ip: where it was started, printed in reports.
  *
- * Context: any; never sleeps; no allocation.
+ * Context: any locks; never sleeps; no allocation (a "limit" report may
+ * allocate from the C heap); callable from reclaim, a shrinker or an OOM
+ * notifier.
  */
-void lockdep_event_owe(struct lockdep_map *map, unsigned long ip);
+void lockdep_event_owe(struct lockdep_map *map, const void *instance,
+		       unsigned long ip);
 
 /**
- * lockdep_event_discharge() - the current task no longer owes one instance
- * of @map (it submitted or signalled it). No effect if it owes none.
+ * lockdep_event_discharge() - @instance of @map is no longer owed: it
+ * happened or was handed off. Whichever task owes it is discharged, the
+ * current one or another (an I/O completion ending a page another task
+ * started); no effect if nobody owes it. With @instance NULL, the current
+ * task hands off the oldest instance of @map it owes.
  *
- * Context: any; never sleeps; no allocation.
+ * Context: any locks; never sleeps; no allocation; takes the validator's
+ * task registry mutex (internal) when another task owes @instance;
+ * callable from reclaim, a shrinker or an OOM notifier.
  */
-void lockdep_event_discharge(struct lockdep_map *map);
+void lockdep_event_discharge(struct lockdep_map *map, const void *instance);
 
 /**
  * lock_wait_timeout() - the current task waits for @map with a timeout.
@@ -494,8 +506,9 @@ static inline void lock_acquire(struct lockdep_map *map, unsigned int subclass,
 static inline void lock_release(struct lockdep_map *map, unsigned long ip) {}
 static inline void lock_wait(struct lockdep_map *map, unsigned long ip) {}
 static inline void lockdep_event_owe(struct lockdep_map *map,
-				     unsigned long ip) {}
-static inline void lockdep_event_discharge(struct lockdep_map *map) {}
+				     const void *instance, unsigned long ip) {}
+static inline void lockdep_event_discharge(struct lockdep_map *map,
+					   const void *instance) {}
 static inline bool lock_is_held(const struct lockdep_map *map) { return true; }
 static inline void __might_sleep(const char *file, int line) {}
 static inline void __might_sleep_ip(unsigned long ip) {}

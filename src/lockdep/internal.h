@@ -24,6 +24,7 @@
 /* Per task. */
 #define LD_MAX_HELD 48u
 #define LD_MAX_OWED 8u
+#define LD_MAX_OWED_INSTANCES 128u	/* two writeback batches */
 #define LD_MAX_WINDOWS 8u
 #define LD_MAX_SCOPES 16u
 
@@ -100,10 +101,27 @@ struct ld_held {
 	_Atomic(uint8_t) trylock;
 };
 
+/*
+ * One owed event class. count: atomic, the task's instances of it in
+ * owed_inst[] (any task that discharges one decrements it); the slot is
+ * free when it is 0, and only then does the owner set class and ip.
+ */
 struct ld_owed {
 	_Atomic(struct ld_class *) class;
 	_Atomic(unsigned long) count;
 	_Atomic(unsigned long) ip;
+};
+
+/*
+ * One owed instance (a page under writeback). inst: atomic, NULL when
+ * free; set by the owner, cleared by whichever task discharges it (a
+ * compare-and-swap, so exactly once). slot: atomic, the owed[] entry of
+ * its class, stable while inst is set. seq: owner only, order of owing.
+ */
+struct ld_owed_inst {
+	_Atomic(const void *) inst;
+	_Atomic(uint8_t) slot;
+	uint64_t seq;
 };
 
 /* Owner only: one acquisition or wait, for completion windows. */
@@ -129,7 +147,8 @@ struct ld_scope {
  *
  * Owner only unless said otherwise: the held stack, owed events and the
  * blocked fields are atomics published under seq (a seqcount written by the
- * owner) so the watchdog can print them; node: registry_lock.
+ * owner) so the watchdog can print them; owed instances are discharged by
+ * any task (struct ld_owed_inst); node: registry_lock.
  */
 struct ld_task {
 	struct list_head node;
@@ -140,12 +159,15 @@ struct ld_task {
 	unsigned int nr_dropped;	/* acquisitions not recorded (full) */
 	unsigned int nr_spin;		/* held spinlocks */
 	unsigned int atomic_depth;	/* lockdep_atomic_enter() nesting */
-	uint64_t ctx_key;		/* multiset hash of held + owed */
-	unsigned int nr_ctx;		/* held (with class) + owed classes */
+	uint64_t ctx_key;		/* multiset hash of held locks */
+	unsigned int nr_ctx;		/* held locks with a class */
 	uint64_t next_seq;		/* acquisition counter */
 	uint64_t atomic_episode;	/* id of current atomic section */
 	uint64_t ctx_reported;		/* episode already reported */
 	struct ld_owed owed[LD_MAX_OWED];
+	struct ld_owed_inst owed_inst[LD_MAX_OWED_INSTANCES];
+	_Atomic(unsigned int) nr_owed;	/* atomic: instances in owed_inst[] */
+	uint64_t owed_seq;
 	/* event history for lock_signal() */
 	struct ld_hist hist[LOCKDEP_HISTORY];
 	uint64_t hist_pos;

@@ -74,6 +74,69 @@ static void test_lock_page_wait_writeback_vs_owed_writeback_reports_cycle(void *
 			     "PG_writeback -> PG_locked -> PG_writeback", 1);
 }
 
+/* Mark @page for writeback: the caller owes it until submitted or ended. */
+static void start_writeback(struct page *page)
+{
+	lock_page(page);
+	assert_false(set_page_writeback(page));
+	unlock_page(page);
+}
+
+/* A page lock held across a wait for writeback: PG_locked -> PG_writeback. */
+static void lock_page_wait_writeback(void)
+{
+	lock_page(pages[0]);
+	wait_on_page_writeback(pages[1]);
+	unlock_page(pages[0]);
+}
+
+/*
+ * Setup: PG_locked -> PG_writeback recorded; the task marked page A and
+ * submitted it, then marked page B (owed). Action: it ends A's writeback,
+ * then locks page C. Expected: the cycle PG_writeback -> PG_locked ->
+ * PG_writeback: ending A does not pay B's debt (debts are per page).
+ */
+static void test_end_page_writeback_other_page_keeps_debt_reports_cycle(void **state)
+{
+	lock_page_wait_writeback();
+	start_writeback(pages[1]);
+	page_writeback_submitted(1);
+	start_writeback(pages[2]);
+	end_page_writeback(pages[1]);
+	lock_page(pages[3]);
+	unlock_page(pages[3]);
+	end_page_writeback(pages[2]);
+	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE,
+			     "PG_writeback -> PG_locked -> PG_writeback", 1);
+}
+
+static void *end_writeback_thread(void *arg)
+{
+	end_page_writeback(arg);	/* the I/O completes elsewhere */
+	return NULL;
+}
+
+/*
+ * Setup: the task marks page A for writeback and does not submit it.
+ * Action: another thread ends A's writeback; then the task resets the
+ * validator, records PG_locked -> PG_writeback and locks page C.
+ * Expected: the reset succeeds and nothing is reported: the debt was paid
+ * by whoever ended the page, not left with its owner.
+ */
+static void test_end_page_writeback_by_other_task_pays_owner_debt(void **state)
+{
+	pthread_t th;
+
+	start_writeback(pages[1]);
+	assert_int_equal(pthread_create(&th, NULL, end_writeback_thread,
+					pages[1]), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(lockdep_reset(), 0);
+	lock_page_wait_writeback();
+	lock_page(pages[3]);
+	unlock_page(pages[3]);
+}
+
 /*
  * Setup: real pages. Action: a task that owes PG_writeback for one page
  * waits for the writeback of another. Expected: a recursion report (the
@@ -430,6 +493,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		lockdep_unit_test(test_lock_page_wait_writeback_vs_owed_writeback_reports_cycle),
 		lockdep_unit_test(test_wait_on_page_writeback_while_owing_reports_recursion),
+		lockdep_unit_test(test_end_page_writeback_other_page_keeps_debt_reports_cycle),
+		lockdep_unit_test(test_end_page_writeback_by_other_task_pays_owner_debt),
 		lockdep_unit_test(test_unlock_page_unlocked_reports_misuse),
 		lockdep_unit_test(test_wait_for_completion_holding_completers_lock_reports_cycle),
 		lockdep_unit_test(test_mutex_lock_under_spinlock_reports_invalid_context),
