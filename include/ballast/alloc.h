@@ -242,28 +242,38 @@ void free_pages(void *addr, unsigned int order);
  * might_alloc() - tell the validator the caller may allocate with @gfp:
  * checks sleeping context, reclaim recursion and allocation scopes, as an
  * allocation would, without allocating. Every allocating API calls it on
- * entry. Context: as alloc_pages() with @gfp.
+ * entry; reports name the API's caller (the _RET_IP_ of the function
+ * using might_alloc()), so each call site of the API is a site of its own.
+ * might_alloc_ip() names @ip instead.
+ *
+ * Context: as alloc_pages() with @gfp.
  */
 #if BALLAST_LOCKDEP
-void might_alloc(gfp_t gfp);
+void might_alloc_ip(gfp_t gfp, unsigned long ip);
+#define might_alloc(gfp) might_alloc_ip((gfp), _RET_IP_)
 #else
+static inline void might_alloc_ip(gfp_t gfp, unsigned long ip) {}
 static inline void might_alloc(gfp_t gfp) {}
 #endif
 
 /**
  * alloc_scope_push() / alloc_scope_pop() - an allocating API that will
  * make nested allocations was called with @gfp: nested allocations laxer
- * than @gfp (after scopes) are reported by the validator, naming @what and
- * the nested site. Compiled out of release builds.
+ * than @gfp (after scopes) are reported by the validator, naming @what,
+ * the API's call site @ip and the nested site. Compiled out of release
+ * builds.
+ * @what: the API's name (static string).
+ * @ip: where the API was called with @gfp: the API passes its _RET_IP_.
  *
  * Context: current task only, pushed and popped in the same function; no
  * locks; never sleep; no allocation (at most 16 scopes nest); no reclaim.
  */
 #if BALLAST_LOCKDEP
-void alloc_scope_push(gfp_t gfp, const char *what);
+void alloc_scope_push(gfp_t gfp, const char *what, unsigned long ip);
 void alloc_scope_pop(void);
 #else
-static inline void alloc_scope_push(gfp_t gfp, const char *what) {}
+static inline void alloc_scope_push(gfp_t gfp, const char *what,
+				    unsigned long ip) {}
 static inline void alloc_scope_pop(void) {}
 #endif
 

@@ -11,9 +11,12 @@
  *     ballast's own code shares.
  *  2. Locks have a class: one per initialisation site (spin_lock_init() and
  *     friends make a static key at the call site), or an explicit key with
- *     the *_init_key() variants, or, for DEFINE_* static locks, the lock
- *     itself. Locks of one class taken nested need *_nested() with a
- *     distinct subclass (0..LOCKDEP_MAX_SUBCLASSES-1), ordered by the caller.
+ *     spin_lock_init_key(), mutex_init_key(), init_rwsem_key() and
+ *     init_completion_key(), or, for DEFINE_* static locks, the lock
+ *     itself. Locks of one class taken nested need spin_lock_nested(),
+ *     mutex_lock_nested(), down_read_nested() or down_write_nested() with
+ *     a distinct subclass (0..LOCKDEP_MAX_SUBCLASSES-1), ordered by the
+ *     caller.
  *  3. A spinlock holder never sleeps and never allocates with direct
  *     reclaim. Sleeping: mutex, rwsem, page lock, completion waits and any
  *     allocation that may enter direct reclaim.
@@ -25,7 +28,8 @@
  *     started an event it has not yet handed off (set PG_writeback on a page
  *     it has not submitted) owes it: what it then acquires or waits for
  *     depends on that event. Declare it with lockdep_event_owe() and
- *     lockdep_event_discharge().
+ *     lockdep_event_discharge(), per instance (the page): ending one page
+ *     pays for that page only, whichever task ends it.
  *
  * With BALLAST_LOCKDEP=0 (release builds) the validator is compiled out: the
  * maps are empty, the annotations are empty inlines, and the primitives are
@@ -98,15 +102,25 @@ struct lockdep_map {
 #define LOCKDEP_SHARED_RECURSIVE 2
 
 #if BALLAST_LOCKDEP
+/*
+ * The Context: lines of the annotations below say "C heap only" for their
+ * allocations: the validator never allocates from ballast's allocator, so
+ * it never enters reclaim, but it callocs a thread's state on that
+ * thread's first annotation and composes reports in memory. Its internal
+ * mutexes (pthread) are held briefly and never around a ballast primitive.
+ */
+
 /**
  * lockdep_init_map() - give a map its class.
  * @map: the map, embedded in the lock.
- * @name: class name printed in reports.
+ * @name: class name printed in reports (static storage).
  * @key: class key; NULL keys the class by @map itself (static locks).
  * @kind: what the map stands for.
  * @file, @line: initialisation site, printed in reports.
  *
- * Context: no locks; never sleeps; no allocation from ballast.
+ * Context: @map is not in use (any other locks may be held); never
+ * sleeps; no allocation; never enters reclaim, callable from reclaim, a
+ * shrinker or an OOM notifier.
  */
 void lockdep_init_map(struct lockdep_map *map, const char *name,
 		      const struct lock_class_key *key, enum lockdep_kind kind,
@@ -122,18 +136,23 @@ void lockdep_init_map(struct lockdep_map *map, const char *name,
  *
  * Adds an edge from every held lock (and every event the task owes) to
  * @map, checks new edges for cycles, checks the context (rule 3).
- * Context: no locks; never sleeps; may allocate from the C heap for the
- * validator's tables (bounded; a full table is reported, not corrupted).
+ * Context: any locks held (they are what it records); never sleeps; C heap
+ * only (tables, bounded: a full table is reported, not corrupted; reports);
+ * never enters reclaim, callable from reclaim, a shrinker or an OOM
+ * notifier.
  */
 void lock_acquire(struct lockdep_map *map, unsigned int subclass, int trylock,
 		  int read, unsigned long ip);
 
 /**
  * lock_release() - record that the current task no longer holds @map.
+ * @map: the lock; held by the current task.
+ * @ip: release site.
  *
  * Releasing a map the task does not hold is reported (kind "misuse").
- * Context: the caller holds @map; never sleeps; no allocation; not
- * reclaim-relevant.
+ * Context: the caller holds @map and any other locks; never sleeps; C heap
+ * only (a misuse report); never enters reclaim, callable from reclaim, a
+ * shrinker or an OOM notifier.
  */
 void lock_release(struct lockdep_map *map, unsigned long ip);
 
@@ -141,53 +160,82 @@ void lock_release(struct lockdep_map *map, unsigned long ip);
  * lock_wait() - the current task waits for the event @map (a completion,
  * a page bit). Adds edges from everything held or owed to @map, even when
  * the wait will not block; checks the sleeping context.
+ * @map: the event.
+ * @ip: the wait's site.
  *
- * Context: any locks (they become dependencies); called before blocking;
- * never sleeps itself; may allocate from the C heap (tables, reports).
+ * Context: any locks held (they become dependencies); called before
+ * blocking, never sleeps itself; C heap only (tables, reports); never
+ * enters reclaim, callable from reclaim, a shrinker or an OOM notifier.
  */
 void lock_wait(struct lockdep_map *map, unsigned long ip);
 
 /**
- * lockdep_event_owe() - the current task has started an event that others
- * may wait for and has not handed it off (rule 6). Nestable (counted per
- * class); at most 8 classes owed at once (more is reported as "limit").
+ * lockdep_event_owe() - the current task has started the event @instance
+ * of class @map, which others may wait for, and has not handed it off
+ * (rule 6). At most 8 classes and 128 instances owed at once per task
+ * (more is reported as "limit" and not recorded).
+ * @map: the event's class.
+ * @instance: the event (a page), not NULL; owed once at a time.
+ * @ip: where it was started, printed in reports.
  *
- * Context: any; never sleeps; no allocation.
+ * Context: any locks held; never sleeps; C heap only (a limit report);
+ * never enters reclaim, callable from reclaim, a shrinker or an OOM
+ * notifier.
  */
-void lockdep_event_owe(struct lockdep_map *map, unsigned long ip);
+void lockdep_event_owe(struct lockdep_map *map, const void *instance,
+		       unsigned long ip);
 
 /**
- * lockdep_event_discharge() - the current task no longer owes one instance
- * of @map (it submitted or signalled it). No effect if it owes none.
+ * lockdep_event_discharge() - @instance of @map is no longer owed: it
+ * happened or was handed off. Whichever task owes it is discharged, the
+ * current one or another (an I/O completion ending a page another task
+ * started); no effect if nobody owes it. With @instance NULL, the current
+ * task hands off the oldest instance of @map it owes.
+ * @map: the event's class.
+ * @instance: the event, or NULL.
  *
- * Context: any; never sleeps; no allocation.
+ * Context: any locks held; takes the validator's task registry mutex
+ * briefly when another task owes @instance, never sleeps otherwise; C
+ * heap only; never enters reclaim, callable from reclaim, a shrinker or an
+ * OOM notifier.
  */
-void lockdep_event_discharge(struct lockdep_map *map);
+void lockdep_event_discharge(struct lockdep_map *map, const void *instance);
 
 /**
  * lock_wait_timeout() - the current task waits for @map with a timeout.
+ * @map: the event.
+ * @ip: the wait's site.
  *
  * A wait that ends by itself cannot deadlock: only the sleeping context is
  * checked (rule 3); no dependency is recorded.
- * Context: no locks; called before blocking.
+ * Context: any locks held (none becomes a dependency); called before
+ * blocking, never sleeps itself; C heap only (a report); never enters
+ * reclaim, callable from reclaim, a shrinker or an OOM notifier.
  */
 void lock_wait_timeout(struct lockdep_map *map, unsigned long ip);
 
 /**
  * lock_signal() - the current task signals the event @map (complete()).
+ * @map: the event.
+ * @ip: the signal's site.
  *
  * Everything the task acquired or waited for since it last signalled @map
  * (at most its last LOCKDEP_HISTORY acquisitions and waits) becomes a
  * dependency of @map: a waiter on @map that holds one of those locks can
  * deadlock with this task. See docs/lockdep.md, "Events".
- * Context: no locks; never sleeps; any context.
+ * Context: any locks held (complete() may be called under locks); never
+ * sleeps; C heap only (tables, cycle reports); never enters reclaim,
+ * callable from reclaim, a shrinker or an OOM notifier.
  */
 void lock_signal(struct lockdep_map *map, unsigned long ip);
 
 /**
  * lock_is_held() - does the current task hold @map?
+ * @map: the lock.
  *
- * Context: any; never sleeps; no allocation.
+ * Context: any locks held; never sleeps; C heap only (the task's state on
+ * its first annotation); never enters reclaim, callable from reclaim, a
+ * shrinker or an OOM notifier.
  * Return: true if @map is on the current task's held-lock stack.
  */
 bool lock_is_held(const struct lockdep_map *map);
@@ -197,17 +245,31 @@ bool lock_is_held(const struct lockdep_map *map);
  * held or inside lockdep_atomic_enter(). Use might_sleep().
  * @file, @line: the site, printed in the report.
  *
- * Context: any; never sleeps; reports at most once per atomic section and
- * per site.
+ * Reports at most once per atomic section and per site.
+ * Context: any locks held; never sleeps; C heap only (the report); never
+ * enters reclaim, callable from reclaim, a shrinker or an OOM notifier.
  */
 void __might_sleep(const char *file, int line);
+
+/**
+ * __might_sleep_ip() - as __might_sleep(), naming the code address @ip as
+ * the site: primitives that may sleep (page-bit waits, allocations) pass
+ * their caller's _RET_IP_, so each caller is a site of its own.
+ * @ip: the caller's address, symbolized (function, file:line) in the
+ *      report.
+ *
+ * Context: as __might_sleep().
+ */
+void __might_sleep_ip(unsigned long ip);
 
 /**
  * lockdep_atomic_enter() / lockdep_atomic_exit() - mark an atomic section
  * (as preempt_disable() does): sleeping inside is reported. Nestable; an
  * exit without an enter is reported as misuse.
  *
- * Context: current task only; never sleeps; no allocation.
+ * Context: current task only, any locks held; never sleeps; C heap only (a
+ * misuse report); never enters reclaim, callable from reclaim, a shrinker
+ * or an OOM notifier.
  */
 void lockdep_atomic_enter(void);
 void lockdep_atomic_exit(void);
@@ -216,9 +278,13 @@ void lockdep_atomic_exit(void);
  * lockdep_block_begin() / lockdep_block_end() - the current task blocks
  * waiting for @map (a contended lock or an event). The hung-task watchdog
  * reports tasks blocked longer than its threshold.
+ * @map: what the task blocks on.
+ * @ip: the blocking call's site.
  *
- * Context: called by the primitives around the blocking call; never
- * sleeps; no allocation.
+ * Context: called by the primitives around the blocking call, with what
+ * their caller holds; never sleep; C heap only (the class of @map on
+ * first use); never enter reclaim, callable from reclaim, a shrinker or an
+ * OOM notifier.
  */
 void lockdep_block_begin(const struct lockdep_map *map, unsigned long ip);
 void lockdep_block_end(void);
@@ -237,12 +303,16 @@ void lockdep_block_end(void);
  * lockdep_alloc_scope_push() - an allocating API was entered with a mask
  * that allows only @allowed; allocations made inside it until the matching
  * pop must not allow more.
+ * @allowed: LOCKDEP_ALLOC_* capabilities of the API's mask.
  * @what: name of the API, for the report (static string).
  * @ip: the API's call site.
  *
  * lockdep_alloc_scope_pop() closes the innermost scope; popping with none
- * open is reported as misuse. At most 16 scopes nest per task.
- * Context: current task only; never sleeps; no allocation.
+ * open is reported as misuse. At most 16 scopes nest per task (more is a
+ * limit report).
+ * Context: current task only, any locks held; never sleep; C heap only (a
+ * limit or misuse report); never enter reclaim, callable from reclaim, a
+ * shrinker or an OOM notifier.
  */
 void lockdep_alloc_scope_push(unsigned int allowed, const char *what,
 			      unsigned long ip);
@@ -252,19 +322,38 @@ void lockdep_alloc_scope_pop(void);
  * lockdep_alloc_check() - an allocation with capabilities @bits is made;
  * report if an open scope allows less, naming the innermost such scope's
  * API and site and @what at @ip (kind "alloc-scope", once per site pair).
+ * @bits: LOCKDEP_ALLOC_* capabilities of the allocation's effective mask.
+ * @what: what allocates, for the report (static string).
+ * @ip: the allocation's site.
  *
- * Context: current task only; never sleeps; may allocate from the C heap
- * for the report.
+ * Context: current task only, any locks held; never sleeps; C heap only
+ * (the report); never enters reclaim, callable from reclaim, a shrinker or
+ * an OOM notifier.
  */
 void lockdep_alloc_check(unsigned int bits, const char *what,
 			 unsigned long ip);
 
 /**
+ * lockdep_report_misuse() - report misuse of a lock primitive (releasing a
+ * lock or page bit the task does not hold, ending an event never started,
+ * destroying a held mutex) as a validator report of kind "misuse":
+ * printed with the stack, claimable by tests, written to JSON, and
+ * aborting in abort mode. The caller refuses the operation. The same
+ * message is reported once. Release builds use report_misuse() (log.h).
+ * @fmt: printf format of the message, which names the lock.
+ *
+ * Context: any locks held; never sleeps; C heap only (the report); never
+ * enters reclaim, callable from reclaim, a shrinker or an OOM notifier.
+ */
+void lockdep_report_misuse(const char *fmt, ...) __printf(1, 2);
+
+/**
  * lockdep_set_task_name() - name the current task in reports.
  * @name: copied (up to 15 characters).
  *
- * Context: current task; never sleeps; takes the validator's task
- * registry mutex (internal).
+ * Context: any locks held; takes the validator's task registry mutex
+ * briefly, never sleeps otherwise; C heap only; never enters reclaim,
+ * callable from reclaim, a shrinker or an OOM notifier.
  */
 void lockdep_set_task_name(const char *name);
 
@@ -294,8 +383,10 @@ enum lockdep_mode {
  * lockdep_set_mode() - choose between report-and-continue and
  * report-and-abort; the initial mode comes from $BALLAST_LOCKDEP
  * ("continue", the default, or "abort").
+ * @mode: LOCKDEP_MODE_CONTINUE or LOCKDEP_MODE_ABORT.
  *
- * Context: no locks; never sleeps; no allocation.
+ * Context: any locks held; never sleeps; no allocation; never enters
+ * reclaim, callable from reclaim, a shrinker or an OOM notifier.
  */
 void lockdep_set_mode(enum lockdep_mode mode);
 
@@ -303,16 +394,22 @@ void lockdep_set_mode(enum lockdep_mode mode);
  * lockdep_set_json_path() - also write every report as one JSON object per
  * line to @path (appended); NULL stops. The initial path comes from
  * $BALLAST_LOCKDEP_JSON.
+ * @path: the file, created if need be; NULL: no JSON output.
  *
- * Context: no locks; never sleeps on ballast primitives; opens a file.
- * Return: 0, or a negative errno from open(2).
+ * Context: no ballast lock needed; opens and closes a file, takes the
+ * validator's report mutex briefly, never sleeps on ballast primitives; no
+ * allocation from ballast; never enters reclaim (meant for start-up and
+ * tests, not for reclaim).
+ * Return: 0, or a negative errno from open(2) (the old file is kept).
  */
 int __must_check lockdep_set_json_path(const char *path);
 
 /**
  * lockdep_report_kind_name() - "cycle", "recursion", ... for @kind.
+ * @kind: a report kind.
  *
- * Context: any; never sleeps.
+ * Context: any locks held; never sleeps; no allocation; never enters
+ * reclaim, callable from anywhere.
  * Return: a static string ("?" for an unknown kind).
  */
 const char *lockdep_report_kind_name(enum lockdep_report_kind kind);
@@ -320,20 +417,26 @@ const char *lockdep_report_kind_name(enum lockdep_report_kind kind);
 /**
  * lockdep_report_count() - reports of @kind since start or the last
  * lockdep_reset(), claimed or not.
+ * @kind: a report kind.
  *
- * Context: no locks; never sleeps.
- * Return: the number of reports of @kind.
+ * Context: any locks held; never sleeps; no allocation; never enters
+ * reclaim, callable from anywhere.
+ * Return: the number of reports of @kind (0 for an unknown kind).
  */
 unsigned long lockdep_report_count(enum lockdep_report_kind kind);
 
 /**
  * lockdep_report_claim() - mark the unclaimed reports of @kind whose
  * one-line summary contains @mention (NULL: any) as expected.
+ * @kind: a report kind.
+ * @mention: a substring of the summary, or NULL.
  *
  * Every report has a summary such as "cycle: A -> B -> A" naming the
  * classes involved; tests claim what they provoked and fail on the rest
  * (lockdep_reports_unclaimed()).
- * Context: no locks; never sleeps.
+ * Context: any locks held; takes the validator's report mutex briefly,
+ * never sleeps otherwise; no allocation; never enters reclaim (a test
+ * API, not for reclaim).
  * Return: the number of reports claimed.
  */
 unsigned long lockdep_report_claim(enum lockdep_report_kind kind,
@@ -341,12 +444,15 @@ unsigned long lockdep_report_claim(enum lockdep_report_kind kind,
 
 /**
  * lockdep_reports_unclaimed() - reports nobody claimed; with @print, their
- * summaries are printed.
+ * summaries are printed on stderr.
+ * @print: print the summaries too.
  *
  * In test builds (BALLAST_TESTING), a process that exits with unclaimed
  * reports prints them and exits with status 3 unless
  * $BALLAST_LOCKDEP_EXIT_CHECK is "0".
- * Context: no locks; never sleeps on ballast primitives.
+ * Context: any locks held; takes the validator's report mutex briefly,
+ * never sleeps on ballast primitives; no allocation; never enters reclaim
+ * (a test API, not for reclaim).
  * Return: the number of unclaimed reports (including any past the
  * record's 512 entries, which cannot be claimed).
  */
@@ -362,7 +468,12 @@ typedef void (*lockdep_report_hook_fn)(enum lockdep_report_kind kind,
 
 /**
  * lockdep_set_report_hook() - install @fn (NULL removes it).
- * Context: no locks; never sleeps.
+ * @fn: the hook, or NULL.
+ * @arg: passed to @fn.
+ *
+ * Context: any locks held; takes the hook's internal mutex briefly, never
+ * sleeps otherwise; no allocation; never enters reclaim (a test API, not
+ * for reclaim).
  */
 void lockdep_set_report_hook(lockdep_report_hook_fn fn, void *arg);
 
@@ -372,7 +483,10 @@ void lockdep_set_report_hook(lockdep_report_hook_fn fn, void *arg);
  *
  * Context: quiescent: no other thread runs a lock operation, and no task
  * holds a lock or owes an event (threads that will use locks again may
- * exist, idle). Never sleeps.
+ * exist, idle); takes the validator's internal mutexes, never sleeps
+ * otherwise; no allocation from ballast; never enters reclaim, not
+ * callable from reclaim, a shrinker or an OOM notifier (they hold a
+ * pseudo-lock).
  * Return: 0, or -EBUSY (nothing reset) if a task holds a lock or owes an
  * event.
  */
@@ -389,7 +503,10 @@ struct lockdep_stats {
 
 /**
  * lockdep_get_stats() - fill @stats with the tables' fill and bounds.
- * Context: any; never sleeps; no allocation.
+ * @stats: filled in.
+ *
+ * Context: any locks held; never sleeps; no allocation; never enters
+ * reclaim, callable from anywhere.
  */
 void lockdep_get_stats(struct lockdep_stats *stats);
 
@@ -397,35 +514,66 @@ void lockdep_get_stats(struct lockdep_stats *stats);
  * lockdep_set_limits() - lower the table bounds (test builds use it to
  * reach them cheaply); 0 restores a bound to its compiled maximum, larger
  * values are clamped to it. A bound below the current fill means "full".
+ * @max_classes, @max_edges, @max_chains: the bounds, in entries.
  *
- * Context: no locks; never sleeps.
+ * Context: any locks held; never sleeps; no allocation; never enters
+ * reclaim (a test API, not for reclaim).
  */
 void lockdep_set_limits(unsigned long max_classes, unsigned long max_edges,
 			unsigned long max_chains);
 
 /**
  * lockdep_print_held_locks() - print every task's held locks, owed events
- * and what it is blocked on (as the hung-task report does).
+ * and what it is blocked on (as the hung-task report does), on stderr.
  *
- * Context: no locks; never sleeps on ballast primitives.
+ * Context: any locks held; takes the validator's internal mutexes briefly,
+ * never sleeps on ballast primitives; C heap only (the snapshot); never
+ * enters reclaim, callable from reclaim, a shrinker or an OOM notifier.
  */
 void lockdep_print_held_locks(void);
+
+/* Largest hung-task threshold: one day, in milliseconds. */
+#define LOCKDEP_HUNG_TASK_MAX_MS 86400000ul
 
 /**
  * lockdep_hung_task_start() - start the hung-task watchdog: a thread (not a
  * ballast task; it takes no ballast lock) that reports every task blocked
  * in a lock or wait (lockdep_block_begin/end) for longer than
- * @threshold_ms, once per blocking, with every task's held locks.
- * @threshold_ms: 0 takes $BALLAST_HUNG_TASK_MS, else 10000.
+ * @threshold_ms, once per blocking, with every task's held locks. If it
+ * runs already, only its threshold changes (one lockdep_hung_task_stop()
+ * stops it however often it was started). The test fixtures
+ * (tests/support) start it with 0 and stop it in their teardown.
+ * @threshold_ms: 1..LOCKDEP_HUNG_TASK_MAX_MS; 0 takes
+ *	$BALLAST_HUNG_TASK_MS (decimal milliseconds in that range), else
+ *	10000. A bad $BALLAST_HUNG_TASK_MS is warned about once and gives
+ *	10000.
  *
- * Context: no locks; may sleep (thread creation).
- * Return: 0, -EBUSY if already running, or a negative errno.
+ * Context: no ballast lock held; may sleep (thread creation); no
+ * allocation from ballast (the thread's stack); never enters reclaim, not
+ * callable from reclaim, a shrinker or an OOM notifier.
+ * Return: 0 (started, or threshold changed), -EINVAL if @threshold_ms is
+ * above LOCKDEP_HUNG_TASK_MAX_MS, or a negative errno from
+ * pthread_create().
  */
 int __must_check lockdep_hung_task_start(unsigned long threshold_ms);
 
 /**
- * lockdep_hung_task_stop() - stop the watchdog and wait for its thread.
- * Context: no locks; may sleep.
+ * lockdep_hung_task_threshold() - the running watchdog's threshold.
+ *
+ * Context: any locks held; takes the watchdog's internal mutex briefly,
+ * never sleeps on ballast primitives; no allocation; never enters reclaim,
+ * callable from anywhere.
+ * Return: the threshold in milliseconds, 0 if the watchdog is not running.
+ */
+unsigned long lockdep_hung_task_threshold(void);
+
+/**
+ * lockdep_hung_task_stop() - stop the watchdog and wait for its thread;
+ * nothing if it is not running.
+ *
+ * Context: no ballast lock held; may sleep (joins the thread); no
+ * allocation; never enters reclaim, not callable from reclaim, a shrinker
+ * or an OOM notifier.
  */
 void lockdep_hung_task_stop(void);
 
@@ -445,10 +593,12 @@ static inline void lock_acquire(struct lockdep_map *map, unsigned int subclass,
 static inline void lock_release(struct lockdep_map *map, unsigned long ip) {}
 static inline void lock_wait(struct lockdep_map *map, unsigned long ip) {}
 static inline void lockdep_event_owe(struct lockdep_map *map,
-				     unsigned long ip) {}
-static inline void lockdep_event_discharge(struct lockdep_map *map) {}
+				     const void *instance, unsigned long ip) {}
+static inline void lockdep_event_discharge(struct lockdep_map *map,
+					   const void *instance) {}
 static inline bool lock_is_held(const struct lockdep_map *map) { return true; }
 static inline void __might_sleep(const char *file, int line) {}
+static inline void __might_sleep_ip(unsigned long ip) {}
 static inline void lockdep_atomic_enter(void) {}
 static inline void lockdep_atomic_exit(void) {}
 static inline void lockdep_block_begin(const struct lockdep_map *map,
@@ -460,11 +610,16 @@ static inline void lockdep_alloc_scope_push(unsigned int allowed,
 static inline void lockdep_alloc_scope_pop(void) {}
 static inline void lockdep_alloc_check(unsigned int bits, const char *what,
 				       unsigned long ip) {}
+#define lockdep_report_misuse(...) report_misuse(__VA_ARGS__)
 static inline void lockdep_set_task_name(const char *name) {}
 static inline void lock_wait_timeout(struct lockdep_map *map,
 				     unsigned long ip) {}
 static inline void lock_signal(struct lockdep_map *map, unsigned long ip) {}
 static inline int lockdep_hung_task_start(unsigned long threshold_ms)
+{
+	return 0;
+}
+static inline unsigned long lockdep_hung_task_threshold(void)
 {
 	return 0;
 }
@@ -496,9 +651,16 @@ typedef struct spinlock {
 
 /**
  * __spin_lock_init() - initialise @lock with class @key; use
- * spin_lock_init(), which makes one class per call site.
+ * spin_lock_init(), which makes one class per call site, or
+ * spin_lock_init_key().
+ * @lock: the lock, unlocked afterwards.
+ * @name: class name printed in reports (static storage).
+ * @key: class key (static storage).
+ * @file, @line: initialisation site, printed in reports.
  *
- * Context: the lock is not in use; never sleeps; no allocation.
+ * Context: @lock is not in use (other locks may be held); never sleeps;
+ * no allocation; never enters reclaim, callable from reclaim, a shrinker
+ * or an OOM notifier.
  */
 void __spin_lock_init(spinlock_t *lock, const char *name,
 		      struct lock_class_key *key, const char *file, int line);
@@ -511,15 +673,35 @@ void __spin_lock_init(spinlock_t *lock, const char *name,
 	__spin_lock_init((lock), (name), (key), __FILE__, __LINE__)
 
 /*
- * The raw lock word, without the validator (used by the primitives).
- * Context: called by spin_lock_nested() / spin_unlock() / spin_trylock()
- * and the release-build inlines only; no validator calls, no allocation.
- * __raw_spin_trylock() and __raw_spin_unlock() never block;
- * __raw_spin_lock() and __raw_spin_lock_slow() spin briefly, then block
- * on the futex until the holder's unlock (a real wait, but the holder
- * never sleeps: rule 3); __raw_spin_unlock_wake() is one FUTEX_WAKE.
+ * The raw lock word, without the validator (used by the primitives only:
+ * spin_lock_nested(), spin_unlock(), spin_trylock() and their release-build
+ * inlines). __raw_spin_trylock() and __raw_spin_unlock() never block;
+ * __raw_spin_lock() takes the word, through __raw_spin_lock_slow() when
+ * it is contended.
+ */
+
+/**
+ * __raw_spin_lock_slow() - take the contended lock word @val: spin
+ * briefly, then mark it as having sleepers (2) and block on the futex
+ * until the holder's unlock wakes us.
+ * @val: the lock word of a spinlock_t.
+ *
+ * Context: called by the spinlock primitives only, with what their caller
+ * holds; blocks until the holder unlocks (a real wait, but the holder
+ * never sleeps: rule 3); no allocation; no validator call; never enters
+ * reclaim, callable from reclaim, a shrinker or an OOM notifier.
  */
 void __raw_spin_lock_slow(_Atomic(int) *val);
+
+/**
+ * __raw_spin_unlock_wake() - wake one task sleeping on the lock word @val
+ * (one FUTEX_WAKE), after an unlock that saw sleepers.
+ * @val: the lock word of a spinlock_t, just released.
+ *
+ * Context: called by the spinlock primitives only; never sleeps; no
+ * allocation; no validator call; never enters reclaim, callable from
+ * reclaim, a shrinker or an OOM notifier.
+ */
 void __raw_spin_unlock_wake(_Atomic(int) *val);
 
 static inline bool __raw_spin_trylock(_Atomic(int) *val)
@@ -543,13 +725,39 @@ static inline void __raw_spin_unlock(_Atomic(int) *val)
 		__raw_spin_unlock_wake(val);
 }
 
-#if BALLAST_LOCKDEP
-/*
- * Context for all spinlock operations: spin_lock_nested() and
- * spin_trylock(): the caller must not already hold @lock; spin_unlock():
- * the caller holds it. Never sleep (in the validator's model); no
- * allocation.
+/**
+ * spin_lock_nested() - take @lock, spinning (then waiting on a futex)
+ * while it is contended; spin_lock() is spin_lock_nested(@lock, 0).
+ * @lock: the lock.
+ * @subclass: nesting level for same-class nesting (rule 2).
+ *
+ * Context: the caller does not hold @lock (other locks may be held), and
+ * holds it on return: an atomic section until spin_unlock(); never sleeps
+ * in the validator's model (a contended waiter blocks until the holder,
+ * which never sleeps, unlocks); no allocation; never enters reclaim,
+ * callable from reclaim, a shrinker or an OOM notifier.
  */
+
+/**
+ * spin_unlock() - release @lock, held by the current task.
+ * @lock: the lock.
+ *
+ * Context: the caller holds @lock; never sleeps; no allocation; never
+ * enters reclaim, callable from reclaim, a shrinker or an OOM notifier.
+ */
+
+/**
+ * spin_trylock() - take @lock if it is free, without waiting. A successful
+ * trylock is held but orders nothing before it (rule 5).
+ * @lock: the lock.
+ *
+ * Context: the caller does not hold @lock (other locks may be held);
+ * never sleeps; no allocation; never enters reclaim, callable from
+ * reclaim, a shrinker or an OOM notifier.
+ * Return: true if taken (then held as by spin_lock()), false if it was
+ * held.
+ */
+#if BALLAST_LOCKDEP
 void spin_lock_nested(spinlock_t *lock, unsigned int subclass);
 void spin_unlock(spinlock_t *lock);
 bool spin_trylock(spinlock_t *lock);
@@ -598,9 +806,15 @@ struct mutex {
 
 /**
  * __mutex_init() - initialise @lock with class @key; use mutex_init(),
- * which makes one class per call site.
+ * which makes one class per call site, or mutex_init_key().
+ * @lock: the mutex, unlocked afterwards.
+ * @name: class name printed in reports (static storage).
+ * @key: class key (static storage).
+ * @file, @line: initialisation site, printed in reports.
  *
- * Context: the mutex is not in use; never sleeps; no allocation.
+ * Context: @lock is not in use (other locks may be held); never sleeps;
+ * no allocation; never enters reclaim, callable from reclaim, a shrinker
+ * or an OOM notifier.
  */
 void __mutex_init(struct mutex *lock, const char *name,
 		  struct lock_class_key *key, const char *file, int line);
@@ -614,31 +828,50 @@ void __mutex_init(struct mutex *lock, const char *name,
 
 /**
  * mutex_lock_nested() - take @lock, sleeping while it is contended.
+ * @lock: the mutex.
  * @subclass: nesting level for same-class nesting (mutex_lock() uses 0).
  *
- * Context: caller holds no spinlock and does not hold @lock; may sleep;
- * no allocation.
+ * Context: the caller holds no spinlock and does not hold @lock (other
+ * sleeping locks may be held), and holds it on return; may sleep; no
+ * allocation; never enters reclaim; callable from reclaim, a shrinker or
+ * an OOM notifier (the validator then records @lock inside the reclaim
+ * pseudo-locks: it must not be held across a reclaim-capable allocation).
  */
 void mutex_lock_nested(struct mutex *lock, unsigned int subclass);
 #define mutex_lock(lock) mutex_lock_nested((lock), 0)
 
 /**
- * mutex_trylock() - take @lock if it is free.
+ * mutex_trylock() - take @lock if it is free, without waiting. A
+ * successful trylock is held but orders nothing before it (rule 5).
+ * @lock: the mutex.
  *
- * Context: never sleeps. Return: true if taken.
+ * Context: the caller does not hold @lock (any other locks may be held);
+ * never sleeps; no allocation; never enters reclaim, callable from
+ * reclaim, a shrinker or an OOM notifier.
+ * Return: true if taken (then held as by mutex_lock()), false if it was
+ * held.
  */
 bool mutex_trylock(struct mutex *lock);
 
 /**
- * mutex_unlock() - release @lock, held by the current task.
+ * mutex_unlock() - release @lock, held by the current task. Unlocking a
+ * mutex the task does not hold is reported as misuse and refused.
+ * @lock: the mutex.
  *
- * Context: caller holds @lock; never sleeps.
+ * Context: the caller holds @lock; never sleeps; no allocation (a misuse
+ * report uses the C heap); never enters reclaim, callable from reclaim, a
+ * shrinker or an OOM notifier.
  */
 void mutex_unlock(struct mutex *lock);
 
 /**
  * mutex_destroy() - @lock is no longer used. Destroying a held mutex is
- * reported. Context: never sleeps.
+ * reported as misuse and refused.
+ * @lock: the mutex, unlocked.
+ *
+ * Context: nobody holds or waits for @lock; never sleeps; no allocation
+ * (a misuse report uses the C heap); never enters reclaim, callable from
+ * reclaim, a shrinker or an OOM notifier.
  */
 void mutex_destroy(struct mutex *lock);
 
@@ -664,9 +897,16 @@ struct rw_semaphore {
 
 /**
  * __init_rwsem() - initialise @sem (writer-preferring) with class @key;
- * use init_rwsem(), which makes one class per call site.
+ * use init_rwsem(), which makes one class per call site, or
+ * init_rwsem_key().
+ * @sem: the semaphore, unlocked afterwards.
+ * @name: class name printed in reports (static storage).
+ * @key: class key (static storage).
+ * @file, @line: initialisation site, printed in reports.
  *
- * Context: the semaphore is not in use; never sleeps; no allocation.
+ * Context: @sem is not in use (other locks may be held); never sleeps; no
+ * allocation; never enters reclaim, callable from reclaim, a shrinker or
+ * an OOM notifier.
  */
 void __init_rwsem(struct rw_semaphore *sem, const char *name,
 		  struct lock_class_key *key, const char *file, int line);
@@ -675,18 +915,80 @@ void __init_rwsem(struct rw_semaphore *sem, const char *name,
 		static struct lock_class_key __key;                       \
 		__init_rwsem((sem), #sem, &__key, __FILE__, __LINE__);    \
 	} while (0)
+#define init_rwsem_key(sem, name, key) \
+	__init_rwsem((sem), (name), (key), __FILE__, __LINE__)
 
-/*
- * Context for down_*: caller holds no spinlock; may sleep; no allocation.
- * The trylock variants never sleep and return true when taken. up_* never
- * sleep; the caller holds the semaphore in the matching mode.
+/**
+ * down_read_nested() - take @sem for read, sleeping while a writer holds
+ * it or waits for it (writers are preferred); down_read() is
+ * down_read_nested(@sem, 0).
+ * @sem: the semaphore.
+ * @subclass: nesting level for same-class nesting (rule 2).
+ *
+ * Context: the caller holds no spinlock and does not hold @sem (other
+ * sleeping locks may be held), and holds it for read on return; may
+ * sleep; no allocation; never enters reclaim; callable from reclaim, a
+ * shrinker or an OOM notifier (recorded inside the reclaim pseudo-locks).
  */
-void down_read(struct rw_semaphore *sem);
+void down_read_nested(struct rw_semaphore *sem, unsigned int subclass);
+#define down_read(sem) down_read_nested((sem), 0)
+
+/**
+ * down_read_trylock() - take @sem for read if no writer holds or waits
+ * for it, without waiting; held but ordering nothing before it (rule 5).
+ * @sem: the semaphore.
+ *
+ * Context: the caller does not hold @sem (any other locks may be held);
+ * never sleeps; no allocation; never enters reclaim, callable from
+ * reclaim, a shrinker or an OOM notifier.
+ * Return: true if taken for read, false otherwise.
+ */
 bool down_read_trylock(struct rw_semaphore *sem);
+
+/**
+ * up_read() - release @sem, held for read by the current task.
+ * @sem: the semaphore.
+ *
+ * Context: the caller holds @sem for read; never sleeps; no allocation;
+ * never enters reclaim, callable from reclaim, a shrinker or an OOM
+ * notifier.
+ */
 void up_read(struct rw_semaphore *sem);
+
+/**
+ * down_write_nested() - take @sem for write, sleeping while anyone holds
+ * it; down_write() is down_write_nested(@sem, 0).
+ * @sem: the semaphore.
+ * @subclass: nesting level for same-class nesting (rule 2).
+ *
+ * Context: the caller holds no spinlock and does not hold @sem (other
+ * sleeping locks may be held), and holds it for write on return; may
+ * sleep; no allocation; never enters reclaim; callable from reclaim, a
+ * shrinker or an OOM notifier (recorded inside the reclaim pseudo-locks).
+ */
 void down_write_nested(struct rw_semaphore *sem, unsigned int subclass);
 #define down_write(sem) down_write_nested((sem), 0)
+
+/**
+ * down_write_trylock() - take @sem for write if nobody holds it, without
+ * waiting; held but ordering nothing before it (rule 5).
+ * @sem: the semaphore.
+ *
+ * Context: the caller does not hold @sem (any other locks may be held);
+ * never sleeps; no allocation; never enters reclaim, callable from
+ * reclaim, a shrinker or an OOM notifier.
+ * Return: true if taken for write, false otherwise.
+ */
 bool down_write_trylock(struct rw_semaphore *sem);
+
+/**
+ * up_write() - release @sem, held for write by the current task.
+ * @sem: the semaphore.
+ *
+ * Context: the caller holds @sem for write; never sleeps; no allocation;
+ * never enters reclaim, callable from reclaim, a shrinker or an OOM
+ * notifier.
+ */
 void up_write(struct rw_semaphore *sem);
 
 /* ------------------------------------------------------------------ */
@@ -706,9 +1008,16 @@ struct completion {
 
 /**
  * __init_completion() - initialise @x (not done) with class @key; use
- * init_completion(), which makes one class per call site.
+ * init_completion(), which makes one class per call site, or
+ * init_completion_key().
+ * @x: the completion.
+ * @name: class name printed in reports (static storage).
+ * @key: class key (static storage).
+ * @file, @line: initialisation site, printed in reports.
  *
- * Context: @x is not in use; never sleeps; no allocation.
+ * Context: @x is not in use (any locks may be held); never sleeps; no
+ * allocation; never enters reclaim, callable from reclaim, a shrinker or
+ * an OOM notifier.
  */
 void __init_completion(struct completion *x, const char *name,
 		       struct lock_class_key *key, const char *file, int line);
@@ -717,62 +1026,101 @@ void __init_completion(struct completion *x, const char *name,
 		static struct lock_class_key __key;                       \
 		__init_completion((x), #x, &__key, __FILE__, __LINE__);   \
 	} while (0)
+#define init_completion_key(x, name, key) \
+	__init_completion((x), (name), (key), __FILE__, __LINE__)
 
 /**
- * reinit_completion() - reset @x to not done. Context: no waiters.
+ * reinit_completion() - reset @x to not done, for reuse.
+ * @x: the completion.
+ *
+ * Context: nobody waits for @x and nobody completes it concurrently (any
+ * locks may be held); takes @x's internal mutex briefly, never sleeps; no
+ * allocation; never enters reclaim, callable from reclaim, a shrinker or
+ * an OOM notifier.
  */
 void reinit_completion(struct completion *x);
 
 /**
  * wait_for_completion() - sleep until complete() has been called on @x
  * (consumes one completion).
+ * @x: the completion.
  *
- * Context: caller holds no spinlock; may sleep; no allocation. Everything
- * the caller holds becomes a dependency of whoever completes @x.
+ * Context: the caller holds no spinlock; everything it holds becomes a
+ * dependency of whoever completes @x; may sleep; no allocation; never
+ * enters reclaim; callable from reclaim, a shrinker or an OOM notifier
+ * only if @x's completer never waits for reclaim (the validator reports
+ * the cycle otherwise).
  */
 void wait_for_completion(struct completion *x);
 
 /**
  * wait_for_completion_idle() - as wait_for_completion(), for a thread
  * waiting for work (kswapd, a driver's worker) rather than for something
- * it needs: the hung-task watchdog does not count the wait, as Linux's
- * detector skips TASK_IDLE sleepers. The caller should hold nothing.
+ * it needs, or for another task to finish (task_destroy(): that task's own
+ * waits are watched): the hung-task watchdog does not count the wait, as
+ * Linux's detector skips TASK_IDLE sleepers.
+ * @x: the completion.
  *
- * Context: may sleep; no allocation. Dependencies are recorded as for
- * wait_for_completion().
+ * Context: the caller should hold nothing (dependencies are recorded as
+ * for wait_for_completion()); may sleep; no allocation; never enters
+ * reclaim; not for reclaim, a shrinker or an OOM notifier (they do not
+ * idle).
  */
 void wait_for_completion_idle(struct completion *x);
 
 /**
  * wait_for_completion_timeout() - as wait_for_completion(), at most
  * @timeout_ms milliseconds.
+ * @x: the completion.
+ * @timeout_ms: the longest wait, in milliseconds.
  *
- * Context: caller holds no spinlock; may sleep (up to @timeout_ms); no
- * allocation. A wait that ends by itself records no dependency, only the
- * sleeping context is checked (lock_wait_timeout()).
- * Return: true if completed, false on timeout.
+ * A wait that ends by itself records no dependency, only the sleeping
+ * context is checked (lock_wait_timeout()), and is not watched by the
+ * hung-task watchdog (a worker sleeping between passes is not hung).
+ * Context: the caller holds no spinlock (other locks may be held); may
+ * sleep (up to @timeout_ms); no allocation; never enters reclaim, callable
+ * from reclaim, a shrinker or an OOM notifier.
+ * Return: true if completed (one completion consumed), false on timeout.
  */
 bool wait_for_completion_timeout(struct completion *x,
 				 unsigned long timeout_ms);
 
 /**
  * try_wait_for_completion() - consume a completion if one is pending.
+ * @x: the completion.
  *
- * Context: never sleeps. Return: true if one was consumed.
+ * Context: any locks may be held (no dependency is recorded: it never
+ * waits); takes @x's internal mutex briefly, never sleeps; no allocation;
+ * never enters reclaim, callable from reclaim, a shrinker or an OOM
+ * notifier.
+ * Return: true if one was consumed, false if none was pending.
  */
 bool try_wait_for_completion(struct completion *x);
 
 /**
  * complete() / complete_all() - wake one waiter / all waiters, now and in
- * the future (complete_all). Context: never sleeps; any context.
+ * the future (complete_all).
+ * @x: the completion.
+ *
+ * What the caller acquired or waited for since it last completed @x's
+ * class becomes a dependency of @x (lock_signal()).
+ * Context: any locks may be held; takes @x's internal mutex briefly, never
+ * sleeps; no allocation from ballast (the validator uses the C heap);
+ * never enters reclaim, callable from reclaim, a shrinker or an OOM
+ * notifier.
  */
 void complete(struct completion *x);
 void complete_all(struct completion *x);
 
 /**
- * completion_done() - true if a wait would not block.
- * Context: any; takes @x's internal lock briefly; never sleeps; no
- * allocation.
+ * completion_done() - would a wait for @x return at once?
+ * @x: the completion.
+ *
+ * Context: any locks may be held; takes @x's internal mutex briefly, never
+ * sleeps; no allocation; never enters reclaim, callable from reclaim, a
+ * shrinker or an OOM notifier.
+ * Return: true if a completion is pending (or complete_all() was called),
+ * false if a wait would block.
  */
 bool completion_done(struct completion *x);
 

@@ -21,8 +21,9 @@
  *     is no asynchronous I/O completion in ballast, and the validator keeps
  *     exact held-lock stacks because of it.
  *  4. PG_writeback is set by set_page_writeback() and may be ended by any
- *     task; the setter owes the event to waiters until it submits the I/O or
- *     ends the writeback itself (see lockdep.h rule 6).
+ *     task; the setter owes the event to waiters until it submits the I/O
+ *     or the writeback of that page ends, by whichever task (see lockdep.h
+ *     rule 6).
  *  5. The last put_page() of a page hands it to the release hook that the
  *     allocator registers (page_set_release_hook); the page layer never
  *     frees memory itself.
@@ -549,7 +550,7 @@ void wait_on_page_locked(struct page *page);
 
 /**
  * set_page_writeback() - mark the page under writeback. The current task
- * owes the end of writeback until it ends it or calls
+ * owes the end of writeback until it ends (by any task) or the task calls
  * page_writeback_submitted() (rule 4).
  *
  * Context: caller holds the page lock; never sleeps; no allocation; no
@@ -560,7 +561,8 @@ bool set_page_writeback(struct page *page);
 
 /**
  * page_writeback_submitted() - the current task handed @nr pages it marked
- * for writeback to I/O that will end them; it no longer owes them.
+ * for writeback to I/O that will end them; it no longer owes them (the
+ * validator drops its @nr oldest debts).
  *
  * Context: any; no locks; never sleeps; no allocation; no reclaim.
  */

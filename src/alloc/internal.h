@@ -95,12 +95,6 @@ void alloc_fault_init_from_env(void);
 void oom_notify_call(struct oom_control *oc, unsigned long *freed);
 
 /* reclaim_ctx.c */
-#if BALLAST_LOCKDEP
-/* might_alloc() naming @ip as the allocation site (alloc_pages' caller). */
-void might_alloc_ip(gfp_t gfp, unsigned long ip);
-#else
-static inline void might_alloc_ip(gfp_t gfp, unsigned long ip) {}
-#endif
 void oom_notify_context_enter(void);
 void oom_notify_context_exit(void);
 void perform_reclaim_forced(gfp_t gfp);

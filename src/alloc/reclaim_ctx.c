@@ -119,7 +119,7 @@ void might_alloc_ip(gfp_t gfp, unsigned long ip)
 	enum reclaim_level level = gfp_reclaim_level(gfp);
 
 	if (gfpflags_allow_blocking(current_gfp_context(gfp)))
-		might_sleep();
+		__might_sleep_ip(ip);
 	lockdep_alloc_check(gfp_capabilities(gfp), "allocation", ip);
 	for (int l = 0; l <= (int)level; l++) {
 		lock_acquire(&reclaim_maps[l], 0, 0, LOCKDEP_EXCLUSIVE, ip);
@@ -127,14 +127,9 @@ void might_alloc_ip(gfp_t gfp, unsigned long ip)
 	}
 }
 
-void might_alloc(gfp_t gfp)
+void alloc_scope_push(gfp_t gfp, const char *what, unsigned long ip)
 {
-	might_alloc_ip(gfp, _RET_IP_);
-}
-
-void alloc_scope_push(gfp_t gfp, const char *what)
-{
-	lockdep_alloc_scope_push(gfp_capabilities(gfp), what, _RET_IP_);
+	lockdep_alloc_scope_push(gfp_capabilities(gfp), what, ip);
 }
 
 void alloc_scope_pop(void)

@@ -15,8 +15,9 @@
  *    callers run quiescent). An edge is unique per (from, to); its dep bits
  *    only grow. Every edge is on its from-class's out list.
  *  - Each dependency type of an edge is checked for a cycle exactly once,
- *    when its bit is first set, under ld_graph_lock; so one cycle is found
- *    (and reported) once, by the edge that closes it.
+ *    when its bit is first set, under ld_graph_lock. A new type on an edge
+ *    of a known cycle may find that cycle again; report.c reports each
+ *    cycle of classes once.
  *  - The class, edge and chain hashes are open-addressed tables whose slot
  *    keys are published with a release store after the value: readers on
  *    the fast path look them up without the lock. A chain key is inserted
@@ -266,8 +267,8 @@ void ld_chain_add(uint64_t key)
  * shared hold), such that closing it with the new edge @goal -(@dep)->
  * @start gives a strong cycle. State per class: reached through an edge
  * ending in a recursive read (1) or not (0); state 0 dominates.
- * ld_graph_lock held. Returns the path length written to @path (edge ids
- * from @start to @goal), 0 if none.
+ * ld_graph_lock held. Returns the path's length in edges, 0 if none; the
+ * first min(length, @max_path) edge ids from @start are written to @path.
  */
 static unsigned int bfs_find(uint32_t start, uint32_t goal, unsigned int dep,
 			     uint32_t *path, unsigned int max_path)
@@ -340,7 +341,7 @@ static unsigned int bfs_find(uint32_t start, uint32_t goal, unsigned int dep,
 			s = bfs_parent_state[v][s];
 			v = edges[e].from;
 		}
-		return n;
+		return len;
 	}
 }
 
@@ -366,13 +367,14 @@ unsigned int ld_edge_add(struct ld_class *from, struct ld_class *to,
 			 unsigned long from_ip, unsigned long to_ip,
 			 const char *task, const unsigned long *stack,
 			 unsigned int nr_stack, uint32_t *cycle,
-			 unsigned int max_cycle)
+			 unsigned int max_cycle, bool *full)
 {
 	uint64_t hk = edge_hash_key(from->id, to->id);
 	struct ld_edge *e;
 	unsigned int nr = 0;
 	uint32_t idx, n;
 
+	*full = false;
 	pthread_mutex_lock(&ld_graph_lock);
 	idx = slot_lookup(edge_hash, EDGE_HASH_SIZE, hk);
 	if (idx != LD_NONE) {
@@ -386,6 +388,7 @@ unsigned int ld_edge_add(struct ld_class *from, struct ld_class *to,
 					      memory_order_relaxed)) {
 			pthread_mutex_unlock(&ld_graph_lock);
 			ld_limit_report("dependency", n);
+			*full = true;
 			return 0;
 		}
 		idx = n;

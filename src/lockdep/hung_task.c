@@ -15,6 +15,8 @@
  *    and read under ld_registry_lock.
  *  - The scan interval is a quarter of the threshold (10 ms minimum), so a
  *    task blocked for the threshold is reported within 1.25 thresholds.
+ *    Starting a running watchdog changes its threshold (test fixtures
+ *    start it with the default, a test may lower it); one stop stops it.
  * lockdep_hung_task_start/stop may sleep (thread creation and join).
  */
 #include "internal.h"
@@ -27,6 +29,7 @@
 #if BALLAST_LOCKDEP
 
 #define DEFAULT_THRESHOLD_MS 10000ul
+#define MAX_THRESHOLD_MS LOCKDEP_HUNG_TASK_MAX_MS
 #define MAX_VICTIMS 16
 
 static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -35,6 +38,7 @@ static pthread_once_t wd_once = PTHREAD_ONCE_INIT;
 static pthread_t wd_thread;
 static bool wd_running, wd_stop;	/* wd_lock */
 static unsigned long wd_threshold_ms;	/* wd_lock */
+static _Atomic(bool) env_warned;
 
 struct victim {
 	char name[16];
@@ -112,6 +116,7 @@ static void *wd_main(void *arg)
 		pthread_cond_timedwait(&wd_cond, &wd_lock, &ts);
 		if (wd_stop)
 			break;
+		threshold = wd_threshold_ms;	/* may have been changed */
 		pthread_mutex_unlock(&wd_lock);
 		n = wd_scan(threshold, v);
 		for (size_t i = 0; i < n; i++)
@@ -123,22 +128,47 @@ static void *wd_main(void *arg)
 	return NULL;
 }
 
-int lockdep_hung_task_start(unsigned long threshold_ms)
+/*
+ * $BALLAST_HUNG_TASK_MS: decimal milliseconds, 1..MAX_THRESHOLD_MS; unset
+ * or empty gives the default, anything else warns (once) and does too.
+ */
+static unsigned long env_threshold_ms(void)
 {
 	const char *env = getenv("BALLAST_HUNG_TASK_MS");
+	unsigned long ms;
+	char *end;
+
+	if (!env || !*env)
+		return DEFAULT_THRESHOLD_MS;
+	errno = 0;
+	ms = strtoul(env, &end, 10);
+	if (*env >= '0' && *env <= '9' && !*end && !errno && ms &&
+	    ms <= MAX_THRESHOLD_MS)
+		return ms;
+	if (!atomic_exchange(&env_warned, true))
+		pr_warn("BALLAST_HUNG_TASK_MS=%s: expected milliseconds, 1 to "
+			"%lu; using %lu", env, MAX_THRESHOLD_MS,
+			DEFAULT_THRESHOLD_MS);
+	return DEFAULT_THRESHOLD_MS;
+}
+
+int lockdep_hung_task_start(unsigned long threshold_ms)
+{
 	int ret;
 
 	pthread_once(&wd_once, wd_init);
-	if (!threshold_ms && env && *env)
-		threshold_ms = strtoul(env, NULL, 0);
+	if (threshold_ms > MAX_THRESHOLD_MS)
+		return -EINVAL;
 	if (!threshold_ms)
-		threshold_ms = DEFAULT_THRESHOLD_MS;
+		threshold_ms = env_threshold_ms();
 	pthread_mutex_lock(&wd_lock);
-	if (wd_running) {
-		pthread_mutex_unlock(&wd_lock);
-		return -EBUSY;
-	}
 	wd_threshold_ms = threshold_ms;
+	if (wd_running) {
+		/* Running: only the threshold changes, from the next scan. */
+		pthread_cond_signal(&wd_cond);
+		pthread_mutex_unlock(&wd_lock);
+		return 0;
+	}
 	wd_stop = false;
 	ret = pthread_create(&wd_thread, NULL, wd_main, NULL);
 	if (!ret)
@@ -147,6 +177,17 @@ int lockdep_hung_task_start(unsigned long threshold_ms)
 	if (!ret)
 		pthread_setname_np(wd_thread, "hung_task");
 	return -ret;
+}
+
+unsigned long lockdep_hung_task_threshold(void)
+{
+	unsigned long ms;
+
+	pthread_once(&wd_once, wd_init);
+	pthread_mutex_lock(&wd_lock);
+	ms = wd_running ? wd_threshold_ms : 0;
+	pthread_mutex_unlock(&wd_lock);
+	return ms;
 }
 
 void lockdep_hung_task_stop(void)

@@ -24,6 +24,7 @@
 /* Per task. */
 #define LD_MAX_HELD 48u
 #define LD_MAX_OWED 8u
+#define LD_MAX_OWED_INSTANCES 128u	/* two writeback batches */
 #define LD_MAX_WINDOWS 8u
 #define LD_MAX_SCOPES 16u
 
@@ -100,10 +101,27 @@ struct ld_held {
 	_Atomic(uint8_t) trylock;
 };
 
+/*
+ * One owed event class. count: atomic, the task's instances of it in
+ * owed_inst[] (any task that discharges one decrements it); the slot is
+ * free when it is 0, and only then does the owner set class and ip.
+ */
 struct ld_owed {
 	_Atomic(struct ld_class *) class;
 	_Atomic(unsigned long) count;
 	_Atomic(unsigned long) ip;
+};
+
+/*
+ * One owed instance (a page under writeback). inst: atomic, NULL when
+ * free; set by the owner, cleared by whichever task discharges it (a
+ * compare-and-swap, so exactly once). slot: atomic, the owed[] entry of
+ * its class, stable while inst is set. seq: owner only, order of owing.
+ */
+struct ld_owed_inst {
+	_Atomic(const void *) inst;
+	_Atomic(uint8_t) slot;
+	uint64_t seq;
 };
 
 /* Owner only: one acquisition or wait, for completion windows. */
@@ -129,7 +147,8 @@ struct ld_scope {
  *
  * Owner only unless said otherwise: the held stack, owed events and the
  * blocked fields are atomics published under seq (a seqcount written by the
- * owner) so the watchdog can print them; node: registry_lock.
+ * owner) so the watchdog can print them; owed instances are discharged by
+ * any task (struct ld_owed_inst); node: registry_lock.
  */
 struct ld_task {
 	struct list_head node;
@@ -140,12 +159,15 @@ struct ld_task {
 	unsigned int nr_dropped;	/* acquisitions not recorded (full) */
 	unsigned int nr_spin;		/* held spinlocks */
 	unsigned int atomic_depth;	/* lockdep_atomic_enter() nesting */
-	uint64_t ctx_key;		/* multiset hash of held + owed */
-	unsigned int nr_ctx;		/* held (with class) + owed classes */
+	uint64_t ctx_key;		/* multiset hash of held locks */
+	unsigned int nr_ctx;		/* held locks with a class */
 	uint64_t next_seq;		/* acquisition counter */
 	uint64_t atomic_episode;	/* id of current atomic section */
 	uint64_t ctx_reported;		/* episode already reported */
 	struct ld_owed owed[LD_MAX_OWED];
+	struct ld_owed_inst owed_inst[LD_MAX_OWED_INSTANCES];
+	_Atomic(unsigned int) nr_owed;	/* atomic: instances in owed_inst[] */
+	uint64_t owed_seq;
 	/* event history for lock_signal() */
 	struct ld_hist hist[LOCKDEP_HISTORY];
 	uint64_t hist_pos;
@@ -161,7 +183,6 @@ struct ld_task {
 	_Atomic(uint64_t) blocked_since_ns;	/* 0: not blocked */
 	_Atomic(uint64_t) blocked_episode;
 	uint64_t hung_reported;		/* registry_lock (watchdog) */
-	bool in_report;			/* owner: reentrancy guard */
 };
 
 /* graph.c */
@@ -175,15 +196,17 @@ bool ld_chain_known(uint64_t key);
 void ld_chain_add(uint64_t key);
 /*
  * Add from -> to with type @dep. If it is new (or a new type), check it
- * for a cycle; returns the number of cycle edges written to @cycle (0: no
- * cycle) and the new edge's id in @edge_id.
+ * for a cycle; returns the cycle's length in edges (0: no cycle), of which
+ * the first min(length, @max_cycle) are written to @cycle, the new edge
+ * first. *@full is set if the edge table is full (the edge is not
+ * recorded).
  */
 unsigned int ld_edge_add(struct ld_class *from, struct ld_class *to,
 			 unsigned int dep, enum ld_via via,
 			 unsigned long from_ip, unsigned long to_ip,
 			 const char *task, const unsigned long *stack,
 			 unsigned int nr_stack, uint32_t *cycle,
-			 unsigned int max_cycle);
+			 unsigned int max_cycle, bool *full);
 unsigned int ld_edge_stack(const struct ld_edge *edge,
 			   const unsigned long **entries);
 void ld_graph_reset(void);
@@ -202,13 +225,15 @@ void ld_print_task(FILE *out, struct ld_task *t);
 /* report.c */
 void ld_report_init(void);
 void ld_limit_report(const char *table, unsigned long bound);
+/* @nr edges of a cycle of @len (more than @nr: the rest is not known). */
 void ld_report_cycle(struct ld_task *t, const uint32_t *cycle,
-		     unsigned int nr, struct ld_class *target, int read,
-		     unsigned long ip);
+		     unsigned int nr, unsigned int len, struct ld_class *target,
+		     int read, unsigned long ip);
 void ld_report_recursion(struct ld_task *t, uint32_t edge_id,
 			 struct ld_class *class, int read, unsigned long ip,
 			 enum ld_via via);
-void ld_report_invalid_context(struct ld_task *t, const char *what,
+/* True if a report was made (false: the site was reported before). */
+bool ld_report_invalid_context(struct ld_task *t, const char *what,
 			       const char *file, int line, unsigned long ip);
 void ld_report_alloc_scope(struct ld_task *t, const struct ld_scope *scope,
 			   unsigned int bits, const char *what,

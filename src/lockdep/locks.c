@@ -15,7 +15,9 @@
  *    block on it (so an inversion is reported before it hangs), and about a
  *    successful trylock only after it succeeded.
  *  - Contended acquisitions and event waits are bracketed by
- *    lockdep_block_begin/end so the hung-task watchdog sees them.
+ *    lockdep_block_begin/end so the hung-task watchdog sees them; idle
+ *    waits (wait_for_completion_idle()) and waits with a timeout (they end
+ *    by themselves) are not.
  *  - Sleeping acquisitions and waits are checked for sleeping context by
  *    lock_acquire()/lock_wait() themselves, with the caller's address.
  *    complete() and complete_all() call lock_signal(): what the completer
@@ -150,8 +152,8 @@ void mutex_unlock(struct mutex *lock)
 {
 	if (atomic_load_explicit(&lock->owner, memory_order_relaxed) !=
 	    owner_cookie()) {
-		report_misuse("%s unlocked by a task that does not hold it",
-			      lock->dep_map.name);
+		lockdep_report_misuse("%s unlocked by a task that does not "
+				      "hold it", lock->dep_map.name);
 		return;
 	}
 	atomic_store_explicit(&lock->owner, 0, memory_order_relaxed);
@@ -159,9 +161,9 @@ void mutex_unlock(struct mutex *lock)
 	pthread_mutex_unlock(&lock->lock);
 }
 
-void down_read(struct rw_semaphore *sem)
+void down_read_nested(struct rw_semaphore *sem, unsigned int subclass)
 {
-	lock_acquire(&sem->dep_map, 0, 0, LOCKDEP_SHARED, _RET_IP_);
+	lock_acquire(&sem->dep_map, subclass, 0, LOCKDEP_SHARED, _RET_IP_);
 	if (pthread_rwlock_tryrdlock(&sem->lock) != 0) {
 		lockdep_block_begin(&sem->dep_map, _RET_IP_);
 		pthread_rwlock_rdlock(&sem->lock);
@@ -230,7 +232,7 @@ void mutex_unlock(struct mutex *lock)
 	pthread_mutex_unlock(&lock->lock);
 }
 
-void down_read(struct rw_semaphore *sem)
+void down_read_nested(struct rw_semaphore *sem, unsigned int subclass)
 {
 	pthread_rwlock_rdlock(&sem->lock);
 }
@@ -264,7 +266,7 @@ void up_write(struct rw_semaphore *sem)
 void mutex_destroy(struct mutex *lock)
 {
 	if (pthread_mutex_trylock(&lock->lock) != 0) {
-		report_misuse("destroying a held mutex");
+		lockdep_report_misuse("destroying a held mutex");
 		return;
 	}
 	pthread_mutex_unlock(&lock->lock);
@@ -346,16 +348,13 @@ bool wait_for_completion_timeout(struct completion *x,
 		deadline.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&x->lock);
-	if (!x->done) {
-		lockdep_block_begin(&x->dep_map, _RET_IP_);
-		while (!x->done) {
-			if (pthread_cond_timedwait(&x->wait, &x->lock,
-						   &deadline) == ETIMEDOUT) {
-				done = x->done != 0;
-				break;
-			}
+	/* Ends by itself: not a hang (a worker's sleep between passes). */
+	while (!x->done) {
+		if (pthread_cond_timedwait(&x->wait, &x->lock, &deadline) ==
+		    ETIMEDOUT) {
+			done = x->done != 0;
+			break;
 		}
-		lockdep_block_end();
 	}
 	if (done)
 		consume_locked(x);

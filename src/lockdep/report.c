@@ -17,8 +17,10 @@
  *    is full, in which case it counts in nr_unrecorded and can never be
  *    claimed (so it fails a test that checks for unclaimed reports).
  *  - Sites already reported (invalid context, allocation scope, misuse)
- *    are remembered in dedupe[] and not reported again; "limit" reports are
- *    made once per table.
+ *    and cycles already reported (by their classes in order, from the
+ *    smallest class id: one cycle closed again by a new type of one of its
+ *    edges is the same cycle) are remembered in dedupe[] and not reported
+ *    again; "limit" reports are made once per table.
  *  - The hook and abort() run after report_lock is released.
  * Nothing here uses a ballast lock; it allocates from the C heap only.
  */
@@ -278,6 +280,25 @@ static uint64_t hash_str(uint64_t h, const char *s)
 {
 	while (s && *s)
 		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
+	return h;
+}
+
+/* The cycle's classes in order, rotated to start at the smallest id. */
+static uint64_t cycle_key(const uint32_t *cycle, unsigned int nr)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ 3;
+	unsigned int start = 0;
+
+	for (unsigned int i = 1; i < nr; i++)
+		if (ld_edge_by_id(cycle[i])->from <
+		    ld_edge_by_id(cycle[start])->from)
+			start = i;
+	for (unsigned int i = 0; i < nr; i++) {
+		uint32_t id = ld_edge_by_id(cycle[(start + i) % nr])->from;
+
+		for (unsigned int b = 0; b < 4; b++, id >>= 8)
+			h = (h ^ (id & 0xff)) * 0x100000001b3ull;
+	}
 	return h;
 }
 
@@ -606,24 +627,37 @@ static void put_edge(struct report *r, json_t *arr, unsigned int i,
 }
 
 void ld_report_cycle(struct ld_task *t, const uint32_t *cycle,
-		     unsigned int nr, struct ld_class *target, int read,
-		     unsigned long ip)
+		     unsigned int nr, unsigned int len, struct ld_class *target,
+		     int read, unsigned long ip)
 {
 	char funcs[4][1024], name[64], lock[64], pseudo[64];
-	bool reclaim = false, event = false;
-	json_t *classes = json_array(), *edges = json_array();
+	bool reclaim = false, event = false, truncated = len > nr;
+	json_t *classes, *edges;
 	struct report r;
 	size_t off;
 	int held_pseudo = -1, in_pseudo = -1;
 
+	if (site_reported(cycle_key(cycle, nr)))
+		return;
 	if (!report_begin(&r, LOCKDEP_REPORT_CYCLE, t))
 		return;
-	/* Summary: the cycle in dependency order, starting at the new edge. */
+	classes = json_array();
+	edges = json_array();
+	/*
+	 * Summary: the cycle in dependency order, starting at the new edge.
+	 * A truncated one ends with the last class shown, not a loop.
+	 */
 	off = (size_t)snprintf(r.summary, SUMMARY_LEN, "cycle:");
+	if (truncated)
+		off += (size_t)snprintf(r.summary + off, SUMMARY_LEN - off,
+					" (%u edges, the first %u shown)", len,
+					nr);
 	for (unsigned int i = 0; i <= nr; i++) {
 		const struct ld_edge *e = ld_edge_by_id(cycle[i % nr]);
 		const struct ld_class *c = ld_class_by_id(e->from);
 
+		if (i == nr && truncated)
+			c = ld_class_by_id(ld_edge_by_id(cycle[nr - 1])->to);
 		class_name(c, name, sizeof(name));
 		if (off < SUMMARY_LEN)
 			off += (size_t)snprintf(r.summary + off,
@@ -641,6 +675,8 @@ void ld_report_cycle(struct ld_task *t, const uint32_t *cycle,
 				in_pseudo = (int)i;
 		}
 	}
+	if (truncated && off < SUMMARY_LEN)
+		snprintf(r.summary + off, SUMMARY_LEN - off, " -> ...");
 	fprintf(r.f, "%s\n\ntask \"%s\" closed this cycle at %s:\n", r.summary,
 		t->name, target->name);
 	fprintf(r.f, "\nthe dependencies, each first seen with the stack "
@@ -649,6 +685,13 @@ void ld_report_cycle(struct ld_task *t, const uint32_t *cycle,
 		put_edge(&r, edges, i, cycle[i], i == 0,
 			 i < ARRAY_SIZE(funcs) ? funcs[i] : NULL,
 			 sizeof(funcs[0]));
+	if (truncated) {
+		class_name(ld_class_by_id(ld_edge_by_id(cycle[0])->from), name,
+			   sizeof(name));
+		fprintf(r.f, "\n  ... and %u more dependencies back to %s, not "
+			"shown (a report keeps the first %u)\n", len - nr, name,
+			nr);
+	}
 	fprintf(r.f, "\nwhy it can deadlock:\n  ");
 	if (held_pseudo >= 0 && in_pseudo >= 0) {
 		const struct ld_edge *h = ld_edge_by_id(cycle[held_pseudo]);
@@ -687,6 +730,8 @@ void ld_report_cycle(struct ld_task *t, const uint32_t *cycle,
 	put_current_held(&r, t);
 	json_object_set_new(r.json, "classes", classes);
 	json_object_set_new(r.json, "edges", edges);
+	json_object_set_new(r.json, "length", json_integer(len));
+	json_object_set_new(r.json, "truncated", json_boolean(truncated));
 	json_object_set_new(r.json, "through_reclaim", json_boolean(reclaim));
 	json_object_set_new(r.json, "through_event", json_boolean(event));
 	json_object_set_new(r.json, "site", json_site(ip));
@@ -740,7 +785,7 @@ void ld_report_recursion(struct ld_task *t, uint32_t edge_id,
 /* Contexts, scopes, misuse, limits, hung tasks                          */
 /* ------------------------------------------------------------------ */
 
-void ld_report_invalid_context(struct ld_task *t, const char *what,
+bool ld_report_invalid_context(struct ld_task *t, const char *what,
 			       const char *file, int line, unsigned long ip)
 {
 	char site[256];
@@ -753,9 +798,9 @@ void ld_report_invalid_context(struct ld_task *t, const char *what,
 		ld_format_ip(ip, site, sizeof(site));
 	key = hash_str(0xcbf29ce484222325ull ^ 1, site);
 	if (site_reported(key))
-		return;
+		return false;
 	if (!report_begin(&r, LOCKDEP_REPORT_INVALID_CONTEXT, t))
-		return;
+		return false;
 	snprintf(r.summary, SUMMARY_LEN, "invalid-context: %s at %.120s in %s",
 		 what, site, t->name);
 	fprintf(r.f, "%s\n\ntask \"%s\" may sleep (%s) at %s while %s.\n",
@@ -766,6 +811,7 @@ void ld_report_invalid_context(struct ld_task *t, const char *what,
 	put_current_held(&r, t);
 	put_current_stack(&r);
 	report_end(&r);
+	return true;
 }
 
 void ld_report_alloc_scope(struct ld_task *t, const struct ld_scope *scope,

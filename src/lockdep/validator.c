@@ -20,9 +20,15 @@
  *    machine a snapshot could be torn, which only affects what a report
  *    prints, never the graph.
  *  - ctx_key is the sum of one hash per held entry with a class (class,
- *    shared or not) and one per owed class; nr_ctx counts those terms. A
- *    chain key (ctx_key, new class, recursive or not) in the chain cache
- *    means every edge from that context to that class exists.
+ *    shared or not); nr_ctx counts those terms. A context is ctx_key plus
+ *    one hash per owed class with a non-zero count (computed when needed:
+ *    other tasks discharge debts). A chain key (context, new class,
+ *    recursive or not) in the chain cache means every edge from that
+ *    context to that class exists.
+ *  - A task owes an event per instance (a page), in owed_inst[]; each
+ *    instance counts once in its class's owed[] entry. Whoever ends the
+ *    event discharges the instance, in its owner's table if need be
+ *    (found under ld_registry_lock, which keeps the owner alive).
  *  - nr_spin counts held LOCKDEP_SPIN entries; the task is atomic while
  *    nr_spin + atomic_depth > 0. atomic_episode changes each time it
  *    becomes atomic, so one sleep is reported once per atomic section.
@@ -34,6 +40,7 @@
  */
 #include "internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +58,7 @@ static pthread_key_t task_key;
 static pthread_once_t task_key_once = PTHREAD_ONCE_INIT;
 static __thread struct ld_task *task_current;
 
-#define CYCLE_MAX 64
+#define CYCLE_MAX 64u
 
 uint64_t ld_now_ns(void)
 {
@@ -206,8 +213,9 @@ static void check_sleep(struct ld_task *t, const char *what, const char *file,
 {
 	if (likely(!task_atomic(t)) || t->ctx_reported == t->atomic_episode)
 		return;
-	t->ctx_reported = t->atomic_episode;
-	ld_report_invalid_context(t, what, file, line, ip);
+	/* A site reported before does not silence the rest of the section. */
+	if (ld_report_invalid_context(t, what, file, line, ip))
+		t->ctx_reported = t->atomic_episode;
 }
 
 /* ------------------------------------------------------------------ */
@@ -231,9 +239,9 @@ static __noinline void save_stack(struct dep_stack *s)
 
 /*
  * Record @from -> @to (type @dep) if new; report a cycle or a recursion it
- * closes.
+ * closes. Returns false if the edge table is full (the edge is missing).
  */
-static __noinline void add_dep(struct ld_task *t, struct ld_class *from,
+static __noinline bool add_dep(struct ld_task *t, struct ld_class *from,
 			       struct ld_class *to, unsigned int dep,
 			       enum ld_via via, unsigned long from_ip,
 			       unsigned long to_ip, int read,
@@ -241,19 +249,41 @@ static __noinline void add_dep(struct ld_task *t, struct ld_class *from,
 {
 	uint32_t cycle[CYCLE_MAX];
 	unsigned int nr;
+	bool full;
 
 	if (ld_edge_known(from, to, dep))
-		return;
+		return true;
 	if (!stack->saved)
 		save_stack(stack);
 	nr = ld_edge_add(from, to, dep, via, from_ip, to_ip, t->name,
-			 stack->entries, stack->nr, cycle, CYCLE_MAX);
+			 stack->entries, stack->nr, cycle, CYCLE_MAX, &full);
 	if (!nr)
-		return;
+		return !full;
 	if (from == to)
 		ld_report_recursion(t, cycle[0], to, read, to_ip, via);
 	else
-		ld_report_cycle(t, cycle, nr, to, read, to_ip);
+		ld_report_cycle(t, cycle, min(nr, CYCLE_MAX), nr, to, read,
+				to_ip);
+	return true;
+}
+
+/* The owed part of @t's context: its classes with a debt, @nr of them. */
+static uint64_t owed_ctx(struct ld_task *t, unsigned int *nr)
+{
+	uint64_t key = 0;
+
+	*nr = 0;
+	if (!atomic_load_explicit(&t->nr_owed, memory_order_relaxed))
+		return 0;
+	for (unsigned int i = 0; i < LD_MAX_OWED; i++) {
+		if (!atomic_load_explicit(&t->owed[i].count,
+					  memory_order_relaxed))
+			continue;
+		key += owed_term(atomic_load_explicit(&t->owed[i].class,
+						      memory_order_relaxed));
+		(*nr)++;
+	}
+	return key;
 }
 
 /* Edges from everything @t holds or owes to @class, acquired as @read. */
@@ -264,11 +294,14 @@ static __noinline void check_deps(struct ld_task *t, struct ld_class *class, int
 	unsigned int nr = atomic_load_explicit(&t->nr_held,
 					       memory_order_relaxed);
 	struct dep_stack stack;
+	bool complete = true;
+	unsigned int nr_owed;
 	uint64_t key;
 
-	if (!t->nr_ctx)
+	key = t->ctx_key + owed_ctx(t, &nr_owed);
+	if (!t->nr_ctx && !nr_owed)
 		return;
-	key = mix64(t->ctx_key ^ mix64((uint64_t)class->id << 1 | to_r));
+	key = mix64(key ^ mix64((uint64_t)class->id << 1 | to_r));
 	if (ld_chain_known(key))
 		return;
 	stack.saved = false;
@@ -285,22 +318,27 @@ static __noinline void check_deps(struct ld_task *t, struct ld_class *class, int
 		 * waits (lockdep's -(SR)-> self dependency). */
 		if (!c || (c == class && dep == LD_DEP_SR))
 			continue;
-		add_dep(t, c, class, dep, via,
-			atomic_load_explicit(&h->ip, memory_order_relaxed), ip,
-			read, &stack);
+		complete &= add_dep(t, c, class, dep, via,
+				    atomic_load_explicit(&h->ip,
+							 memory_order_relaxed),
+				    ip, read, &stack);
 	}
 	for (unsigned int i = 0; i < LD_MAX_OWED; i++) {
 		struct ld_class *c = atomic_load_explicit(
 			&t->owed[i].class, memory_order_relaxed);
 
-		if (!c)
+		if (!atomic_load_explicit(&t->owed[i].count,
+					  memory_order_relaxed))
 			continue;
-		add_dep(t, c, class, ld_dep_bit(false, to_r), LD_VIA_OWED,
-			atomic_load_explicit(&t->owed[i].ip,
-					     memory_order_relaxed),
-			ip, read, &stack);
+		complete &= add_dep(t, c, class, ld_dep_bit(false, to_r),
+				    LD_VIA_OWED,
+				    atomic_load_explicit(&t->owed[i].ip,
+							 memory_order_relaxed),
+				    ip, read, &stack);
 	}
-	ld_chain_add(key);
+	/* A context with an edge missing (table full) is checked again. */
+	if (complete)
+		ld_chain_add(key);
 }
 
 /* ------------------------------------------------------------------ */
@@ -511,64 +549,125 @@ void lock_signal(struct lockdep_map *map, unsigned long ip)
 	w->pos = t->hist_pos;
 }
 
-void lockdep_event_owe(struct lockdep_map *map, unsigned long ip)
+void lockdep_event_owe(struct lockdep_map *map, const void *instance,
+		       unsigned long ip)
 {
 	struct ld_task *t = ld_task_current();
 	struct ld_class *class = map_class(t, map, 0);
-	struct ld_owed *free_slot = NULL;
+	struct ld_owed *o = NULL, *free_slot = NULL;
+	struct ld_owed_inst *e = NULL;
 
 	if (!class)
 		return;
-	for (unsigned int i = 0; i < LD_MAX_OWED; i++) {
-		struct ld_owed *o = &t->owed[i];
-		struct ld_class *c = atomic_load_explicit(
-			&o->class, memory_order_relaxed);
-
-		if (c == class) {
-			atomic_fetch_add_explicit(&o->count, 1,
-						  memory_order_relaxed);
-			return;
-		}
-		if (!c && !free_slot)
-			free_slot = o;
+	for (unsigned int i = 0; i < LD_MAX_OWED_INSTANCES && !e; i++)
+		if (!atomic_load_explicit(&t->owed_inst[i].inst,
+					  memory_order_relaxed))
+			e = &t->owed_inst[i];
+	if (!e) {
+		ld_limit_report("owed-event instance", LD_MAX_OWED_INSTANCES);
+		return;
 	}
-	if (!free_slot) {
+	for (unsigned int i = 0; i < LD_MAX_OWED && !o; i++) {
+		struct ld_owed *s = &t->owed[i];
+		struct ld_class *c = atomic_load_explicit(
+			&s->class, memory_order_relaxed);
+
+		if (!atomic_load_explicit(&s->count, memory_order_relaxed)) {
+			if (!free_slot)
+				free_slot = s;
+		} else if (c == class) {
+			o = s;
+		}
+	}
+	if (o) {
+		atomic_fetch_add_explicit(&o->count, 1, memory_order_relaxed);
+	} else if (free_slot) {
+		o = free_slot;
+		seq_begin(t);
+		atomic_store_explicit(&o->ip, ip, memory_order_relaxed);
+		atomic_store_explicit(&o->class, class, memory_order_relaxed);
+		atomic_store_explicit(&o->count, 1, memory_order_relaxed);
+		seq_end(t);
+	} else {
 		ld_limit_report("owed-event", LD_MAX_OWED);
 		return;
 	}
-	seq_begin(t);
-	atomic_store_explicit(&free_slot->count, 1, memory_order_relaxed);
-	atomic_store_explicit(&free_slot->ip, ip, memory_order_relaxed);
-	atomic_store_explicit(&free_slot->class, class, memory_order_relaxed);
-	seq_end(t);
-	t->ctx_key += owed_term(class);
-	t->nr_ctx++;
+	/* Counted before published: a discharger never takes it below 0. */
+	atomic_fetch_add_explicit(&t->nr_owed, 1, memory_order_relaxed);
+	atomic_store_explicit(&e->slot, (uint8_t)(o - t->owed),
+			      memory_order_relaxed);
+	e->seq = ++t->owed_seq;
+	atomic_store_explicit(&e->inst, instance, memory_order_release);
 }
 
-void lockdep_event_discharge(struct lockdep_map *map)
+/* Discharge @e of @t if it still holds @inst (exactly one caller wins). */
+static bool inst_discharge(struct ld_task *t, struct ld_owed_inst *e,
+			   const void *inst)
 {
-	struct ld_task *t = ld_task_current();
+	uint8_t slot = atomic_load_explicit(&e->slot, memory_order_relaxed);
+
+	if (!atomic_compare_exchange_strong_explicit(&e->inst, &inst, NULL,
+						     memory_order_acq_rel,
+						     memory_order_relaxed))
+		return false;
+	atomic_fetch_sub_explicit(&t->owed[slot].count, 1,
+				  memory_order_relaxed);
+	atomic_fetch_sub_explicit(&t->nr_owed, 1, memory_order_relaxed);
+	return true;
+}
+
+/* @t's entry for @inst of @class, or with @inst NULL its oldest one. */
+static struct ld_owed_inst *inst_find(struct ld_task *t,
+				      const struct ld_class *class,
+				      const void *inst)
+{
+	struct ld_owed_inst *found = NULL;
+
+	for (unsigned int i = 0; i < LD_MAX_OWED_INSTANCES; i++) {
+		struct ld_owed_inst *e = &t->owed_inst[i];
+		const void *p = atomic_load_explicit(&e->inst,
+						     memory_order_acquire);
+		uint8_t slot = atomic_load_explicit(&e->slot,
+						    memory_order_relaxed);
+
+		if (!p || (inst && p != inst) ||
+		    atomic_load_explicit(&t->owed[slot].class,
+					 memory_order_relaxed) != class)
+			continue;
+		if (inst)
+			return e;
+		if (!found || e->seq < found->seq)
+			found = e;
+	}
+	return found;
+}
+
+void lockdep_event_discharge(struct lockdep_map *map, const void *instance)
+{
+	struct ld_task *t = ld_task_current(), *o;
 	struct ld_class *class = map_class(t, map, 0);
+	struct ld_owed_inst *e;
 
 	if (!class)
 		return;
-	for (unsigned int i = 0; i < LD_MAX_OWED; i++) {
-		struct ld_owed *o = &t->owed[i];
+	/* Ours, usually; another task may have discharged it meanwhile. */
+	while ((e = inst_find(t, class, instance))) {
+		const void *p = atomic_load_explicit(&e->inst,
+						     memory_order_relaxed);
 
-		if (atomic_load_explicit(&o->class, memory_order_relaxed) !=
-		    class)
-			continue;
-		if (atomic_fetch_sub_explicit(&o->count, 1,
-					      memory_order_relaxed) == 1) {
-			seq_begin(t);
-			atomic_store_explicit(&o->class, NULL,
-					      memory_order_relaxed);
-			seq_end(t);
-			t->ctx_key -= owed_term(class);
-			t->nr_ctx--;
-		}
-		return;
+		if ((p && inst_discharge(t, e, p)) || instance)
+			return;
 	}
+	if (!instance)
+		return;
+	/* Owed by another task (or by nobody, past the bound). */
+	pthread_mutex_lock(&ld_registry_lock);
+	list_for_each_entry(o, &ld_registry, node) {
+		if (o != t && (e = inst_find(o, class, instance)) &&
+		    inst_discharge(o, e, instance))
+			break;
+	}
+	pthread_mutex_unlock(&ld_registry_lock);
 }
 
 bool lock_is_held(const struct lockdep_map *map)
@@ -587,6 +686,22 @@ bool lock_is_held(const struct lockdep_map *map)
 void __might_sleep(const char *file, int line)
 {
 	check_sleep(ld_task_current(), "might_sleep", file, line, _RET_IP_);
+}
+
+void __might_sleep_ip(unsigned long ip)
+{
+	check_sleep(ld_task_current(), "might_sleep", NULL, 0, ip);
+}
+
+void lockdep_report_misuse(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ld_report_misuse(ld_task_current(), "%s", msg);
 }
 
 void lockdep_atomic_enter(void)
@@ -698,7 +813,7 @@ int lockdep_reset(void)
 		if (atomic_load_explicit(&t->nr_held, memory_order_relaxed))
 			busy = 1;
 		for (unsigned int i = 0; i < LD_MAX_OWED; i++)
-			if (atomic_load_explicit(&t->owed[i].class,
+			if (atomic_load_explicit(&t->owed[i].count,
 						 memory_order_relaxed))
 				busy = 1;
 	}
@@ -822,7 +937,7 @@ static void print_snap(FILE *out, const struct task_snap *s, uint64_t now)
 			acquiring ? "being acquired" : "taken", where);
 	}
 	for (unsigned int i = 0; i < LD_MAX_OWED; i++) {
-		if (!s->owed[i].class)
+		if (!s->owed[i].count)
 			continue;
 		ld_class_label(s->owed[i].class, label, sizeof(label));
 		fprintf(out, "    owes %s x%lu\n", label, s->owed[i].count);

@@ -90,7 +90,7 @@ void page_wake_bit(struct page *page, unsigned int bit)
 
 void lock_page(struct page *page)
 {
-	might_sleep();
+	__might_sleep_ip(_RET_IP_);
 	lock_acquire(&page_lock_map, 0, 0, LOCKDEP_EXCLUSIVE, _RET_IP_);
 	if (likely(!test_and_set_page_bit(page, PG_locked)))
 		return;
@@ -112,8 +112,8 @@ void unlock_page(struct page *page)
 	old = atomic_fetch_and_explicit(&page->flags, ~(1u << PG_locked),
 					memory_order_acq_rel);
 	if (unlikely(!(old & (1u << PG_locked)))) {
-		report_misuse("unlock_page on unlocked pfn %#lx",
-			      page_to_pfn(page));
+		lockdep_report_misuse("unlock_page on unlocked pfn %#lx",
+				      page_to_pfn(page));
 		return;
 	}
 	lock_release(&page_lock_map, _RET_IP_);
@@ -123,7 +123,7 @@ void unlock_page(struct page *page)
 
 void wait_on_page_locked(struct page *page)
 {
-	might_sleep();
+	__might_sleep_ip(_RET_IP_);
 	lock_wait(&page_lock_map, _RET_IP_);
 	if (PageLocked(page))
 		page_wait_bit(page, PG_locked, false, &page_lock_map, _RET_IP_);
@@ -133,37 +133,50 @@ bool set_page_writeback(struct page *page)
 {
 	if (WARN_ON_ONCE(!PageLocked(page)))
 		return true;
-	if (test_and_set_page_bit(page, PG_writeback))
+	/*
+	 * Seen clear under the page lock, the bit is ours to set, and an end
+	 * of the last writeback has paid its debt already (it pays before
+	 * clearing). Owed before the bit is set: whoever ends it finds it.
+	 */
+	if (PageWriteback(page))
 		return true;
-	lockdep_event_owe(&page_writeback_map, _RET_IP_);
+	lockdep_event_owe(&page_writeback_map, page, _RET_IP_);
+	if (test_and_set_page_bit(page, PG_writeback)) {
+		lockdep_event_discharge(&page_writeback_map, page);
+		return true;
+	}
 	return false;
 }
 
 void page_writeback_submitted(unsigned long nr)
 {
 	while (nr--)
-		lockdep_event_discharge(&page_writeback_map);
+		lockdep_event_discharge(&page_writeback_map, NULL);
 }
 
 void end_page_writeback(struct page *page)
 {
 	uint32_t old;
 
+	if (unlikely(!PageWriteback(page)))
+		goto misuse;
+	/* Paid before the bit clears: a new debt for the page comes after. */
+	lockdep_event_discharge(&page_writeback_map, page);
 	old = atomic_fetch_and_explicit(&page->flags, ~(1u << PG_writeback),
 					memory_order_acq_rel);
-	if (unlikely(!(old & (1u << PG_writeback)))) {
-		report_misuse("end_page_writeback on pfn %#lx not under writeback",
-			      page_to_pfn(page));
-		return;
-	}
-	lockdep_event_discharge(&page_writeback_map);
+	if (unlikely(!(old & (1u << PG_writeback))))
+		goto misuse;	/* ended twice at once */
 	if (old & (1u << PG_waiters))
 		page_wake_bit(page, PG_writeback);
+	return;
+misuse:
+	lockdep_report_misuse("end_page_writeback on pfn %#lx not under "
+			      "writeback", page_to_pfn(page));
 }
 
 void wait_on_page_writeback(struct page *page)
 {
-	might_sleep();
+	__might_sleep_ip(_RET_IP_);
 	lock_wait(&page_writeback_map, _RET_IP_);
 	if (PageWriteback(page))
 		page_wait_bit(page, PG_writeback, false, &page_writeback_map,

@@ -334,7 +334,7 @@ void *kmem_cache_alloc(struct kmem_cache *cache, gfp_t gfp)
 		if (obj)
 			break;
 		/* Grow with no slab lock held: this may enter reclaim. */
-		alloc_scope_push(gfp, cache->name);
+		alloc_scope_push(gfp, cache->name, _RET_IP_);
 		slab = new_slab(cache, gfp);
 		alloc_scope_pop();
 		if (!slab)

@@ -197,7 +197,7 @@ void *__vmalloc(unsigned long size, gfp_t gfp)
 	 * asked for @gfp: tell the validator, so a nested allocation laxer
 	 * than @gfp (the page tables, GFP_KERNEL) is reported (bug 4).
 	 */
-	alloc_scope_push(gfp, "vmalloc");
+	alloc_scope_push(gfp, "vmalloc", _RET_IP_);
 	va = kzalloc(sizeof(*va), meta_gfp);
 	if (!va)
 		goto out;

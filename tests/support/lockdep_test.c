@@ -7,10 +7,18 @@
 #if BALLAST_LOCKDEP
 int lockdep_test_setup(void **state)
 {
+	int ret;
+
 	lockdep_set_mode(LOCKDEP_MODE_CONTINUE);
 	if (lockdep_reset()) {
 		fprintf(stderr, "lockdep_test_setup: a task still holds a "
 			"lock or owes an event\n");
+		return -1;
+	}
+	ret = lockdep_hung_task_start(0);
+	if (ret) {
+		fprintf(stderr, "lockdep_test_setup: no hung-task watchdog: "
+			"%d\n", ret);
 		return -1;
 	}
 	return 0;
@@ -18,8 +26,10 @@ int lockdep_test_setup(void **state)
 
 int lockdep_test_teardown(void **state)
 {
-	unsigned long n = lockdep_reports_unclaimed(false);
+	unsigned long n;
 
+	lockdep_hung_task_stop();
+	n = lockdep_reports_unclaimed(false);
 	if (!n)
 		return 0;
 	fprintf(stderr, "%lu unexpected validator report(s):\n", n);

@@ -4,9 +4,11 @@
  *
  * - lockdep_test_setup(): a cmocka setup that forgets the dependency graph
  *   and every earlier report (lockdep_reset()), in report-and-continue
- *   mode, so each test starts from nothing.
- * - lockdep_test_teardown(): a cmocka teardown that fails the test if the
- *   validator made a report the test did not claim, printing them.
+ *   mode, so each test starts from nothing, and starts the hung-task
+ *   watchdog with its default threshold (as test_mem_setup() does).
+ * - lockdep_test_teardown(): a cmocka teardown that stops the watchdog and
+ *   fails the test if the validator made a report the test did not claim,
+ *   printing them.
  * - assert_lockdep_claim(kind, mention, n): assert that exactly @n
  *   unclaimed reports of @kind whose summary contains @mention (NULL: any)
  *   were made, and claim them.

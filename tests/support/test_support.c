@@ -77,6 +77,8 @@ double test_scale(void)
 
 void test_mem_setup(size_t bytes)
 {
+	/* Tests hang-check every wait: 10 s, or $BALLAST_HUNG_TASK_MS. */
+	assert_int_equal(lockdep_hung_task_start(0), 0);
 	assert_int_equal(page_ram_init(bytes), 0);
 	assert_int_equal(alloc_init(), 0);
 	assert_int_equal(slab_init(), 0);
@@ -92,6 +94,7 @@ void test_mem_teardown(void)
 {
 	struct alloc_census census;
 
+	lockdep_hung_task_stop();
 	slab_exit();
 	assert_int_equal(alloc_check(&census, ALLOC_CHECK_QUIESCENT), 0);
 	assert_int_equal(test_free_pages_drained(), totalram_pages());

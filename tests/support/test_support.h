@@ -39,10 +39,13 @@ static inline unsigned long test_scaled(unsigned long n)
 }
 
 /*
- * Memory fixture: guest RAM of @bytes, the allocator and the kmalloc caches.
- * test_mem_teardown() checks, at a quiescent point, that every page is
- * free again (after draining per-CPU lists) and that the allocator's
- * invariants hold, then tears everything down. Both fail the test on error.
+ * Memory fixture: guest RAM of @bytes, the allocator and the kmalloc caches,
+ * and the validator's hung-task watchdog (default threshold, 10 s unless
+ * $BALLAST_HUNG_TASK_MS says otherwise).
+ * test_mem_teardown() stops the watchdog, checks, at a quiescent point,
+ * that every page is free again (after draining per-CPU lists) and that the
+ * allocator's invariants hold, then tears everything down. Both fail the
+ * test on error.
  */
 void test_mem_setup(size_t bytes);
 void test_mem_teardown(void);

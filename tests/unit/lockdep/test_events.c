@@ -10,10 +10,13 @@
 
 #include <ballast/alloc.h>
 #include <ballast/page.h>
+#include <ballast/slab.h>
 
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static struct page *pages[4];
@@ -71,6 +74,69 @@ static void test_lock_page_wait_writeback_vs_owed_writeback_reports_cycle(void *
 			     "PG_writeback -> PG_locked -> PG_writeback", 1);
 }
 
+/* Mark @page for writeback: the caller owes it until submitted or ended. */
+static void start_writeback(struct page *page)
+{
+	lock_page(page);
+	assert_false(set_page_writeback(page));
+	unlock_page(page);
+}
+
+/* A page lock held across a wait for writeback: PG_locked -> PG_writeback. */
+static void lock_page_wait_writeback(void)
+{
+	lock_page(pages[0]);
+	wait_on_page_writeback(pages[1]);
+	unlock_page(pages[0]);
+}
+
+/*
+ * Setup: PG_locked -> PG_writeback recorded; the task marked page A and
+ * submitted it, then marked page B (owed). Action: it ends A's writeback,
+ * then locks page C. Expected: the cycle PG_writeback -> PG_locked ->
+ * PG_writeback: ending A does not pay B's debt (debts are per page).
+ */
+static void test_end_page_writeback_other_page_keeps_debt_reports_cycle(void **state)
+{
+	lock_page_wait_writeback();
+	start_writeback(pages[1]);
+	page_writeback_submitted(1);
+	start_writeback(pages[2]);
+	end_page_writeback(pages[1]);
+	lock_page(pages[3]);
+	unlock_page(pages[3]);
+	end_page_writeback(pages[2]);
+	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE,
+			     "PG_writeback -> PG_locked -> PG_writeback", 1);
+}
+
+static void *end_writeback_thread(void *arg)
+{
+	end_page_writeback(arg);	/* the I/O completes elsewhere */
+	return NULL;
+}
+
+/*
+ * Setup: the task marks page A for writeback and does not submit it.
+ * Action: another thread ends A's writeback; then the task resets the
+ * validator, records PG_locked -> PG_writeback and locks page C.
+ * Expected: the reset succeeds and nothing is reported: the debt was paid
+ * by whoever ended the page, not left with its owner.
+ */
+static void test_end_page_writeback_by_other_task_pays_owner_debt(void **state)
+{
+	pthread_t th;
+
+	start_writeback(pages[1]);
+	assert_int_equal(pthread_create(&th, NULL, end_writeback_thread,
+					pages[1]), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(lockdep_reset(), 0);
+	lock_page_wait_writeback();
+	lock_page(pages[3]);
+	unlock_page(pages[3]);
+}
+
 /*
  * Setup: real pages. Action: a task that owes PG_writeback for one page
  * waits for the writeback of another. Expected: a recursion report (the
@@ -84,6 +150,24 @@ static void test_wait_on_page_writeback_while_owing_reports_recursion(void **sta
 	wait_on_page_writeback(pages[1]);
 	end_page_writeback(pages[0]);
 	assert_lockdep_claim(LOCKDEP_REPORT_RECURSION, "PG_writeback", 1);
+}
+
+/*
+ * Setup: a real page, not locked, not under writeback. Action:
+ * unlock_page() and end_page_writeback() on it. Expected: two misuse
+ * reports from the validator, naming the operation; the page's bits are
+ * unchanged and it can be locked as usual.
+ */
+static void test_unlock_page_unlocked_reports_misuse(void **state)
+{
+	unlock_page(pages[0]);
+	end_page_writeback(pages[0]);
+	assert_lockdep_claim(LOCKDEP_REPORT_MISUSE, "unlock_page on unlocked", 1);
+	assert_lockdep_claim(LOCKDEP_REPORT_MISUSE,
+			     "end_page_writeback on pfn", 1);
+	assert_false(PageLocked(pages[0]) || PageWriteback(pages[0]));
+	lock_page(pages[0]);
+	unlock_page(pages[0]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -167,8 +251,9 @@ static void test_mutex_lock_under_spinlock_reports_invalid_context(void **state)
 
 /*
  * Setup: a spinlock. Action: a GFP_KERNEL allocation under it (may sleep
- * in direct reclaim). Expected: one invalid-context report, however many
- * annotations on the allocation path notice it.
+ * in direct reclaim). Expected: one invalid-context report, naming this
+ * function (the allocation's caller), however many annotations on the
+ * allocation path notice it.
  */
 static void test_alloc_pages_kernel_under_spinlock_reports_invalid_context(void **state)
 {
@@ -178,7 +263,95 @@ static void test_alloc_pages_kernel_under_spinlock_reports_invalid_context(void 
 	page = alloc_page(GFP_KERNEL);
 	spin_unlock(&ctx_spin);
 	__free_page(page);
-	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT, NULL, 1);
+	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT,
+			     "test_alloc_pages_kernel_under_spinlock", 1);
+}
+
+static DEFINE_SPINLOCK(site_spin_a);
+static DEFINE_SPINLOCK(site_spin_b);
+
+static __noinline void alloc_under_spin_a(void)
+{
+	struct page *page;
+
+	spin_lock(&site_spin_a);
+	page = alloc_page(GFP_KERNEL);
+	spin_unlock(&site_spin_a);
+	__free_page(page);
+}
+
+static __noinline void cache_alloc_under_spin_b(struct kmem_cache *cache)
+{
+	void *obj;
+
+	spin_lock(&site_spin_b);
+	obj = kmem_cache_alloc(cache, GFP_KERNEL);
+	spin_unlock(&site_spin_b);
+	kmem_cache_free(cache, obj);
+}
+
+static __noinline void lock_page_under_spin_a(struct page *page)
+{
+	spin_lock(&site_spin_a);
+	lock_page(page);
+	unlock_page(page);
+	spin_unlock(&site_spin_a);
+}
+
+static __noinline void wait_writeback_under_spin_b(struct page *page)
+{
+	spin_lock(&site_spin_b);
+	wait_on_page_writeback(page);
+	spin_unlock(&site_spin_b);
+}
+
+/*
+ * Setup: two spinlocks, a slab cache, no reset between the steps. Action:
+ * two functions allocate under them (alloc_page(), kmem_cache_alloc()),
+ * two others lock a page and wait for writeback under them. Expected:
+ * four invalid-context reports, each naming its caller: the primitives
+ * report where they were called from, not their own line, so one site
+ * does not hide the others.
+ */
+static void test_might_sleep_two_sites_under_spinlocks_reports_each(void **state)
+{
+	struct kmem_cache *cache = kmem_cache_create("site_cache", 64, 0, 0,
+						     NULL);
+
+	assert_non_null(cache);
+	alloc_under_spin_a();
+	cache_alloc_under_spin_b(cache);
+	lock_page_under_spin_a(pages[0]);
+	wait_writeback_under_spin_b(pages[1]);
+	kmem_cache_destroy(cache);
+	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT,
+			     "alloc_under_spin_a", 1);
+	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT,
+			     "cache_alloc_under_spin_b", 1);
+	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT,
+			     "lock_page_under_spin_a", 1);
+	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT,
+			     "wait_writeback_under_spin_b", 1);
+}
+
+/*
+ * Setup: a spinlock. Action: twice, lock a page under it (the same site);
+ * in the second atomic section, also wait for writeback (a new site).
+ * Expected: two reports: a site already reported does not use up the
+ * report of the atomic section it recurs in.
+ */
+static void test_might_sleep_known_site_then_new_site_reports_new(void **state)
+{
+	for (int i = 0; i < 2; i++) {
+		spin_lock(&ctx_spin);
+		lock_page(pages[0]);
+		unlock_page(pages[0]);
+		if (i)
+			wait_on_page_writeback(pages[1]);
+		spin_unlock(&ctx_spin);
+	}
+	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT,
+			     "test_might_sleep_known_site_then_new_site", 2);
 }
 
 /* ------------------------------------------------------------------ */
@@ -259,15 +432,78 @@ static void test_lockdep_hung_task_start_real_hang_reported(void **state)
 	assert_lockdep_claim(LOCKDEP_REPORT_HUNG_TASK, "hung_lock", 1);
 }
 
+/*
+ * Setup: the shared fixtures (test_mem_setup(), lockdep_test_setup()).
+ * Action: none. Expected: the hung-task watchdog runs, with the 10 s
+ * default unless $BALLAST_HUNG_TASK_MS sets another threshold.
+ */
+static void test_lockdep_test_setup_watchdog_running_by_default(void **state)
+{
+	if (getenv("BALLAST_HUNG_TASK_MS"))
+		assert_true(lockdep_hung_task_threshold() > 0);
+	else
+		assert_int_equal(lockdep_hung_task_threshold(), 10000);
+}
+
+/* Start the watchdog with $BALLAST_HUNG_TASK_MS = @env; its threshold. */
+static unsigned long hung_task_threshold_from_env(const char *env)
+{
+	unsigned long ms;
+
+	assert_int_equal(setenv("BALLAST_HUNG_TASK_MS", env, 1), 0);
+	assert_int_equal(lockdep_hung_task_start(0), 0);
+	ms = lockdep_hung_task_threshold();
+	lockdep_hung_task_stop();
+	return ms;
+}
+
+/*
+ * Setup: the watchdog stopped. Action: start it with the threshold from
+ * $BALLAST_HUNG_TASK_MS set to a valid value, then to values strtoul()
+ * would take wrongly: negative, trailing junk, hexadecimal, zero, out of
+ * range (its nanoseconds would overflow); then an explicit threshold out
+ * of range. Expected: 250 is used; every bad value gives the 10 s
+ * default (with one warning); the explicit one is refused with -EINVAL.
+ */
+static void test_lockdep_hung_task_start_bad_env_uses_default(void **state)
+{
+	const char *old = getenv("BALLAST_HUNG_TASK_MS");
+	char *saved = old ? strdup(old) : NULL;
+	static const char *const bad[] = {
+		"-1", "1x", "0x10", "0", " 5", "18446744073709551615",
+		"86400001",
+	};
+
+	lockdep_hung_task_stop();
+	assert_int_equal(hung_task_threshold_from_env("250"), 250);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(hung_task_threshold_from_env(bad[i]), 10000);
+	assert_int_equal(lockdep_hung_task_start(LOCKDEP_HUNG_TASK_MAX_MS + 1),
+			 -EINVAL);
+	assert_int_equal(lockdep_hung_task_threshold(), 0);
+	if (saved)
+		setenv("BALLAST_HUNG_TASK_MS", saved, 1);
+	else
+		unsetenv("BALLAST_HUNG_TASK_MS");
+	free(saved);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		lockdep_unit_test(test_lock_page_wait_writeback_vs_owed_writeback_reports_cycle),
 		lockdep_unit_test(test_wait_on_page_writeback_while_owing_reports_recursion),
+		lockdep_unit_test(test_end_page_writeback_other_page_keeps_debt_reports_cycle),
+		lockdep_unit_test(test_end_page_writeback_by_other_task_pays_owner_debt),
+		lockdep_unit_test(test_unlock_page_unlocked_reports_misuse),
 		lockdep_unit_test(test_wait_for_completion_holding_completers_lock_reports_cycle),
 		lockdep_unit_test(test_mutex_lock_under_spinlock_reports_invalid_context),
 		lockdep_unit_test(test_alloc_pages_kernel_under_spinlock_reports_invalid_context),
+		lockdep_unit_test(test_might_sleep_two_sites_under_spinlocks_reports_each),
+		lockdep_unit_test(test_might_sleep_known_site_then_new_site_reports_new),
 		lockdep_unit_test(test_lockdep_hung_task_start_real_hang_reported),
+		lockdep_unit_test(test_lockdep_hung_task_start_bad_env_uses_default),
+		lockdep_unit_test(test_lockdep_test_setup_watchdog_running_by_default),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -265,6 +265,30 @@ static void test_down_read_write_abba_reports_cycle(void **state)
 }
 
 /*
+ * Setup: one thread. Action: write rw_a then take rw_m; rw_m then write
+ * rw_a (the cycle); then read rw_a then take rw_m: the known edge rw_a ->
+ * rw_m gains a new type (shared) and is checked again. Expected: one
+ * report: the second check finds the same cycle of classes.
+ */
+static void test_down_read_new_edge_type_same_cycle_reports_once(void **state)
+{
+	down_write(&rw_a);
+	mutex_lock(&rw_m);
+	mutex_unlock(&rw_m);
+	up_write(&rw_a);
+	mutex_lock(&rw_m);
+	down_write(&rw_a);
+	up_write(&rw_a);
+	mutex_unlock(&rw_m);
+	down_read(&rw_a);
+	mutex_lock(&rw_m);
+	mutex_unlock(&rw_m);
+	up_read(&rw_a);
+	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE, "rw_m -> rw_a -> rw_m", 1);
+	assert_int_equal(lockdep_report_count(LOCKDEP_REPORT_CYCLE), 1);
+}
+
+/*
  * Setup: one thread. Action: read rw_a twice (nested). Expected: a
  * recursion report: a writer queued between the two reads deadlocks.
  */
@@ -275,6 +299,54 @@ static void test_down_read_twice_same_sem_reports_recursion(void **state)
 	up_read(&rw_a);
 	up_read(&rw_a);
 	assert_lockdep_claim(LOCKDEP_REPORT_RECURSION, "rw_a -> rw_a", 1);
+}
+
+static struct lock_class_key dir_key;
+
+/*
+ * Setup: two rwsems initialised with one explicit key (one class). Action:
+ * read one, then the other with down_read(); then again with
+ * down_read_nested(, 1). Expected: one recursion report (the first
+ * nesting), none for the annotated one.
+ */
+static void test_down_read_nested_same_key_subclass_no_report(void **state)
+{
+	struct rw_semaphore parent, child;
+
+	init_rwsem_key(&parent, "dir_sem", &dir_key);
+	init_rwsem_key(&child, "dir_sem", &dir_key);
+	down_read(&parent);
+	down_read(&child);
+	up_read(&child);
+	up_read(&parent);
+	assert_lockdep_claim(LOCKDEP_REPORT_RECURSION, "dir_sem -> dir_sem", 1);
+	down_read(&parent);
+	down_read_nested(&child, 1);
+	up_read(&child);
+	up_read(&parent);
+}
+
+static struct lock_class_key done_key;
+
+/*
+ * Setup: two completions initialised at different sites with one explicit
+ * key. Action: complete and wait for each. Expected: they make one new
+ * class between them (init_completion() would make two).
+ */
+static void test_init_completion_key_two_sites_one_class(void **state)
+{
+	struct completion a, b;
+	struct lockdep_stats before, after;
+
+	lockdep_get_stats(&before);
+	init_completion_key(&a, "io_done", &done_key);
+	init_completion_key(&b, "io_done", &done_key);
+	complete(&a);
+	complete(&b);
+	wait_for_completion(&a);
+	wait_for_completion(&b);
+	lockdep_get_stats(&after);
+	assert_int_equal(after.nr_classes, before.nr_classes + 1);
 }
 
 /* Raw maps for lockdep's recursive-read cases (no primitive has them). */
@@ -358,6 +430,23 @@ static void test_lock_release_unheld_reports_misuse_once(void **state)
 	assert_true(lock_is_held(&mu_map));
 	lock_release(&mu_map, _THIS_IP_);
 	assert_false(lock_is_held(&mu_map));
+}
+
+static DEFINE_MUTEX(mu_mutex);
+
+/*
+ * Setup: mu_mutex, not held. Action: unlock it. Expected: a misuse report
+ * from the validator (claimable, so also in JSON and abort mode), the
+ * unlock refused: the mutex can still be taken and released.
+ */
+static void test_mutex_unlock_not_held_reports_misuse(void **state)
+{
+	mutex_unlock(&mu_mutex);
+	assert_lockdep_claim(LOCKDEP_REPORT_MISUSE,
+			     "mu_mutex unlocked by a task that does not hold it",
+			     1);
+	assert_true(mutex_trylock(&mu_mutex));
+	mutex_unlock(&mu_mutex);
 }
 
 /* ------------------------------------------------------------------ */
@@ -460,6 +549,59 @@ static void test_lockdep_set_limits_full_tables_reported_once(void **state)
 	lockdep_get_stats(&st);
 	assert_int_equal(st.nr_edges, 1);
 	assert_lockdep_claim(LOCKDEP_REPORT_LIMIT, "dependency", 1);
+}
+
+/*
+ * Setup: one edge (lim_c -> lim_d); the edge table bounded at that fill.
+ * Action: lim_a then lim_b (the edge cannot be recorded: "limit"); the
+ * bound is lifted; the same context again, then lim_b then lim_a.
+ * Expected: the context was not cached while the table was full, so
+ * lim_a -> lim_b is recorded the second time and the ABBA is reported.
+ */
+static void test_lockdep_set_limits_edge_table_full_context_rechecked(void **state)
+{
+	struct lockdep_stats st;
+
+	pair(&lim_c, LOCKDEP_EXCLUSIVE, &lim_d, LOCKDEP_EXCLUSIVE);
+	lockdep_get_stats(&st);
+	assert_int_equal(st.nr_edges, 1);
+	lockdep_set_limits(0, st.nr_edges, 0);
+	pair(&lim_a, LOCKDEP_EXCLUSIVE, &lim_b, LOCKDEP_EXCLUSIVE);
+	lockdep_set_limits(0, 0, 0);
+	assert_lockdep_claim(LOCKDEP_REPORT_LIMIT, "dependency", 1);
+	pair(&lim_a, LOCKDEP_EXCLUSIVE, &lim_b, LOCKDEP_EXCLUSIVE);
+	pair(&lim_b, LOCKDEP_EXCLUSIVE, &lim_a, LOCKDEP_EXCLUSIVE);
+	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE, "lim_b -> lim_a -> lim_b", 1);
+}
+
+#define LONG_CYCLE 70
+static struct lockdep_map long_maps[LONG_CYCLE];
+static char long_names[LONG_CYCLE][24];
+
+/*
+ * Setup: 70 classes. Action: take each with the next one held, in order
+ * (long_0 -> long_1 -> ... -> long_69), then long_0 under long_69.
+ * Expected: one cycle report of 70 edges, longer than the 64 a report
+ * keeps: its summary says so and does not close the loop after the edges
+ * it shows.
+ */
+static void test_lock_acquire_cycle_longer_than_report_marked_truncated(void **state)
+{
+	for (int i = 0; i < LONG_CYCLE; i++) {
+		snprintf(long_names[i], sizeof(long_names[i]), "long_%d", i);
+		lockdep_init_map(&long_maps[i], long_names[i], NULL,
+				 LOCKDEP_MUTEX, __FILE__, __LINE__);
+	}
+	for (int i = 0; i + 1 < LONG_CYCLE; i++)
+		pair(&long_maps[i], LOCKDEP_EXCLUSIVE, &long_maps[i + 1],
+		     LOCKDEP_EXCLUSIVE);
+	assert_int_equal(lockdep_report_count(LOCKDEP_REPORT_CYCLE), 0);
+	pair(&long_maps[LONG_CYCLE - 1], LOCKDEP_EXCLUSIVE, &long_maps[0],
+	     LOCKDEP_EXCLUSIVE);
+	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE,
+			     "cycle: (70 edges, the first 64 shown) long_69 -> "
+			     "long_0 -> long_1 ->", 1);
+	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE, NULL, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -571,8 +713,7 @@ static void test_lock_acquire_random_ordered_workload_no_report(void **state)
 	pthread_t th[NR_WORKERS];
 
 	for (int i = 0; i < RW_LOCKS; i++)
-		__init_rwsem(&rnd_rw[i], "rnd_rw", &rnd_keys[i], __FILE__,
-			     __LINE__);
+		init_rwsem_key(&rnd_rw[i], "rnd_rw", &rnd_keys[i]);
 	for (int i = 0; i < MUTEX_LOCKS; i++)
 		mutex_init_key(&rnd_mutex[i], "rnd_mutex",
 			       &rnd_keys[RW_LOCKS + i]);
@@ -629,11 +770,17 @@ int main(int argc, char **argv)
 		lockdep_unit_test(test_down_read_two_tasks_same_sem_no_report),
 		lockdep_unit_test(test_down_read_read_abba_reports_cycle),
 		lockdep_unit_test(test_down_read_write_abba_reports_cycle),
+		lockdep_unit_test(test_down_read_new_edge_type_same_cycle_reports_once),
 		lockdep_unit_test(test_down_read_twice_same_sem_reports_recursion),
+		lockdep_unit_test(test_down_read_nested_same_key_subclass_no_report),
+		lockdep_unit_test(test_init_completion_key_two_sites_one_class),
 		lockdep_unit_test(test_lock_acquire_recursive_read_cases_match_lockdep),
 		lockdep_unit_test(test_lock_release_unheld_reports_misuse_once),
+		lockdep_unit_test(test_mutex_unlock_not_held_reports_misuse),
 		lockdep_unit_test(test_lockdep_set_json_path_cycle_written_as_json),
 		lockdep_unit_test(test_lockdep_set_limits_full_tables_reported_once),
+		lockdep_unit_test(test_lockdep_set_limits_edge_table_full_context_rechecked),
+		lockdep_unit_test(test_lock_acquire_cycle_longer_than_report_marked_truncated),
 		lockdep_unit_test(test_lock_acquire_random_ordered_workload_no_report),
 		lockdep_unit_test(test_lockdep_abort_mode_env_aborts_on_report),
 	};

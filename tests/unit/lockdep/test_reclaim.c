@@ -3,8 +3,9 @@
  * test_reclaim.c - reclaim recursion through the allocator's pseudo-locks
  * ("reclaim", "reclaim_io", "reclaim_fs"), with the real allocation path
  * and its coverage-forcing knobs: a lock held across an allocation and
- * taken by an OOM notifier or by a shrinker-like reclaim hook; the I/O
- * path with and without a NOIO scope; a nested allocation laxer than its
+ * taken by an OOM notifier, by a shrinker-like reclaim hook or by a real
+ * shrinker called from shrink_slab(); the I/O path with and without a
+ * NOIO scope; a nested allocation laxer than its
  * caller's scope (bug 4); and bug 5's page-lock / reclaim / writeback
  * cycle, with its pre-allocation fix running clean.
  *
@@ -15,6 +16,7 @@
 #include "../../support/lockdep_test.h"
 
 #include <ballast/alloc.h>
+#include <ballast/reclaim.h>
 #include <ballast/task.h>
 
 static int group_setup(void **state)
@@ -186,6 +188,100 @@ static void test_alloc_pages_lock_taken_by_shrinker_reports_cycle(void **state)
 			     "cache_lock -> reclaim_fs -> cache_lock", 1);
 }
 
+/*
+ * A real shrinker: freeing its objects is filesystem work under cache_lock.
+ * cache_objects, cache_fs_scans: cache_lock (read without it: one task).
+ */
+static unsigned long cache_objects;
+static unsigned long cache_fs_scans;
+
+static unsigned long cache_count(struct shrinker *s, struct shrink_control *sc)
+{
+	return cache_objects;
+}
+
+static unsigned long cache_scan(struct shrinker *s, struct shrink_control *sc)
+{
+	unsigned long n;
+
+	if (!(sc->gfp_mask & __GFP_FS))
+		return SHRINK_STOP;
+	mutex_lock(&cache_lock);
+	n = min(sc->nr_to_scan, cache_objects);
+	cache_objects -= n;
+	cache_fs_scans++;
+	mutex_unlock(&cache_lock);
+	return n;
+}
+
+static struct shrinker cache_shrinker = {
+	.count_objects = cache_count,
+	.scan_objects = cache_scan,
+};
+
+/* One allocation with @scope (memalloc_*_save flags, 0: none) around it. */
+static void alloc_in_scope(unsigned int scope)
+{
+	unsigned int old = 0;
+
+	if (scope == PF_MEMALLOC_NOFS)
+		old = memalloc_nofs_save();
+	else if (scope == PF_MEMALLOC_NOIO)
+		old = memalloc_noio_save();
+	alloc_and_free(GFP_KERNEL);
+	if (scope == PF_MEMALLOC_NOFS)
+		memalloc_nofs_restore(old);
+	else if (scope == PF_MEMALLOC_NOIO)
+		memalloc_noio_restore(old);
+}
+
+/*
+ * Setup: real reclaim (reclaim_init()) with a registered shrinker whose
+ * scan takes cache_lock to free objects, and refuses (SHRINK_STOP) when
+ * the reclaim context may not enter the filesystem.
+ * Action: forced direct reclaim for a GFP_KERNEL allocation, then for one
+ * in a memalloc_nofs_save() scope and one in a memalloc_noio_save() scope
+ * (try_to_free_pages() -> shrink_slab() -> the shrinker, at each level);
+ * then, unforced, cache_lock held across a GFP_KERNEL allocation in a NOFS
+ * scope, in a NOIO scope, and with no scope.
+ * Expected: the shrinker is called at every level but takes cache_lock
+ * only at the fs level; no report for the scoped allocations; a cycle
+ * cache_lock -> reclaim_fs -> cache_lock for the unscoped one.
+ */
+static void test_shrink_slab_shrinker_lock_across_alloc_reports_cycle(void **state)
+{
+	unsigned long fs_scans, scans;
+
+	assert_int_equal(reclaim_init(), 0);
+	assert_int_equal(register_shrinker(&cache_shrinker, "test_cache"), 0);
+	force(1, 0);
+	cache_objects = 16;
+	alloc_in_scope(0);
+	fs_scans = cache_fs_scans;
+	scans = atomic_load(&cache_shrinker.nr_scans);
+	cache_objects = 16;
+	alloc_in_scope(PF_MEMALLOC_NOFS);
+	alloc_in_scope(PF_MEMALLOC_NOIO);
+	force(0, 0);
+	assert_true(fs_scans > 0);
+	assert_int_equal(cache_fs_scans, fs_scans);
+	assert_true(atomic_load(&cache_shrinker.nr_scans) > scans);
+
+	mutex_lock(&cache_lock);
+	alloc_in_scope(PF_MEMALLOC_NOFS);
+	alloc_in_scope(PF_MEMALLOC_NOIO);
+	mutex_unlock(&cache_lock);
+	assert_int_equal(lockdep_report_count(LOCKDEP_REPORT_CYCLE), 0);
+
+	mutex_lock(&cache_lock);
+	alloc_in_scope(0);
+	mutex_unlock(&cache_lock);
+	unregister_shrinker(&cache_shrinker);
+	reclaim_exit();
+	assert_lockdep_claim(LOCKDEP_REPORT_CYCLE,
+			     "cache_lock -> reclaim_fs -> cache_lock", 1);
+}
+
 /* ------------------------------------------------------------------ */
 /* I/O path                                                              */
 /* ------------------------------------------------------------------ */
@@ -238,11 +334,11 @@ static void test_alloc_pages_io_lock_without_scope_reports_cycle(void **state)
 /* Allocation scopes (bug 4)                                             */
 /* ------------------------------------------------------------------ */
 
-static void vmalloc_sim(gfp_t gfp, bool noio_scope)
+static __noinline void vmalloc_sim(gfp_t gfp, bool noio_scope)
 {
 	unsigned int noio = 0;
 
-	alloc_scope_push(gfp, "__vmalloc");
+	alloc_scope_push(gfp, "__vmalloc", _RET_IP_);
 	alloc_and_free(gfp);			/* the data pages */
 	if (noio_scope)
 		noio = memalloc_noio_save();	/* the fix: a scope */
@@ -255,13 +351,17 @@ static void vmalloc_sim(gfp_t gfp, bool noio_scope)
 /*
  * Setup: a vmalloc-like API called with GFP_NOIO that allocates its page
  * tables with GFP_KERNEL (dm-bufio's bug 4). Expected: one alloc-scope
- * report naming __vmalloc and the nested allocation, at once (no cycle or
- * hang needed); with a NOIO scope around the nested allocation, none.
+ * report naming the nested allocation, __vmalloc and this function (the
+ * caller that passed GFP_NOIO), at once (no cycle or hang needed); with a
+ * NOIO scope around the nested allocation, none.
  */
 static void test_alloc_scope_push_laxer_nested_alloc_reports(void **state)
 {
 	vmalloc_sim(GFP_NOIO, false);
-	assert_lockdep_claim(LOCKDEP_REPORT_ALLOC_SCOPE, "__vmalloc", 1);
+	assert_lockdep_claim(LOCKDEP_REPORT_ALLOC_SCOPE,
+			     "allocation in alloc_and_free inside __vmalloc from "
+			     "test_alloc_scope_push_laxer_nested_alloc_reports",
+			     1);
 	vmalloc_sim(GFP_NOIO, true);
 	vmalloc_sim(GFP_KERNEL, false);
 	assert_int_equal(lockdep_report_count(LOCKDEP_REPORT_ALLOC_SCOPE), 1);
@@ -346,6 +446,7 @@ int main(void)
 		lockdep_unit_test(test_alloc_pages_noio_under_oom_notifier_lock_reports_cycle),
 		lockdep_unit_test(test_alloc_pages_before_lock_oom_notifier_no_report),
 		lockdep_unit_test(test_alloc_pages_lock_taken_by_shrinker_reports_cycle),
+		lockdep_unit_test(test_shrink_slab_shrinker_lock_across_alloc_reports_cycle),
 		lockdep_unit_test(test_alloc_pages_io_lock_in_noio_scope_no_report),
 		lockdep_unit_test(test_alloc_pages_io_lock_without_scope_reports_cycle),
 		lockdep_unit_test(test_alloc_scope_push_laxer_nested_alloc_reports),
