@@ -22,7 +22,9 @@
  *    moves through page_cache_migrate() and an anonymous one is copied
  *    here once its refcount is frozen at the isolation reference alone (a
  *    pinned page is given up); finally remove_migration_ptes() maps the new
- *    page (or the old one again, on failure).
+ *    page (or the old one again, on failure). A page whose every other
+ *    reference went while it was isolated (munmap, exit) is freed instead,
+ *    out of NR_ISOLATED_*, and counts as migrated, as in Linux.
  *  - An LRU migration locks the source (trylock in MIGRATE_ASYNC), then
  *    the new page (trylock: nobody else knows it), holding nothing else.
  * Context: isolation and putback never sleep; migration may sleep in the
@@ -191,6 +193,23 @@ static int anon_migrate(struct page *dst, struct page *src)
 	return 0;
 }
 
+/*
+ * Everyone but us dropped @src while it was isolated (munmap, exit): only
+ * the isolation reference is left, and nobody can find the page to take
+ * another. Nothing to move: free it, out of the isolated count. As in
+ * Linux's migrate_folio_unmap(), this counts as a migration done.
+ */
+static bool lru_page_freed(struct page *src)
+{
+	if (page_ref_count(src) != 1)
+		return false;
+	list_del_init(&src->lru);
+	mod_node_page_state(PageSwapBacked(src) ? NR_ISOLATED_ANON
+						: NR_ISOLATED_FILE, -1);
+	put_page(src);	/* the LRU free hook clears PG_active/PG_unevictable */
+	return true;
+}
+
 /* An isolated LRU page: page cache (mapped or not) or anonymous. */
 static int migrate_lru_one(struct page *src, new_page_fn get_new_page,
 			   free_page_fn put_new_page, unsigned long private,
@@ -200,6 +219,8 @@ static int migrate_lru_one(struct page *src, new_page_fn get_new_page,
 	bool mapped;
 	int rc;
 
+	if (lru_page_freed(src))
+		return 0;
 	dst = get_new_page(src, private);
 	if (!dst)
 		return -ENOMEM;
@@ -229,7 +250,12 @@ static int migrate_lru_one(struct page *src, new_page_fn get_new_page,
 	else if (PageSwapBacked(src))
 		rc = anon_migrate(dst, src);
 remap:
-	if (mapped)
+	/*
+	 * vm.h rule 6: this is also where a new anonymous page takes over the
+	 * identity, so it is called for a copied anonymous page even if the
+	 * source lost its last mapping since the check above.
+	 */
+	if (mapped || (!rc && PageSwapBacked(src)))
 		remove_migration_ptes(src, rc ? src : dst);
 unlock:
 	unlock_page(dst);
