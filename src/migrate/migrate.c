@@ -111,9 +111,12 @@ bool isolate_migratable_lru_page(struct page *page)
 
 	if (!PageLRU(page) || !get_page_unless_zero(page))
 		return false;
-	/* Re-checked under the page lock at migration; hints here. */
-	if (PageLRU(page) && (PageSwapBacked(page) || page->mapping) &&
-	    !PageWriteback(page) && !PageUnevictable(page))
+	/*
+	 * Flags only, re-checked under the page lock at migration. Every LRU
+	 * page is anonymous or page cache; ->mapping is not looked at here:
+	 * truncation changes it under the page lock, which we do not hold.
+	 */
+	if (PageLRU(page) && !PageWriteback(page) && !PageUnevictable(page))
 		ok = isolate_lru_page(page) == 0;
 	put_page(page);		/* the isolation reference stays, if taken */
 	return ok;
