@@ -76,8 +76,8 @@ struct movable_operations {
  * PG_movable_ops. clear_movable_ops() removes them.
  *
  * Context: initialisation/exit; never sleeps.
- * Return: 0; -EBUSY if another owner registered @type; -EINVAL for a type
- * that cannot be movable (buddy, slab, page table).
+ * Return: 0; -EBUSY if another owner registered @type; -EINVAL for NULL
+ * @ops or a type that cannot be movable (none, buddy, slab, page table).
  */
 int __must_check set_movable_ops(const struct movable_operations *ops,
 				 enum page_type type);

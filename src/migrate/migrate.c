@@ -48,8 +48,9 @@ int set_movable_ops(const struct movable_operations *ops, enum page_type type)
 {
 	int ret = 0;
 
-	if (type == PGTY_BUDDY || type == PGTY_SLAB || type == PGTY_TABLE ||
-	    (unsigned int)type >= NR_PAGE_TYPES || !ops)
+	/* An untyped page is anybody's: its PG_movable_ops would name no owner. */
+	if (type == PGTY_NONE || type == PGTY_BUDDY || type == PGTY_SLAB ||
+	    type == PGTY_TABLE || (unsigned int)type >= NR_PAGE_TYPES || !ops)
 		return -EINVAL;
 	spin_lock(&ops_lock);
 	if (atomic_load(&movable_ops[type]))
