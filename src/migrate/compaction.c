@@ -218,15 +218,19 @@ static void isolate_migratepages(struct compact_control *cc)
 		struct page *page = pfn_to_page(pfn);
 
 		scanned++;
+		/* A skipped block counts as scanned page by page, as in Linux. */
 		if (PageBuddy(page)) {
 			unsigned int o = buddy_order_unsafe(page);
 
-			if (o <= MAX_PAGE_ORDER)
+			if (o <= MAX_PAGE_ORDER) {
 				pfn += (1UL << o) - 1;
+				scanned += (1UL << o) - 1;
+			}
 			continue;
 		}
 		if (PageHead(page)) {
 			pfn += (1UL << compound_order(page)) - 1;
+			scanned += (1UL << compound_order(page)) - 1;
 			continue;
 		}
 		if (page_movable_ops(page)) {
@@ -285,6 +289,7 @@ static void isolate_freepages(struct compact_control *cc)
 				break;	/* the zone is at its min watermark */
 			isolated += n;
 			pfn += n - 1;
+			scanned += n - 1;
 		}
 		spin_unlock(&zone->lock);
 		cc->nr_freepages += isolated;

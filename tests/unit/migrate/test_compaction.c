@@ -176,6 +176,95 @@ static void test_kcompactd_proactive_lowers_fragmentation_score(void **state)
 	stop_kcompactd();
 }
 
+/*
+ * Fragment the DMA zone (pfns 0..1023, all free at setup) with ballooned
+ * pages: take every page of it (movable, so both pageblocks stay movable),
+ * keep pfns 0, 4, 8, ... in the balloon and free the rest. The free lists
+ * then hold 256 order-0 blocks (pfns 4k+1) and 256 order-1 blocks (pfns
+ * 4k+2..4k+3): 768 free pages in 512 blocks.
+ *
+ *   pfn:  0 1 2 3 4 5 6 7 ... 1020 1021 1022 1023
+ *         B . [ ] B . [ ]     B    .    [       ]
+ */
+#define DMA_PAGES 1024UL
+
+static void fragment_dma(void)
+{
+	const gfp_t gfp = GFP_NOWAIT | __GFP_DMA | __GFP_MOVABLE |
+			  __GFP_MEMALLOC;
+	struct zone *dma = &contig_page_data.node_zones[ZONE_DMA];
+	struct page *page, *next;
+	unsigned long taken = 0;
+	LIST_HEAD(keep);
+	LIST_HEAD(drop);
+
+	assert_int_equal(dma->spanned_pages, DMA_PAGES);
+	while ((page = alloc_page(gfp))) {
+		list_add(&page->lru, page_to_pfn(page) % 4 ? &drop : &keep);
+		taken++;
+	}
+	assert_int_equal(taken, DMA_PAGES);
+	list_for_each_entry_safe(page, next, &drop, lru) {
+		list_del(&page->lru);
+		put_page(page);
+	}
+	mutex_lock(&tb.lock);
+	tb.told_inflate += balloon_page_list_enqueue(&tb.info, &keep);
+	mutex_unlock(&tb.lock);
+	drain_all_pages(NULL);
+	assert_int_equal(atomic_load(&dma->free_area[0].nr_free), 256);
+	assert_int_equal(atomic_load(&dma->free_area[1].nr_free), 256);
+	for (unsigned int o = 2; o <= MAX_PAGE_ORDER; o++)
+		assert_int_equal(atomic_load(&dma->free_area[o].nr_free), 0);
+}
+
+/*
+ * Setup: the DMA zone fragmented as fragment_dma() draws it. Action: one
+ * order-2 GFP_KERNEL | __GFP_DMA allocation, which compacts the DMA zone
+ * (async, before any reclaim: an unmovable high-order request).
+ * Expected, step by step as Linux counts:
+ *  - the migration scanner isolates the balloon pages at pfns 0, 4, ...,
+ *    124 (COMPACT_CLUSTER_MAX = 32) and stops after pfn 124: 125 pfns
+ *    scanned, the free blocks it steps over counted page by page;
+ *  - the free scanner takes the upper pageblock (512..1023) whole: 512
+ *    pfns scanned, 384 free pages isolated;
+ *  - 32 pages migrate; pfns 0..127 are then free, an order-2 block exists:
+ *    compaction succeeds and the allocation with it.
+ *   compact_migrate_scanned 125, compact_free_scanned 512,
+ *   compact_isolated 32 + 384, compact_stall 1, compact_success 1,
+ *   compact_fail 0, pgmigrate_success 32, pgmigrate_fail 0.
+ */
+static void test_alloc_pages_dma_order2_compaction_counts_exactly(void **state)
+{
+	static const struct {
+		enum vm_event_item item;
+		unsigned long delta;
+	} want[] = {
+		{ COMPACTMIGRATE_SCANNED, 125 }, { COMPACTFREE_SCANNED, 512 },
+		{ COMPACTISOLATED, 32 + 384 }, { COMPACTSTALL, 1 },
+		{ COMPACTSUCCESS, 1 }, { COMPACTFAIL, 0 },
+		{ PGMIGRATE_SUCCESS, 32 }, { PGMIGRATE_FAIL, 0 },
+	};
+	unsigned long before[ARRAY_SIZE(want)];
+	struct page *page;
+
+	fragment_dma();
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		before[i] = vm_event_sum(want[i].item);
+	assert_int_equal(compaction_init(), 0);
+	page = alloc_pages(GFP_KERNEL | __GFP_DMA, 2);
+	compaction_exit();
+	assert_non_null(page);
+	assert_int_equal(page_zone(page)->idx, ZONE_DMA);
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		if (vm_event_sum(want[i].item) - before[i] != want[i].delta)
+			fail_msg("%s: %lu, want %lu", vm_event_name(want[i].item),
+				 vm_event_sum(want[i].item) - before[i],
+				 want[i].delta);
+	assert_int_equal(tb.migrations, 32);
+	__free_pages(page, 2);
+}
+
 /* The metrics follow Linux's formulas on a known free-list state. */
 static void test_extfrag_index_matches_linux_formula(void **state)
 {
@@ -207,6 +296,7 @@ int main(void)
 		T(test_kcompactd_woken_by_failed_allocation_compacts),
 		T(test_kcompactd_proactive_lowers_fragmentation_score),
 		T(test_extfrag_index_matches_linux_formula),
+		T(test_alloc_pages_dma_order2_compaction_counts_exactly),
 #undef T
 	};
 
