@@ -256,6 +256,25 @@ static void isolate_migratepages(struct compact_control *cc)
 		pageblock_skip_set(first);
 }
 
+/*
+ * Linux's suitable_migration_target(): a movable pageblock, unless it
+ * starts with a free block of the order compaction works for (a whole
+ * pageblock when it compacts everything): splitting that block to hold
+ * migrated pages would undo what compaction is after. A lockless look.
+ */
+static bool suitable_migration_target(const struct compact_control *cc,
+				      struct page *page)
+{
+	if (PageBuddy(page)) {
+		unsigned int order = cc->order > 0 ? (unsigned int)cc->order
+						   : pageblock_order;
+
+		if (buddy_order_unsafe(page) >= order)
+			return false;
+	}
+	return get_pageblock_migratetype(page) == MIGRATE_MOVABLE;
+}
+
 /* Isolate free pages from pageblocks below cc->free_pfn. */
 static void isolate_freepages(struct compact_control *cc)
 {
@@ -272,8 +291,8 @@ static void isolate_freepages(struct compact_control *cc)
 				       ? block - pageblock_nr_pages : 0;
 		if (block < zone->zone_start_pfn)
 			break;
-		if ((!cc->ignore_skip_hint && pageblock_skip_get(first)) ||
-		    get_pageblock_migratetype(first) != MIGRATE_MOVABLE)
+		if (!suitable_migration_target(cc, first) ||
+		    (!cc->ignore_skip_hint && pageblock_skip_get(first)))
 			continue;
 		spin_lock(&zone->lock);
 		for (unsigned long pfn = block; pfn < block + pageblock_nr_pages;

@@ -120,6 +120,71 @@ static void test_compact_nodes_fragmented_balloon_restores_order9(void **state)
 }
 
 /*
+ * Setup: the balloon fragments Normal one page in four, except for the
+ * highest pageblock the balloon had whole, left free (an order-9 block):
+ *
+ *   block:  0        1                 free_block        top
+ *           B...B... B...B...  ...     ..........        (slab, B...)
+ *
+ * Action: compact_nodes(). Expected: the free scanner passes over the
+ * free order-9 block (Linux's suitable_migration_target()) instead of
+ * splitting it to hold migrated pages: after compaction it is still one
+ * free block of order 9 or more, with no balloon page in it, while the
+ * balloon pages did move.
+ */
+static void test_compact_nodes_free_pageblock_is_not_split(void **state)
+{
+	struct zone *normal = &contig_page_data.node_zones[ZONE_NORMAL];
+	unsigned long nr_blocks = normal->spanned_pages / pageblock_nr_pages;
+	unsigned int *in_balloon = calloc(nr_blocks, sizeof(*in_balloon));
+	unsigned long free_block = 0, first_pfn;
+	struct page *page, *next;
+	LIST_HEAD(pages);
+	LIST_HEAD(keep);
+
+	assert_non_null(in_balloon);
+	test_balloon_inflate(&tb, ~0UL);
+	mutex_lock(&tb.lock);
+	tb.told_deflate += balloon_page_list_dequeue(&tb.info, &pages, ~0UL);
+	mutex_unlock(&tb.lock);
+	list_for_each_entry(page, &pages, lru)
+		if (page_zone(page) == normal)
+			in_balloon[(page_to_pfn(page) - normal->zone_start_pfn) /
+				   pageblock_nr_pages]++;
+	for (unsigned long b = 0; b < nr_blocks; b++)
+		if (in_balloon[b] == pageblock_nr_pages)
+			free_block = b;
+	free(in_balloon);
+	assert_true(free_block > 0);
+	first_pfn = normal->zone_start_pfn + free_block * pageblock_nr_pages;
+	list_for_each_entry_safe(page, next, &pages, lru) {
+		unsigned long pfn = page_to_pfn(page);
+
+		list_del(&page->lru);
+		if (pfn % 4 == 0 && page_zone(page) == normal &&
+		    (pfn < first_pfn || pfn >= first_pfn + pageblock_nr_pages))
+			list_add(&page->lru, &keep);
+		else
+			put_page(page);
+	}
+	mutex_lock(&tb.lock);
+	tb.told_inflate += balloon_page_list_enqueue(&tb.info, &keep);
+	mutex_unlock(&tb.lock);
+	drain_all_pages(NULL);
+	page = pfn_to_page(first_pfn);
+	assert_true(PageBuddy(page) && buddy_order_unsafe(page) >= 9);
+
+	compact_nodes();
+	assert_true(tb.migrations > 0);
+	drain_all_pages(NULL);
+	for (unsigned long i = 0; i < pageblock_nr_pages; i++)
+		if (PageOffline(pfn_to_page(first_pfn + i)))
+			fail_msg("pfn %#lx of the free block holds a balloon page",
+				 first_pfn + i);
+	assert_true(PageBuddy(page) && buddy_order_unsafe(page) >= 9);
+}
+
+/*
  * Direct compaction: with compaction registered, a GFP_KERNEL order-9
  * allocation in the fragmented guest compacts and succeeds; the stall and
  * success counters move.
@@ -292,6 +357,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_compact_nodes_fragmented_balloon_restores_order9),
+		T(test_compact_nodes_free_pageblock_is_not_split),
 		T(test_alloc_pages_order9_direct_compaction_succeeds),
 		T(test_kcompactd_woken_by_failed_allocation_compacts),
 		T(test_kcompactd_proactive_lowers_fragmentation_score),
