@@ -32,7 +32,6 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #define COMPACTION_HPAGE_ORDER pageblock_order
 #define COMPACT_CLUSTER_MAX 32
@@ -105,7 +104,7 @@ int unusable_free_index(struct zone *zone, unsigned int order)
 
 	fill_contig_page_info(zone, order, &info);
 	if (!info.free_pages)
-		return 0;
+		return 1000;	/* nothing free: nothing usable either */
 	return (int)((info.free_pages - (info.free_blocks_suitable << order)) *
 		     1000 / info.free_pages);
 }
@@ -123,20 +122,31 @@ static unsigned int extfrag_for_order(struct zone *zone, unsigned int order)
 			      info.free_pages);
 }
 
-unsigned int fragmentation_score(struct zone *zone)
+/* Linux's fragmentation_score_zone(): what proactive compaction lowers. */
+static unsigned int fragmentation_score_zone(struct zone *zone)
 {
-	unsigned long node_pages = contig_page_data.node_spanned_pages;
-
-	if (!node_pages)
-		return 0;
-	/* Weighted by zone size, as Linux's fragmentation_score_zone_weighted. */
-	return (unsigned int)(extfrag_for_order(zone, COMPACTION_HPAGE_ORDER) *
-			      zone->spanned_pages / node_pages);
+	return extfrag_for_order(zone, COMPACTION_HPAGE_ORDER);
 }
 
+/*
+ * Linux's fragmentation_score_zone_weighted(): weighted by the zone's
+ * present pages, which are its spanned pages here (RAM has no holes; a
+ * balloon changes managed pages, not present ones).
+ */
+unsigned int fragmentation_score(struct zone *zone)
+{
+	return (unsigned int)(fragmentation_score_zone(zone) *
+			      zone->spanned_pages /
+			      (contig_page_data.node_spanned_pages + 1));
+}
+
+/*
+ * Linux's fragmentation_score_wmark(): the low mark is capped at 5, so
+ * that proactiveness near 100 does not compact without end.
+ */
 static unsigned int score_wmark(bool low)
 {
-	unsigned int wmark_low = 100 - atomic_load(&proactiveness);
+	unsigned int wmark_low = max(100 - atomic_load(&proactiveness), 5u);
 
 	return low ? wmark_low : min(wmark_low + 10, 100u);
 }
@@ -146,7 +156,13 @@ void compaction_set_proactiveness(unsigned int value)
 	atomic_store(&proactiveness, min(value, 100u));
 }
 
-static void index_dump(FILE *f, int (*fn)(struct zone *, unsigned int))
+/*
+ * One line per zone, as Linux's extfrag_show_print() ("%2d.%03d ") and
+ * unusable_show_print() ("%d.%03d "). The values are -1000 or 0..1000, so
+ * the integer division prints them right ("-1.000", " 0.624").
+ */
+static void index_dump(FILE *f, int (*fn)(struct zone *, unsigned int),
+		       bool wide)
 {
 	struct zone *zone;
 
@@ -157,8 +173,8 @@ static void index_dump(FILE *f, int (*fn)(struct zone *, unsigned int))
 		for (unsigned int o = 0; o < NR_PAGE_ORDERS; o++) {
 			int v = fn(zone, o);
 
-			fprintf(f, "%s%d.%03d ", v < 0 ? "-" : "", abs(v) / 1000,
-				abs(v) % 1000);
+			fprintf(f, wide ? "%2d.%03d " : "%d.%03d ", v / 1000,
+				v % 1000);
 		}
 		fputc('\n', f);
 	}
@@ -166,12 +182,12 @@ static void index_dump(FILE *f, int (*fn)(struct zone *, unsigned int))
 
 void extfrag_dump(FILE *f)
 {
-	index_dump(f, extfrag_index);
+	index_dump(f, extfrag_index, true);
 }
 
 void unusable_dump(FILE *f)
 {
-	index_dump(f, unusable_free_index);
+	index_dump(f, unusable_free_index, false);
 }
 
 /* ------------------------------------------------------------------ */
@@ -406,7 +422,7 @@ static enum compact_result compact_finished(struct compact_control *cc)
 		return COMPACT_COMPLETE;
 	}
 	if (cc->proactive)
-		return fragmentation_score(cc->zone) > score_wmark(true)
+		return fragmentation_score_zone(cc->zone) > score_wmark(true)
 			       ? COMPACT_CONTINUE : COMPACT_SUCCESS;
 	if (cc->order < 0)
 		return COMPACT_CONTINUE;

@@ -253,25 +253,37 @@ static void test_kcompactd_proactive_lowers_fragmentation_score(void **state)
  */
 #define DMA_PAGES 1024UL
 
-static void fragment_dma(void)
+/* Take every page of the DMA zone onto @pages. */
+static void take_dma(struct list_head *pages)
 {
 	const gfp_t gfp = GFP_NOWAIT | __GFP_DMA | __GFP_MOVABLE |
 			  __GFP_MEMALLOC;
-	struct zone *dma = &contig_page_data.node_zones[ZONE_DMA];
-	struct page *page, *next;
+	struct page *page;
 	unsigned long taken = 0;
-	LIST_HEAD(keep);
-	LIST_HEAD(drop);
 
-	assert_int_equal(dma->spanned_pages, DMA_PAGES);
+	assert_int_equal(contig_page_data.node_zones[ZONE_DMA].spanned_pages,
+			 DMA_PAGES);
 	while ((page = alloc_page(gfp))) {
-		list_add(&page->lru, page_to_pfn(page) % 4 ? &drop : &keep);
+		list_add(&page->lru, pages);
 		taken++;
 	}
 	assert_int_equal(taken, DMA_PAGES);
-	list_for_each_entry_safe(page, next, &drop, lru) {
+}
+
+static void fragment_dma(void)
+{
+	struct zone *dma = &contig_page_data.node_zones[ZONE_DMA];
+	struct page *page, *next;
+	LIST_HEAD(keep);
+	LIST_HEAD(all);
+
+	take_dma(&all);
+	list_for_each_entry_safe(page, next, &all, lru) {
 		list_del(&page->lru);
-		put_page(page);
+		if (page_to_pfn(page) % 4)
+			put_page(page);
+		else
+			list_add(&page->lru, &keep);
 	}
 	mutex_lock(&tb.lock);
 	tb.told_inflate += balloon_page_list_enqueue(&tb.info, &keep);
@@ -330,25 +342,65 @@ static void test_alloc_pages_dma_order2_compaction_counts_exactly(void **state)
 	__free_pages(page, 2);
 }
 
-/* The metrics follow Linux's formulas on a known free-list state. */
+/*
+ * The indexes follow Linux's formulas to the unit on three known states of
+ * the DMA zone, and the dumps print them in /sys/kernel/debug/extfrag's
+ * formats:
+ *  - all free (one order-10 block): -1000 and 0 for every order;
+ *  - nothing free: extfrag 0 (no free block), unusable 1000;
+ *  - fragment_dma(): 768 free pages in 256 order-0 and 256 order-1 blocks.
+ *    Order 0: -1000 and 0; order 1: -1000 and (768 - 2 * 256) * 1000 / 768
+ *    = 333; order o >= 2: 1000 - (1000 + 768 * 1000 / 2^o) / 512 and 1000.
+ */
 static void test_extfrag_index_matches_linux_formula(void **state)
 {
+	static const int extfrag[NR_PAGE_ORDERS] = {
+		-1000, -1000, 624, 811, 905, 952, 975, 987, 993, 996, 997,
+	};
+	static const int unusable[NR_PAGE_ORDERS] = {
+		0, 333, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000,
+	};
 	struct zone *dma = &contig_page_data.node_zones[ZONE_DMA];
+	struct page *page, *next;
 	char *buf = NULL;
 	size_t len = 0;
+	LIST_HEAD(all);
 	FILE *f;
 
-	/* One free order-10 block: suitable for every order. */
 	for (unsigned int o = 0; o <= MAX_PAGE_ORDER; o++) {
 		assert_int_equal(extfrag_index(dma, o), -1000);
 		assert_int_equal(unusable_free_index(dma, o), 0);
+	}
+	take_dma(&all);
+	for (unsigned int o = 0; o <= MAX_PAGE_ORDER; o++) {
+		assert_int_equal(extfrag_index(dma, o), 0);
+		assert_int_equal(unusable_free_index(dma, o), 1000);
+	}
+	list_for_each_entry_safe(page, next, &all, lru) {
+		list_del(&page->lru);
+		put_page(page);
+	}
+	drain_all_pages(NULL);
+
+	fragment_dma();
+	for (unsigned int o = 0; o <= MAX_PAGE_ORDER; o++) {
+		if (extfrag_index(dma, o) != extfrag[o] ||
+		    unusable_free_index(dma, o) != unusable[o])
+			fail_msg("order %u: extfrag %d (want %d), unusable %d "
+				 "(want %d)", o, extfrag_index(dma, o),
+				 extfrag[o], unusable_free_index(dma, o),
+				 unusable[o]);
 	}
 	f = open_memstream(&buf, &len);
 	extfrag_dump(f);
 	unusable_dump(f);
 	fclose(f);
-	assert_non_null(strstr(buf, "Node 0, zone      DMA -1.000 -1.000"));
-	assert_non_null(strstr(buf, "Node 0, zone   Normal 0.000 0.000"));
+	assert_non_null(strstr(buf, "Node 0, zone      DMA -1.000 -1.000  0.624 "
+				    " 0.811  0.905  0.952  0.975  0.987  0.993 "
+				    " 0.996  0.997 \n"));
+	assert_non_null(strstr(buf, "Node 0, zone      DMA 0.000 0.333 1.000 "
+				    "1.000 1.000 1.000 1.000 1.000 1.000 1.000 "
+				    "1.000 \n"));
 	free(buf);
 }
 
