@@ -487,6 +487,12 @@ static enum compact_result try_to_compact_pages(gfp_t gfp, unsigned int order,
 	enum zone_type highest = (gfp & __GFP_DMA) ? ZONE_DMA : ZONE_NORMAL;
 	enum compact_result rc = COMPACT_SKIPPED;
 
+	/*
+	 * Linux's gfp_compaction_allowed(): migration may wait on page locks
+	 * held across I/O, which a GFP_NOIO caller must not depend on.
+	 */
+	if (!(gfp & __GFP_IO))
+		return COMPACT_SKIPPED;
 	for (int z = (int)highest; z >= 0; z--) {
 		struct compact_control cc = {
 			.zone = &contig_page_data.node_zones[z],

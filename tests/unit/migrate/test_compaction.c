@@ -207,6 +207,34 @@ static void test_alloc_pages_order9_direct_compaction_succeeds(void **state)
 }
 
 /*
+ * Setup: the fragmented guest, compaction registered. Action: a GFP_KERNEL
+ * order-9 allocation inside a NOIO scope (effective mask GFP_NOIO).
+ * Expected: as in Linux (gfp_compaction_allowed()), no direct compaction
+ * without __GFP_IO: no stall counted, nothing scanned but by kcompactd
+ * (woken by the failure), and the allocation fails.
+ */
+static void test_alloc_pages_order9_noio_scope_does_not_compact(void **state)
+{
+	unsigned long stall = vm_event_sum(COMPACTSTALL);
+	unsigned long scanned = vm_event_sum(COMPACTMIGRATE_SCANNED) -
+				vm_event_sum(KCOMPACTD_MIGRATE_SCANNED);
+	unsigned int noio;
+	struct page *page;
+
+	fragment_with_balloon(&tb, 4);
+	assert_int_equal(compaction_init(), 0);
+	noio = memalloc_noio_save();
+	page = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 9);
+	memalloc_noio_restore(noio);
+	compaction_exit();	/* kcompactd has stopped scanning */
+	assert_null(page);
+	assert_int_equal(vm_event_sum(COMPACTSTALL), stall);
+	assert_int_equal(vm_event_sum(COMPACTMIGRATE_SCANNED) -
+				 vm_event_sum(KCOMPACTD_MIGRATE_SCANNED),
+			 scanned);
+}
+
+/*
  * kcompactd: a failed GFP_NOWAIT order-9 allocation wakes it; it compacts
  * in the background until an order-9 block exists.
  */
@@ -411,6 +439,7 @@ int main(void)
 		T(test_compact_nodes_fragmented_balloon_restores_order9),
 		T(test_compact_nodes_free_pageblock_is_not_split),
 		T(test_alloc_pages_order9_direct_compaction_succeeds),
+		T(test_alloc_pages_order9_noio_scope_does_not_compact),
 		T(test_kcompactd_woken_by_failed_allocation_compacts),
 		T(test_kcompactd_proactive_lowers_fragmentation_score),
 		T(test_extfrag_index_matches_linux_formula),
