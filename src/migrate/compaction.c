@@ -4,8 +4,9 @@
  * its low end isolating movable pages, a free scanner walks from the high
  * end isolating free pages, and migrate_pages() moves the first into the
  * second until the scanners meet or a free block of the wanted order
- * exists. Direct compaction (from the allocator), kcompactd (woken after a
- * failed high-order allocation, and proactive every 500 ms), and a manual
+ * exists. Direct compaction (from the allocator, deferred after failures),
+ * kcompactd (woken after a failed high-order allocation, and proactive
+ * every 500 ms, backing off when that does not help), and a manual
  * whole-memory run; Linux's fragmentation metrics.
  *
  * Invariants and locking:
@@ -23,6 +24,8 @@
  *    manual run; hints only.
  *  - kcompactd_max_order, kcompactd_stopping: atomics; kcompactd_wait is a
  *    completion used as a wake-up (spurious wake-ups are harmless).
+ *  - compact_defer[zone]: atomics, hints (see defer_compaction()); the
+ *    proactive back-off count is kcompactd's own (a local).
  *  - Direct compaction runs inside the allocator's reclaim context
  *    (PF_MEMALLOC); compaction itself allocates only by taking free pages.
  */
@@ -37,6 +40,7 @@
 #define COMPACT_CLUSTER_MAX 32
 #define HPAGE_FRAG_CHECK_INTERVAL_MSEC 500
 #define EXTFRAG_THRESHOLD 500
+#define COMPACT_MAX_DEFER_SHIFT 6
 
 struct compact_control {
 	struct list_head freepages;
@@ -138,6 +142,18 @@ unsigned int fragmentation_score(struct zone *zone)
 	return (unsigned int)(fragmentation_score_zone(zone) *
 			      zone->spanned_pages /
 			      (contig_page_data.node_spanned_pages + 1));
+}
+
+/* Linux's fragmentation_score_node(): what kcompactd compares. */
+static unsigned int fragmentation_score_node(void)
+{
+	unsigned int score = 0;
+	struct zone *zone;
+
+	for_each_zone(zone)
+		if (zone_managed_pages(zone))
+			score += fragmentation_score(zone);
+	return score;
 }
 
 /*
@@ -378,6 +394,64 @@ static void release_freepages(struct compact_control *cc)
 }
 
 /* ------------------------------------------------------------------ */
+/* Deferral of direct compaction                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * After a zone failed to compact for an order at a synchronous priority,
+ * Linux skips the next 1, 2, 4 ... 64 attempts for that order or higher
+ * (defer_compaction(), compaction_deferred(), compaction_defer_reset()).
+ * The state lives here, indexed by zone; each field is atomic and touched
+ * only by these three helpers. Racing compactors may lose an update,
+ * which costs at most an attempt too many or too few: hints, as in Linux.
+ */
+struct compact_defer {
+	_Atomic(unsigned int) considered;	/* attempts since the last failure */
+	_Atomic(unsigned int) defer_shift;	/* skip up to 1 << shift of them */
+	_Atomic(int) order_failed;		/* lowest order that failed */
+};
+
+static struct compact_defer compact_defer[MAX_NR_ZONES];
+
+static void defer_compaction(struct zone *zone, int order)
+{
+	struct compact_defer *d = &compact_defer[zone->idx];
+
+	atomic_store(&d->considered, 0);
+	if (atomic_load(&d->defer_shift) < COMPACT_MAX_DEFER_SHIFT)
+		atomic_fetch_add(&d->defer_shift, 1);
+	if (order < atomic_load(&d->order_failed))
+		atomic_store(&d->order_failed, order);
+}
+
+static bool compaction_deferred(struct zone *zone, int order)
+{
+	struct compact_defer *d = &compact_defer[zone->idx];
+	unsigned int limit = 1u << atomic_load(&d->defer_shift);
+
+	if (order < atomic_load(&d->order_failed))
+		return false;
+	if (atomic_fetch_add(&d->considered, 1) + 1 >= limit) {
+		atomic_store(&d->considered, limit);
+		return false;
+	}
+	return true;
+}
+
+static void compaction_defer_reset(struct zone *zone, int order,
+				   bool alloc_success)
+{
+	struct compact_defer *d = &compact_defer[zone->idx];
+
+	if (alloc_success) {
+		atomic_store(&d->considered, 0);
+		atomic_store(&d->defer_shift, 0);
+	}
+	if (order >= atomic_load(&d->order_failed))
+		atomic_store(&d->order_failed, order + 1);
+}
+
+/* ------------------------------------------------------------------ */
 /* Zone compaction                                                       */
 /* ------------------------------------------------------------------ */
 
@@ -494,17 +568,35 @@ static enum compact_result try_to_compact_pages(gfp_t gfp, unsigned int order,
 	if (!(gfp & __GFP_IO))
 		return COMPACT_SKIPPED;
 	for (int z = (int)highest; z >= 0; z--) {
+		struct zone *zone = &contig_page_data.node_zones[z];
 		struct compact_control cc = {
-			.zone = &contig_page_data.node_zones[z],
+			.zone = zone,
 			.order = (int)order,
 			.mode = prio_to_mode(prio),
 			.ignore_skip_hint = prio == COMPACT_PRIO_SYNC_FULL,
 		};
-		enum compact_result status = compact_zone(&cc);
+		enum compact_result status;
 
+		/* The highest priority is the last resort: never deferred. */
+		if (prio != COMPACT_PRIO_SYNC_FULL &&
+		    compaction_deferred(zone, (int)order)) {
+			rc = max(rc, COMPACT_DEFERRED);
+			continue;
+		}
+		status = compact_zone(&cc);
 		rc = max(rc, status);
-		if (status == COMPACT_SUCCESS)
+		if (status == COMPACT_SUCCESS) {
+			/*
+			 * Linux resets the whole deferral once the allocation
+			 * has succeeded; this hook does not learn that, but a
+			 * free block of the order is there now.
+			 */
+			compaction_defer_reset(zone, (int)order, true);
 			break;
+		}
+		/* Async compaction gives up early: its failure proves little. */
+		if (prio != COMPACT_PRIO_ASYNC && status == COMPACT_COMPLETE)
+			defer_compaction(zone, (int)order);
 	}
 	return rc;
 }
@@ -542,42 +634,68 @@ static void kcompactd_do_work(int order)
 			.mode = MIGRATE_SYNC_LIGHT,
 			.kcompactd = true,
 		};
+		enum compact_result status;
 
-		compact_zone(&cc);
+		if (compaction_deferred(zone, order) ||
+		    compaction_suitable(zone, order) != COMPACT_CONTINUE)
+			continue;
+		status = compact_zone(&cc);
+		if (status == COMPACT_SUCCESS) {
+			compaction_defer_reset(zone, order, false);
+		} else if (status == COMPACT_COMPLETE) {
+			/*
+			 * Free pages stranded on per-CPU lists may complete a
+			 * block; sync migration defers as direct compaction's.
+			 */
+			drain_all_pages(zone);
+			defer_compaction(zone, order);
+		}
 	}
 }
 
-static void kcompactd_proactive(void)
+/*
+ * Linux's proactive compaction of the node: every zone, until its own
+ * score is at the low mark. Returns whether the node's score went down.
+ */
+static bool kcompactd_proactive(void)
 {
+	unsigned int prev_score = fragmentation_score_node();
 	struct zone *zone;
 
-	if (!atomic_load(&proactiveness))
-		return;
 	for_each_zone(zone) {
 		struct compact_control cc = {
 			.zone = zone,
 			.order = -1,
 			.mode = MIGRATE_SYNC_LIGHT,
+			.ignore_skip_hint = true,
 			.proactive = true,
 			.kcompactd = true,
 		};
 
-		if (!zone_managed_pages(zone) ||
-		    fragmentation_score(zone) <= score_wmark(false))
-			continue;
-		count_vm_event(KCOMPACTD_WAKE);
-		compact_zone(&cc);
+		if (zone_managed_pages(zone))
+			compact_zone(&cc);
 	}
+	return fragmentation_score_node() < prev_score;
 }
 
 static int kcompactd(void *arg)
 {
+	/* Intervals to skip after a proactive run that did not help. */
+	unsigned int proactive_defer = 0;
+
 	while (!atomic_load(&kcompactd_stopping)) {
 		int order;
 
 		if (!wait_for_completion_timeout(&kcompactd_wait,
 						 HPAGE_FRAG_CHECK_INTERVAL_MSEC)) {
-			kcompactd_proactive();
+			if (atomic_load(&proactiveness) &&
+			    fragmentation_score_node() > score_wmark(false)) {
+				if (proactive_defer)
+					proactive_defer--;
+				else if (!kcompactd_proactive())
+					proactive_defer =
+						1u << COMPACT_MAX_DEFER_SHIFT;
+			}
 		} else {
 			order = atomic_exchange(&kcompactd_max_order, -1);
 			if (order > 0 && !atomic_load(&kcompactd_stopping))
@@ -609,6 +727,12 @@ int compaction_init(void)
 {
 	int ret;
 
+	/* The zones start afresh, as Linux's zeroed ones do. */
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		atomic_store(&compact_defer[z].considered, 0);
+		atomic_store(&compact_defer[z].defer_shift, 0);
+		atomic_store(&compact_defer[z].order_failed, 0);
+	}
 	init_completion(&kcompactd_wait);
 	atomic_store(&kcompactd_stopping, false);
 	atomic_store(&kcompactd_max_order, -1);

@@ -25,9 +25,11 @@
 static struct test_balloon tb;
 
 static struct completion kcompactd_round;
+static _Atomic(unsigned long) rounds;	/* kcompactd rounds over */
 
 static void round_hook(const char *name, void *arg, void *ctx)
 {
+	atomic_fetch_add(&rounds, 1);
 	complete(&kcompactd_round);
 }
 
@@ -57,6 +59,24 @@ static void stop_kcompactd(void)
 {
 	compaction_exit();
 	test_hook_clear("compaction.kcompactd_round");
+}
+
+/* Wait until the kcompactd round now running (or the next one) is over. */
+static void wait_kcompactd_round(void)
+{
+	unsigned long r = atomic_load(&rounds);
+
+	WAIT_FOR(atomic_load(&rounds) > r);
+}
+
+/*
+ * Wait until kcompactd has done the work a failed allocation asked for:
+ * its wake count passed @wakes, and that round is over.
+ */
+static void wait_kcompactd_work(unsigned long wakes)
+{
+	WAIT_FOR(vm_event_sum(KCOMPACTD_WAKE) > wakes);
+	wait_kcompactd_round();
 }
 
 static int setup(void **state)
@@ -235,6 +255,52 @@ static void test_alloc_pages_order9_noio_scope_does_not_compact(void **state)
 }
 
 /*
+ * Setup: the guest fragmented by a balloon whose pages cannot migrate, so
+ * no compaction can succeed; compaction and kcompactd running.
+ * Action and expected, as Linux's defer_compaction() counts for Normal:
+ *  1. an order-9 __GFP_RETRY_MAYFAIL allocation fails at every priority;
+ *     the sync-light and sync-full failures defer the zone twice: the next
+ *     1 << 2 attempts are skipped. kcompactd, woken by the failure, counts
+ *     attempt 1.
+ *  2. an order-9 __GFP_NORETRY allocation: attempt 2 is deferred: it fails
+ *     without scanning a page (compaction was skipped), yet counts a stall
+ *     and a failure, as Linux counts COMPACT_DEFERRED; kcompactd's wake is
+ *     attempt 3.
+ *  3. the same allocation again: attempt 4 reaches the limit and compacts
+ *     (pages are scanned again).
+ */
+static void test_alloc_pages_order9_failed_sync_compaction_defers_next(void **state)
+{
+	const gfp_t noretry = GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN;
+	unsigned long scanned, stall, fail, wakes;
+
+	test_balloon_init(&tb, false, false);
+	fragment_with_balloon(&tb, 4);
+	start_kcompactd();
+
+	wakes = vm_event_sum(KCOMPACTD_WAKE);
+	assert_null(alloc_pages(GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN,
+				9));
+	wait_kcompactd_work(wakes);
+
+	scanned = vm_event_sum(COMPACTMIGRATE_SCANNED);
+	stall = vm_event_sum(COMPACTSTALL);
+	fail = vm_event_sum(COMPACTFAIL);
+	wakes = vm_event_sum(KCOMPACTD_WAKE);
+	assert_null(alloc_pages(noretry, 9));
+	wait_kcompactd_work(wakes);
+	assert_int_equal(vm_event_sum(COMPACTMIGRATE_SCANNED), scanned);
+	assert_int_equal(vm_event_sum(COMPACTSTALL), stall + 1);
+	assert_int_equal(vm_event_sum(COMPACTFAIL), fail + 1);
+
+	wakes = vm_event_sum(KCOMPACTD_WAKE);
+	assert_null(alloc_pages(noretry, 9));
+	wait_kcompactd_work(wakes);
+	assert_true(vm_event_sum(COMPACTMIGRATE_SCANNED) > scanned);
+	stop_kcompactd();
+}
+
+/*
  * kcompactd: a failed GFP_NOWAIT order-9 allocation wakes it; it compacts
  * in the background until an order-9 block exists.
  */
@@ -266,6 +332,31 @@ static void test_kcompactd_proactive_lowers_fragmentation_score(void **state)
 	compaction_set_proactiveness(90);
 	start_kcompactd();
 	WAIT_FOR(fragmentation_score(normal) <= 20);
+	stop_kcompactd();
+}
+
+/*
+ * Setup: the guest fragmented by a balloon whose pages cannot migrate,
+ * proactiveness 90: the score is far above the mark and nothing can lower
+ * it. Action: let kcompactd run its first proactive compaction, then three
+ * more intervals. Expected: as Linux's proactive_defer, a run that did not
+ * lower the node's score makes kcompactd skip the next 64 intervals: those
+ * three scan nothing.
+ */
+static void test_kcompactd_proactive_without_progress_backs_off(void **state)
+{
+	unsigned long scanned = vm_event_sum(KCOMPACTD_MIGRATE_SCANNED), r;
+
+	test_balloon_init(&tb, false, false);
+	fragment_with_balloon(&tb, 4);
+	compaction_set_proactiveness(90);
+	start_kcompactd();
+	WAIT_FOR(vm_event_sum(KCOMPACTD_MIGRATE_SCANNED) > scanned);
+	wait_kcompactd_round();
+	scanned = vm_event_sum(KCOMPACTD_MIGRATE_SCANNED);
+	r = atomic_load(&rounds);
+	WAIT_FOR(atomic_load(&rounds) >= r + 3);
+	assert_int_equal(vm_event_sum(KCOMPACTD_MIGRATE_SCANNED), scanned);
 	stop_kcompactd();
 }
 
@@ -441,7 +532,9 @@ int main(void)
 		T(test_alloc_pages_order9_direct_compaction_succeeds),
 		T(test_alloc_pages_order9_noio_scope_does_not_compact),
 		T(test_kcompactd_woken_by_failed_allocation_compacts),
+		T(test_alloc_pages_order9_failed_sync_compaction_defers_next),
 		T(test_kcompactd_proactive_lowers_fragmentation_score),
+		T(test_kcompactd_proactive_without_progress_backs_off),
 		T(test_extfrag_index_matches_linux_formula),
 		T(test_alloc_pages_dma_order2_compaction_counts_exactly),
 #undef T
