@@ -8,7 +8,11 @@
  *  - An isolated page has PG_isolated, one extra reference held by the
  *    isolator, is off its owner's structures and on exactly one isolation
  *    list (through ->lru). PG_isolated is taken with test-and-set, so two
- *    scanners cannot isolate one page.
+ *    scanners cannot isolate one page. Being that claim, it is set before
+ *    the owner's isolate_page takes the page off its list and cleared after
+ *    putback_page puts it back: in those windows a listed page carries it
+ *    (migrate.h rule 1), so owners check the two together only at
+ *    quiescent points.
  *  - A page is a movable-ops page iff PG_movable_ops is set and ops are
  *    registered for its type; the owner sets and clears PG_movable_ops
  *    under its own lock. Isolation re-checks both after taking its
