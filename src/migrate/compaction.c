@@ -250,7 +250,7 @@ static void isolate_migratepages(struct compact_control *cc)
 		struct page *page = pfn_to_page(pfn);
 
 		scanned++;
-		/* A skipped block counts as scanned page by page, as in Linux. */
+		/* A block stepped over counts page by page, as in Linux. */
 		if (PageBuddy(page)) {
 			unsigned int o = buddy_order_unsafe(page);
 
@@ -406,8 +406,8 @@ static void release_freepages(struct compact_control *cc)
  * which costs at most an attempt too many or too few: hints, as in Linux.
  */
 struct compact_defer {
-	_Atomic(unsigned int) considered;	/* attempts since the last failure */
-	_Atomic(unsigned int) defer_shift;	/* skip up to 1 << shift of them */
+	_Atomic(unsigned int) considered;	/* attempts since a failure */
+	_Atomic(unsigned int) defer_shift;	/* skip 1 << shift of them */
 	_Atomic(int) order_failed;		/* lowest order that failed */
 };
 
@@ -594,7 +594,7 @@ static enum compact_result try_to_compact_pages(gfp_t gfp, unsigned int order,
 			compaction_defer_reset(zone, (int)order, true);
 			break;
 		}
-		/* Async compaction gives up early: its failure proves little. */
+		/* Async compaction gives up early: its failure means little. */
 		if (prio != COMPACT_PRIO_ASYNC && status == COMPACT_COMPLETE)
 			defer_compaction(zone, (int)order);
 	}

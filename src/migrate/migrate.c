@@ -52,7 +52,7 @@ int set_movable_ops(const struct movable_operations *ops, enum page_type type)
 {
 	int ret = 0;
 
-	/* An untyped page is anybody's: its PG_movable_ops would name no owner. */
+	/* An untyped page is anybody's: its PG_movable_ops names no owner. */
 	if (type == PGTY_NONE || type == PGTY_BUDDY || type == PGTY_SLAB ||
 	    type == PGTY_TABLE || (unsigned int)type >= NR_PAGE_TYPES || !ops)
 		return -EINVAL;
