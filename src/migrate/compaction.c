@@ -162,7 +162,8 @@ static unsigned int fragmentation_score_node(void)
  */
 static unsigned int score_wmark(bool low)
 {
-	unsigned int wmark_low = max(100 - atomic_load(&proactiveness), 5u);
+	unsigned int p = atomic_load(&proactiveness);
+	unsigned int wmark_low = max(100 - p, 5u);
 
 	return low ? wmark_low : min(wmark_low + 10, 100u);
 }
