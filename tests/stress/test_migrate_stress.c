@@ -83,7 +83,7 @@ static int anon_worker(void *arg)
 	unsigned int (*gen)[REGION_PAGES] = gens[w];
 	unsigned int pages[REGIONS] = { 0 };	/* 0: unmapped */
 	char *buf = malloc(PAGE_SIZE), *got = malloc(PAGE_SIZE);
-	unsigned long rounds = test_scaled(80000);
+	unsigned long rounds = test_scaled(60000);
 	struct mm_struct *mm;
 
 	test_rand_seed(10 + (uint64_t)w);
@@ -161,7 +161,7 @@ static int file_worker(void *arg)
 	int f = (int)(intptr_t)arg;
 	struct address_space *m = files[f];
 	char *buf = malloc(PAGE_SIZE), *got = malloc(PAGE_SIZE);
-	unsigned long rounds = test_scaled(50000);
+	unsigned long rounds = test_scaled(30000);
 	int err;
 
 	test_rand_seed(20 + (uint64_t)f);
@@ -209,7 +209,7 @@ static int compactor(void *arg)
 static int pressure(void *arg)
 {
 	LIST_HEAD(held);
-	unsigned long nr = 0, rounds = test_scaled(1200);
+	unsigned long nr = 0, rounds = test_scaled(600);
 
 	test_rand_seed(30);
 	for (unsigned long r = 0; r < rounds; r++) {
