@@ -4,8 +4,9 @@
  * its low end isolating movable pages, a free scanner walks from the high
  * end isolating free pages, and migrate_pages() moves the first into the
  * second until the scanners meet or a free block of the wanted order
- * exists. Direct compaction (from the allocator), kcompactd (woken after a
- * failed high-order allocation, and proactive every 500 ms), and a manual
+ * exists. Direct compaction (from the allocator, deferred after failures),
+ * kcompactd (woken after a failed high-order allocation, and proactive
+ * every 500 ms, backing off when that does not help), and a manual
  * whole-memory run; Linux's fragmentation metrics.
  *
  * Invariants and locking:
@@ -23,6 +24,8 @@
  *    manual run; hints only.
  *  - kcompactd_max_order, kcompactd_stopping: atomics; kcompactd_wait is a
  *    completion used as a wake-up (spurious wake-ups are harmless).
+ *  - compact_defer[zone]: atomics, hints (see defer_compaction()); the
+ *    proactive back-off count is kcompactd's own (a local).
  *  - Direct compaction runs inside the allocator's reclaim context
  *    (PF_MEMALLOC); compaction itself allocates only by taking free pages.
  */
@@ -32,12 +35,12 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #define COMPACTION_HPAGE_ORDER pageblock_order
 #define COMPACT_CLUSTER_MAX 32
 #define HPAGE_FRAG_CHECK_INTERVAL_MSEC 500
 #define EXTFRAG_THRESHOLD 500
+#define COMPACT_MAX_DEFER_SHIFT 6
 
 struct compact_control {
 	struct list_head freepages;
@@ -105,7 +108,7 @@ int unusable_free_index(struct zone *zone, unsigned int order)
 
 	fill_contig_page_info(zone, order, &info);
 	if (!info.free_pages)
-		return 0;
+		return 1000;	/* nothing free: nothing usable either */
 	return (int)((info.free_pages - (info.free_blocks_suitable << order)) *
 		     1000 / info.free_pages);
 }
@@ -123,20 +126,44 @@ static unsigned int extfrag_for_order(struct zone *zone, unsigned int order)
 			      info.free_pages);
 }
 
-unsigned int fragmentation_score(struct zone *zone)
+/* Linux's fragmentation_score_zone(): what proactive compaction lowers. */
+static unsigned int fragmentation_score_zone(struct zone *zone)
 {
-	unsigned long node_pages = contig_page_data.node_spanned_pages;
-
-	if (!node_pages)
-		return 0;
-	/* Weighted by zone size, as Linux's fragmentation_score_zone_weighted. */
-	return (unsigned int)(extfrag_for_order(zone, COMPACTION_HPAGE_ORDER) *
-			      zone->spanned_pages / node_pages);
+	return extfrag_for_order(zone, COMPACTION_HPAGE_ORDER);
 }
 
+/*
+ * Linux's fragmentation_score_zone_weighted(): weighted by the zone's
+ * present pages, which are its spanned pages here (RAM has no holes; a
+ * balloon changes managed pages, not present ones).
+ */
+unsigned int fragmentation_score(struct zone *zone)
+{
+	return (unsigned int)(fragmentation_score_zone(zone) *
+			      zone->spanned_pages /
+			      (contig_page_data.node_spanned_pages + 1));
+}
+
+/* Linux's fragmentation_score_node(): what kcompactd compares. */
+static unsigned int fragmentation_score_node(void)
+{
+	unsigned int score = 0;
+	struct zone *zone;
+
+	for_each_zone(zone)
+		if (zone_managed_pages(zone))
+			score += fragmentation_score(zone);
+	return score;
+}
+
+/*
+ * Linux's fragmentation_score_wmark(): the low mark is capped at 5, so
+ * that proactiveness near 100 does not compact without end.
+ */
 static unsigned int score_wmark(bool low)
 {
-	unsigned int wmark_low = 100 - atomic_load(&proactiveness);
+	unsigned int p = atomic_load(&proactiveness);
+	unsigned int wmark_low = max(100 - p, 5u);
 
 	return low ? wmark_low : min(wmark_low + 10, 100u);
 }
@@ -146,7 +173,13 @@ void compaction_set_proactiveness(unsigned int value)
 	atomic_store(&proactiveness, min(value, 100u));
 }
 
-static void index_dump(FILE *f, int (*fn)(struct zone *, unsigned int))
+/*
+ * One line per zone, as Linux's extfrag_show_print() ("%2d.%03d ") and
+ * unusable_show_print() ("%d.%03d "). The values are -1000 or 0..1000, so
+ * the integer division prints them right ("-1.000", " 0.624").
+ */
+static void index_dump(FILE *f, int (*fn)(struct zone *, unsigned int),
+		       bool wide)
 {
 	struct zone *zone;
 
@@ -157,8 +190,8 @@ static void index_dump(FILE *f, int (*fn)(struct zone *, unsigned int))
 		for (unsigned int o = 0; o < NR_PAGE_ORDERS; o++) {
 			int v = fn(zone, o);
 
-			fprintf(f, "%s%d.%03d ", v < 0 ? "-" : "", abs(v) / 1000,
-				abs(v) % 1000);
+			fprintf(f, wide ? "%2d.%03d " : "%d.%03d ", v / 1000,
+				v % 1000);
 		}
 		fputc('\n', f);
 	}
@@ -166,12 +199,12 @@ static void index_dump(FILE *f, int (*fn)(struct zone *, unsigned int))
 
 void extfrag_dump(FILE *f)
 {
-	index_dump(f, extfrag_index);
+	index_dump(f, extfrag_index, true);
 }
 
 void unusable_dump(FILE *f)
 {
-	index_dump(f, unusable_free_index);
+	index_dump(f, unusable_free_index, false);
 }
 
 /* ------------------------------------------------------------------ */
@@ -218,15 +251,19 @@ static void isolate_migratepages(struct compact_control *cc)
 		struct page *page = pfn_to_page(pfn);
 
 		scanned++;
+		/* A block stepped over counts page by page, as in Linux. */
 		if (PageBuddy(page)) {
 			unsigned int o = buddy_order_unsafe(page);
 
-			if (o <= MAX_PAGE_ORDER)
+			if (o <= MAX_PAGE_ORDER) {
 				pfn += (1UL << o) - 1;
+				scanned += (1UL << o) - 1;
+			}
 			continue;
 		}
 		if (PageHead(page)) {
 			pfn += (1UL << compound_order(page)) - 1;
+			scanned += (1UL << compound_order(page)) - 1;
 			continue;
 		}
 		if (page_movable_ops(page)) {
@@ -252,6 +289,25 @@ static void isolate_migratepages(struct compact_control *cc)
 		pageblock_skip_set(first);
 }
 
+/*
+ * Linux's suitable_migration_target(): a movable pageblock, unless it
+ * starts with a free block of the order compaction works for (a whole
+ * pageblock when it compacts everything): splitting that block to hold
+ * migrated pages would undo what compaction is after. A lockless look.
+ */
+static bool suitable_migration_target(const struct compact_control *cc,
+				      struct page *page)
+{
+	if (PageBuddy(page)) {
+		unsigned int order = cc->order > 0 ? (unsigned int)cc->order
+						   : pageblock_order;
+
+		if (buddy_order_unsafe(page) >= order)
+			return false;
+	}
+	return get_pageblock_migratetype(page) == MIGRATE_MOVABLE;
+}
+
 /* Isolate free pages from pageblocks below cc->free_pfn. */
 static void isolate_freepages(struct compact_control *cc)
 {
@@ -268,8 +324,8 @@ static void isolate_freepages(struct compact_control *cc)
 				       ? block - pageblock_nr_pages : 0;
 		if (block < zone->zone_start_pfn)
 			break;
-		if ((!cc->ignore_skip_hint && pageblock_skip_get(first)) ||
-		    get_pageblock_migratetype(first) != MIGRATE_MOVABLE)
+		if (!suitable_migration_target(cc, first) ||
+		    (!cc->ignore_skip_hint && pageblock_skip_get(first)))
 			continue;
 		spin_lock(&zone->lock);
 		for (unsigned long pfn = block; pfn < block + pageblock_nr_pages;
@@ -285,6 +341,7 @@ static void isolate_freepages(struct compact_control *cc)
 				break;	/* the zone is at its min watermark */
 			isolated += n;
 			pfn += n - 1;
+			scanned += n - 1;
 		}
 		spin_unlock(&zone->lock);
 		cc->nr_freepages += isolated;
@@ -338,6 +395,64 @@ static void release_freepages(struct compact_control *cc)
 }
 
 /* ------------------------------------------------------------------ */
+/* Deferral of direct compaction                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * After a zone failed to compact for an order at a synchronous priority,
+ * Linux skips the next 1, 2, 4 ... 64 attempts for that order or higher
+ * (defer_compaction(), compaction_deferred(), compaction_defer_reset()).
+ * The state lives here, indexed by zone; each field is atomic and touched
+ * only by these three helpers. Racing compactors may lose an update,
+ * which costs at most an attempt too many or too few: hints, as in Linux.
+ */
+struct compact_defer {
+	_Atomic(unsigned int) considered;	/* attempts since a failure */
+	_Atomic(unsigned int) defer_shift;	/* skip 1 << shift of them */
+	_Atomic(int) order_failed;		/* lowest order that failed */
+};
+
+static struct compact_defer compact_defer[MAX_NR_ZONES];
+
+static void defer_compaction(struct zone *zone, int order)
+{
+	struct compact_defer *d = &compact_defer[zone->idx];
+
+	atomic_store(&d->considered, 0);
+	if (atomic_load(&d->defer_shift) < COMPACT_MAX_DEFER_SHIFT)
+		atomic_fetch_add(&d->defer_shift, 1);
+	if (order < atomic_load(&d->order_failed))
+		atomic_store(&d->order_failed, order);
+}
+
+static bool compaction_deferred(struct zone *zone, int order)
+{
+	struct compact_defer *d = &compact_defer[zone->idx];
+	unsigned int limit = 1u << atomic_load(&d->defer_shift);
+
+	if (order < atomic_load(&d->order_failed))
+		return false;
+	if (atomic_fetch_add(&d->considered, 1) + 1 >= limit) {
+		atomic_store(&d->considered, limit);
+		return false;
+	}
+	return true;
+}
+
+static void compaction_defer_reset(struct zone *zone, int order,
+				   bool alloc_success)
+{
+	struct compact_defer *d = &compact_defer[zone->idx];
+
+	if (alloc_success) {
+		atomic_store(&d->considered, 0);
+		atomic_store(&d->defer_shift, 0);
+	}
+	if (order >= atomic_load(&d->order_failed))
+		atomic_store(&d->order_failed, order + 1);
+}
+
+/* ------------------------------------------------------------------ */
 /* Zone compaction                                                       */
 /* ------------------------------------------------------------------ */
 
@@ -382,7 +497,7 @@ static enum compact_result compact_finished(struct compact_control *cc)
 		return COMPACT_COMPLETE;
 	}
 	if (cc->proactive)
-		return fragmentation_score(cc->zone) > score_wmark(true)
+		return fragmentation_score_zone(cc->zone) > score_wmark(true)
 			       ? COMPACT_CONTINUE : COMPACT_SUCCESS;
 	if (cc->order < 0)
 		return COMPACT_CONTINUE;
@@ -447,18 +562,42 @@ static enum compact_result try_to_compact_pages(gfp_t gfp, unsigned int order,
 	enum zone_type highest = (gfp & __GFP_DMA) ? ZONE_DMA : ZONE_NORMAL;
 	enum compact_result rc = COMPACT_SKIPPED;
 
+	/*
+	 * Linux's gfp_compaction_allowed(): migration may wait on page locks
+	 * held across I/O, which a GFP_NOIO caller must not depend on.
+	 */
+	if (!(gfp & __GFP_IO))
+		return COMPACT_SKIPPED;
 	for (int z = (int)highest; z >= 0; z--) {
+		struct zone *zone = &contig_page_data.node_zones[z];
 		struct compact_control cc = {
-			.zone = &contig_page_data.node_zones[z],
+			.zone = zone,
 			.order = (int)order,
 			.mode = prio_to_mode(prio),
 			.ignore_skip_hint = prio == COMPACT_PRIO_SYNC_FULL,
 		};
-		enum compact_result status = compact_zone(&cc);
+		enum compact_result status;
 
+		/* The highest priority is the last resort: never deferred. */
+		if (prio != COMPACT_PRIO_SYNC_FULL &&
+		    compaction_deferred(zone, (int)order)) {
+			rc = max(rc, COMPACT_DEFERRED);
+			continue;
+		}
+		status = compact_zone(&cc);
 		rc = max(rc, status);
-		if (status == COMPACT_SUCCESS)
+		if (status == COMPACT_SUCCESS) {
+			/*
+			 * Linux resets the whole deferral once the allocation
+			 * has succeeded; this hook does not learn that, but a
+			 * free block of the order is there now.
+			 */
+			compaction_defer_reset(zone, (int)order, true);
 			break;
+		}
+		/* Async compaction gives up early: its failure means little. */
+		if (prio != COMPACT_PRIO_ASYNC && status == COMPACT_COMPLETE)
+			defer_compaction(zone, (int)order);
 	}
 	return rc;
 }
@@ -496,42 +635,68 @@ static void kcompactd_do_work(int order)
 			.mode = MIGRATE_SYNC_LIGHT,
 			.kcompactd = true,
 		};
+		enum compact_result status;
 
-		compact_zone(&cc);
+		if (compaction_deferred(zone, order) ||
+		    compaction_suitable(zone, order) != COMPACT_CONTINUE)
+			continue;
+		status = compact_zone(&cc);
+		if (status == COMPACT_SUCCESS) {
+			compaction_defer_reset(zone, order, false);
+		} else if (status == COMPACT_COMPLETE) {
+			/*
+			 * Free pages stranded on per-CPU lists may complete a
+			 * block; sync migration defers as direct compaction's.
+			 */
+			drain_all_pages(zone);
+			defer_compaction(zone, order);
+		}
 	}
 }
 
-static void kcompactd_proactive(void)
+/*
+ * Linux's proactive compaction of the node: every zone, until its own
+ * score is at the low mark. Returns whether the node's score went down.
+ */
+static bool kcompactd_proactive(void)
 {
+	unsigned int prev_score = fragmentation_score_node();
 	struct zone *zone;
 
-	if (!atomic_load(&proactiveness))
-		return;
 	for_each_zone(zone) {
 		struct compact_control cc = {
 			.zone = zone,
 			.order = -1,
 			.mode = MIGRATE_SYNC_LIGHT,
+			.ignore_skip_hint = true,
 			.proactive = true,
 			.kcompactd = true,
 		};
 
-		if (!zone_managed_pages(zone) ||
-		    fragmentation_score(zone) <= score_wmark(false))
-			continue;
-		count_vm_event(KCOMPACTD_WAKE);
-		compact_zone(&cc);
+		if (zone_managed_pages(zone))
+			compact_zone(&cc);
 	}
+	return fragmentation_score_node() < prev_score;
 }
 
 static int kcompactd(void *arg)
 {
+	/* Intervals to skip after a proactive run that did not help. */
+	unsigned int proactive_defer = 0;
+
 	while (!atomic_load(&kcompactd_stopping)) {
 		int order;
 
 		if (!wait_for_completion_timeout(&kcompactd_wait,
 						 HPAGE_FRAG_CHECK_INTERVAL_MSEC)) {
-			kcompactd_proactive();
+			if (atomic_load(&proactiveness) &&
+			    fragmentation_score_node() > score_wmark(false)) {
+				if (proactive_defer)
+					proactive_defer--;
+				else if (!kcompactd_proactive())
+					proactive_defer =
+						1u << COMPACT_MAX_DEFER_SHIFT;
+			}
 		} else {
 			order = atomic_exchange(&kcompactd_max_order, -1);
 			if (order > 0 && !atomic_load(&kcompactd_stopping))
@@ -563,6 +728,12 @@ int compaction_init(void)
 {
 	int ret;
 
+	/* The zones start afresh, as Linux's zeroed ones do. */
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		atomic_store(&compact_defer[z].considered, 0);
+		atomic_store(&compact_defer[z].defer_shift, 0);
+		atomic_store(&compact_defer[z].order_failed, 0);
+	}
 	init_completion(&kcompactd_wait);
 	atomic_store(&kcompactd_stopping, false);
 	atomic_store(&kcompactd_max_order, -1);

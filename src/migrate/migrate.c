@@ -8,7 +8,11 @@
  *  - An isolated page has PG_isolated, one extra reference held by the
  *    isolator, is off its owner's structures and on exactly one isolation
  *    list (through ->lru). PG_isolated is taken with test-and-set, so two
- *    scanners cannot isolate one page.
+ *    scanners cannot isolate one page. Being that claim, it is set before
+ *    the owner's isolate_page takes the page off its list and cleared after
+ *    putback_page puts it back: in those windows a listed page carries it
+ *    (migrate.h rule 1), so owners check the two together only at
+ *    quiescent points.
  *  - A page is a movable-ops page iff PG_movable_ops is set and ops are
  *    registered for its type; the owner sets and clears PG_movable_ops
  *    under its own lock. Isolation re-checks both after taking its
@@ -22,7 +26,9 @@
  *    moves through page_cache_migrate() and an anonymous one is copied
  *    here once its refcount is frozen at the isolation reference alone (a
  *    pinned page is given up); finally remove_migration_ptes() maps the new
- *    page (or the old one again, on failure).
+ *    page (or the old one again, on failure). A page whose every other
+ *    reference went while it was isolated (munmap, exit) is freed instead,
+ *    out of NR_ISOLATED_*, and counts as migrated, as in Linux.
  *  - An LRU migration locks the source (trylock in MIGRATE_ASYNC), then
  *    the new page (trylock: nobody else knows it), holding nothing else.
  * Context: isolation and putback never sleep; migration may sleep in the
@@ -46,8 +52,9 @@ int set_movable_ops(const struct movable_operations *ops, enum page_type type)
 {
 	int ret = 0;
 
-	if (type == PGTY_BUDDY || type == PGTY_SLAB || type == PGTY_TABLE ||
-	    (unsigned int)type >= NR_PAGE_TYPES || !ops)
+	/* An untyped page is anybody's: its PG_movable_ops names no owner. */
+	if (type == PGTY_NONE || type == PGTY_BUDDY || type == PGTY_SLAB ||
+	    type == PGTY_TABLE || (unsigned int)type >= NR_PAGE_TYPES || !ops)
 		return -EINVAL;
 	spin_lock(&ops_lock);
 	if (atomic_load(&movable_ops[type]))
@@ -109,9 +116,12 @@ bool isolate_migratable_lru_page(struct page *page)
 
 	if (!PageLRU(page) || !get_page_unless_zero(page))
 		return false;
-	/* Re-checked under the page lock at migration; hints here. */
-	if (PageLRU(page) && (PageSwapBacked(page) || page->mapping) &&
-	    !PageWriteback(page) && !PageUnevictable(page))
+	/*
+	 * Flags only, re-checked under the page lock at migration. Every LRU
+	 * page is anonymous or page cache; ->mapping is not looked at here:
+	 * truncation changes it under the page lock, which we do not hold.
+	 */
+	if (PageLRU(page) && !PageWriteback(page) && !PageUnevictable(page))
 		ok = isolate_lru_page(page) == 0;
 	put_page(page);		/* the isolation reference stays, if taken */
 	return ok;
@@ -191,6 +201,23 @@ static int anon_migrate(struct page *dst, struct page *src)
 	return 0;
 }
 
+/*
+ * Everyone but us dropped @src while it was isolated (munmap, exit): only
+ * the isolation reference is left, and nobody can find the page to take
+ * another. Nothing to move: free it, out of the isolated count. As in
+ * Linux's migrate_folio_unmap(), this counts as a migration done.
+ */
+static bool lru_page_freed(struct page *src)
+{
+	if (page_ref_count(src) != 1)
+		return false;
+	list_del_init(&src->lru);
+	mod_node_page_state(PageSwapBacked(src) ? NR_ISOLATED_ANON
+						: NR_ISOLATED_FILE, -1);
+	put_page(src);	/* the LRU free hook clears PG_active/PG_unevictable */
+	return true;
+}
+
 /* An isolated LRU page: page cache (mapped or not) or anonymous. */
 static int migrate_lru_one(struct page *src, new_page_fn get_new_page,
 			   free_page_fn put_new_page, unsigned long private,
@@ -200,6 +227,8 @@ static int migrate_lru_one(struct page *src, new_page_fn get_new_page,
 	bool mapped;
 	int rc;
 
+	if (lru_page_freed(src))
+		return 0;
 	dst = get_new_page(src, private);
 	if (!dst)
 		return -ENOMEM;
@@ -229,7 +258,12 @@ static int migrate_lru_one(struct page *src, new_page_fn get_new_page,
 	else if (PageSwapBacked(src))
 		rc = anon_migrate(dst, src);
 remap:
-	if (mapped)
+	/*
+	 * vm.h rule 6: this is also where a new anonymous page takes over the
+	 * identity, so it is called for a copied anonymous page even if the
+	 * source lost its last mapping since the check above.
+	 */
+	if (mapped || (!rc && PageSwapBacked(src)))
 		remove_migration_ptes(src, rc ? src : dst);
 unlock:
 	unlock_page(dst);

@@ -148,6 +148,44 @@ static void test_migrate_pages_pinned_anon_page_is_left(void **state)
 	verify(BASE, 1, 21);
 }
 
+static struct page *alloc_dst_counted(struct page *src, unsigned long private)
+{
+	(*(unsigned long *)private)++;
+	return alloc_page(GFP_HIGHUSER_MOVABLE);
+}
+
+/*
+ * Setup: an anonymous page written and isolated, then unmapped while
+ * isolated (the isolation reference is the last one). Action:
+ * migrate_pages(). Expected: as in Linux, the page counts as migrated
+ * without a destination being allocated; it is freed, the isolated
+ * counters are back to 0 (not one anon up, one file down) and the LRU
+ * checks pass at this quiescent point.
+ */
+static void test_migrate_pages_anon_page_unmapped_while_isolated_is_freed(void **state)
+{
+	unsigned long pfn, allocated = 0, free_before;
+	LIST_HEAD(list);
+	unsigned int done;
+
+	test_mmap(mm, BASE, PAGE_SIZE, VM_READ | VM_WRITE, NULL, 0);
+	fill(BASE, 1, 51);
+	isolate_range(BASE, 1, &list, &pfn);
+	assert_int_equal(vm_munmap(mm, BASE, PAGE_SIZE), 0);
+	assert_int_equal(page_ref_count(pfn_to_page(pfn)), 1);
+	free_before = test_free_pages_drained();
+	assert_int_equal(migrate_pages(&list, alloc_dst_counted, NULL,
+				       (unsigned long)&allocated, MIGRATE_SYNC,
+				       MR_SYSCALL, &done), 0);
+	assert_int_equal(done, 1);
+	assert_int_equal(allocated, 0);
+	assert_true(list_empty(&list));
+	assert_int_equal(test_free_pages_drained(), free_before + 1);
+	assert_int_equal(node_page_state(NR_ISOLATED_ANON), 0);
+	assert_int_equal(node_page_state(NR_ISOLATED_FILE), 0);
+	assert_int_equal(reclaim_check(RECLAIM_CHECK_QUIESCENT), 0);
+}
+
 /*
  * Setup: a file shared-mapped and read through the MMU. Action: migrate
  * its mapped pages. Expected: the PTEs and the page cache name the same
@@ -234,6 +272,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_migrate_pages_anon_pages_follow_their_ptes),
 		T(test_migrate_pages_pinned_anon_page_is_left),
+		T(test_migrate_pages_anon_page_unmapped_while_isolated_is_freed),
 		T(test_migrate_pages_shared_file_pages_stay_shared),
 		T(test_compact_nodes_scattered_anon_restores_order9),
 #undef T
