@@ -14,13 +14,15 @@
  *    specification says.
  *  - The host's record comes only from inflate/deflate messages, never
  *    from `actual`: an inflate with a pfn outside guest RAM, or a malformed
- *    buffer, marks the device NEEDS_RESET and discards nothing; a deflate
- *    of a pfn never inflated is refused (record unchanged), logged once and
- *    counted, and its buffer is still acknowledged so the guest does not
- *    hang; with MUST_TELL_HOST a ballooned page found backed again is a
- *    violation (the guest touched it before deflating), found both by the
- *    periodic scan of the record and, exactly, when a deflate names a page
- *    that is no longer a hole (the guest reused it before telling).
+ *    buffer, marks the device NEEDS_RESET and discards nothing; in a
+ *    deflate, a pfn never inflated (or outside RAM) is refused, logged
+ *    once per message and counted, while the batch's valid pfns are taken
+ *    back and the buffer is acknowledged: the guest reuses every page of
+ *    it then, and must not hang; with MUST_TELL_HOST a ballooned page
+ *    found backed again is a violation (the guest touched it before
+ *    deflating), found both by the periodic scan of the record and,
+ *    exactly, when a deflate names a page that is no longer a hole (the
+ *    guest reused it before telling).
  *
  * Invariants and locking: everything runs on the host's event-loop thread
  * (vhost_user.h rule); no locks. The stats chain, while held, belongs to
@@ -308,7 +310,7 @@ static bool handle_pfns(struct balloon_dev *b, unsigned int q)
 			pr_err_ratelimited("host: %s: punching holes failed: %s",
 					   b->id, strerror(-ret));
 	} else {
-		uint64_t touched = 0;
+		uint64_t touched = 0, refused;
 		uint32_t first = 0;
 
 		b->deflate_msgs++;
@@ -316,17 +318,22 @@ static bool handle_pfns(struct balloon_dev *b, unsigned int q)
 		if (has(b, VIRTIO_BALLOON_F_MUST_TELL_HOST))
 			touched = balloon_host_count_touched(&b->rec, b->pfns,
 							     n, &first);
+		refused = b->rec.nr_bad_deflates;
 		if (balloon_host_deflate(&b->rec, b->pfns, n, &bad)) {
+			refused = b->rec.nr_bad_deflates - refused;
 			b->violations++;
-			pr_err_ratelimited("host: %s: deflate of pfn %u, which is "
-					   "%s; refused", b->id, bad,
+			pr_err_ratelimited("host: %s: deflate of %" PRIu64
+					   " pfns refused, the first %u %s; the "
+					   "other %" PRIu64 " taken back", b->id,
+					   refused, bad,
 					   bad >= b->rec.nr_pfns
 						   ? "outside guest RAM"
-						   : "not in the balloon");
-		} else if (touched) {
+						   : "not in the balloon",
+					   (uint64_t)n - refused);
+		}
+		if (touched)
 			report_touched(b, touched, first, "before telling the "
 				       "host it deflated them");
-		}
 	}
 	return true;
 }

@@ -7,7 +7,8 @@
  *  - nr_ballooned = popcount(ballooned); bit p set <=> the host accepted an
  *    inflate of pfn p and no deflate of it since.
  *  - A batch is validated completely before the record changes (rule 1 of
- *    the header): a bad batch changes nothing.
+ *    the header): a bad inflate batch changes nothing; a deflate batch is
+ *    judged against the record as it was, and only its valid pfns leave.
  *  - Single owner (the host's event loop): no locks.
  * Untrusted: every pfn array (copied out of guest RAM by the caller).
  */
@@ -137,22 +138,32 @@ int balloon_host_inflate(struct balloon_host *bh, const uint32_t *pfns,
 int balloon_host_deflate(struct balloon_host *bh, const uint32_t *pfns,
 			 size_t n, uint32_t *bad)
 {
+	uint64_t refused = 0;
+
+	/* Judge the batch against the record as it was before it. */
 	for (size_t i = 0; i < n; i++) {
 		if (pfns[i] >= bh->nr_pfns ||
 		    !bitmap_test(bh->ballooned, pfns[i])) {
-			*bad = pfns[i];
-			bh->nr_bad_deflates++;
-			return -EPROTO;
+			if (!refused)
+				*bad = pfns[i];
+			refused++;
 		}
 	}
+	/*
+	 * The guest reuses every page of a buffer once it is used, so the
+	 * valid pfns are taken back even beside refused ones: keeping them
+	 * recorded would report the guest's reuse as touching a ballooned
+	 * page. A pfn listed twice in one batch is cleared once.
+	 */
 	for (size_t i = 0; i < n; i++) {
-		/* A pfn listed twice in one batch is cleared once. */
-		if (bitmap_test(bh->ballooned, pfns[i])) {
+		if (pfns[i] < bh->nr_pfns &&
+		    bitmap_test(bh->ballooned, pfns[i])) {
 			bitmap_clear_bit(bh->ballooned, pfns[i]);
 			bh->nr_ballooned--;
 		}
 	}
-	return 0;
+	bh->nr_bad_deflates += refused;
+	return refused ? -EPROTO : 0;
 }
 
 /*
