@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define Q_INFLATE 0
@@ -55,6 +56,8 @@ struct balloon_dev {
 	struct list_head node;		/* host->devices */
 	bool have_record;
 	struct balloon_host rec;
+	dev_t ram_dev;			/* the file of rec's RAM, as */
+	ino_t ram_ino;			/* fstat(2) names it */
 	uint32_t num_pages;		/* config: the target, set by the host */
 	uint32_t actual;		/* config: written by the guest;
 					 * at most nr_pfns once RAM is known */
@@ -175,26 +178,40 @@ static void bdev_mem_changed(struct vhost_user_dev *dev)
 {
 	struct balloon_dev *b = vhost_user_dev_get_priv(dev);
 	const struct virtio_mem *mem = vhost_user_dev_mem(dev);
-	const struct virtio_mem_region *r;
+	const struct virtio_mem_region *r = NULL;
+	struct stat st;
+	bool tracked;
 
-	if (!mem || mem->nr_regions != 1 || mem->regions[0].gpa != 0) {
+	if (mem && mem->nr_regions == 1 && !mem->regions[0].gpa)
+		r = &mem->regions[0];
+	tracked = r && !r->file_offset && !fstat(r->fd, &st);
+	/*
+	 * A table sent again arrives with a new descriptor (the old one is
+	 * closed already): the same file and size is the same RAM, whose
+	 * ballooned pages are still holes, so the record stays. Any other
+	 * table ends it: its descriptor is closed.
+	 */
+	if (tracked && b->have_record && b->rec.ram_bytes == r->size &&
+	    b->ram_dev == st.st_dev && b->ram_ino == st.st_ino) {
+		b->rec.memfd = r->fd;
+		return;
+	}
+	if (b->have_record)
+		balloon_host_destroy(&b->rec);
+	b->have_record = false;
+	if (!r) {
 		vhost_user_dev_needs_reset(dev, "%s: guest RAM must be one region "
 					   "at address 0", b->id);
 		return;
 	}
-	r = &mem->regions[0];
-	if (b->have_record && b->rec.ram_bytes == r->size && b->rec.memfd == r->fd)
-		return;	/* the same RAM again: keep the record */
-	if (b->have_record)
-		balloon_host_destroy(&b->rec);
-	b->have_record = false;
-	if (r->file_offset ||
-	    balloon_host_init(&b->rec, r->fd, r->size)) {
+	if (!tracked || balloon_host_init(&b->rec, r->fd, r->size)) {
 		vhost_user_dev_needs_reset(dev, "%s: guest RAM of %" PRIu64
 					   " bytes cannot be tracked", b->id,
 					   r->size);
 		return;
 	}
+	b->ram_dev = st.st_dev;
+	b->ram_ino = st.st_ino;
 	b->have_record = true;
 }
 
