@@ -13,7 +13,8 @@
  * process (each connection is its own device with its own record, though
  * they share this process's RAM), and a raw guest (features, queues and
  * one inflate buffer written by the test, then gone without a word) for
- * guests that misbehave or report nothing.
+ * guests that misbehave or report nothing; `ballast ctl` runs against
+ * them as a user runs it.
  */
 #include "../support/balloon_e2e.h"
 #include "../support/lockdep_test.h"
@@ -23,9 +24,12 @@
 #include <endian.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define RAM (32UL << 20)
@@ -624,6 +628,104 @@ static void test_qmp_guest_vanishing_leaves_other_guest_alone(void **state)
 	e2e_assert_agree(&e2e, true);
 }
 
+/* Run "$BALLAST_BIN ctl --qmp <host> @args"; its output in *@out. */
+static int run_ctl(const char *args, char **out)
+{
+	char cmd[512];
+	size_t len = 0, cap = 1 << 16;
+	FILE *p;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "'%s' ctl --qmp '%s' %s 2>&1",
+		 getenv("BALLAST_BIN"), e2e.qmp_path, args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	*out = malloc(cap);
+	assert_non_null(*out);
+	while (len < cap - 1) {
+		size_t n = fread(*out + len, 1, cap - 1 - len, p);
+
+		if (!n)
+			break;
+		len += n;
+	}
+	(*out)[len] = 0;
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* `ballast ctl @args` exits with @status and prints every one of @texts. */
+static void expect_ctl(const char *args, int status, const char *const *texts)
+{
+	char *out;
+	int got = run_ctl(args, &out);
+
+	if (got != status)
+		fail_msg("ctl %s: status %d (want %d):\n%s", args, got, status,
+			 out);
+	for (int i = 0; texts && texts[i]; i++)
+		if (!strstr(out, texts[i]))
+			fail_msg("ctl %s: no '%s' in:\n%s", args, texts[i], out);
+	free(out);
+}
+
+/*
+ * Setup: a raw guest connects and leaves (balloon0), and another connects
+ * (balloon1), as after a reconnect; it negotiated no stats queue, so none
+ * of its statistics was ever reported.
+ * Action: ballast ctl interval and stats without --device, then with
+ * --device: balloon, query (also of the departed balloon0); then stats
+ * once no guest is connected.
+ * Expected: without --device, interval and stats act on the host's first
+ * device, balloon1 (not a fixed balloon0); statistics not reported read
+ * "n/a", never a huge size; --device routes balloon and query to that
+ * device only; a departed device and a host without devices are clear
+ * failures (exit 1).
+ */
+static void test_ctl_device_option_follows_reconnected_guest(void **state)
+{
+	static const char *const stats_out[] = {
+		"device:                balloon1", "last-update:           never",
+		"stat-free-memory:      n/a", "stat-major-faults:     n/a", NULL,
+	};
+	static const char *const query_out[] = { "balloon1:", NULL };
+	static const char *const gone_out[] = { "DeviceNotFound", NULL };
+	static const char *const none_out[] = { "no balloon device", NULL };
+	struct virtqueue *vqs[2];
+	struct virtio_device *vdev;
+	json_t *ret;
+	char *out;
+
+	vdev = raw_guest_start(vqs);
+	wait_devices(1);
+	vhost_user_frontend_destroy(vdev);
+	wait_devices(0);
+	vdev = raw_guest_start(vqs);
+	wait_devices(1);
+
+	expect_ctl("interval 2", 0, NULL);
+	ret = e2e_qmp(&e2e, "qom-get", json_pack("{s:s, s:s}", "path",
+						 "balloon1", "property",
+						 "guest-stats-polling-interval"));
+	assert_int_equal(json_integer_value(ret), 2);
+	json_decref(ret);
+	expect_ctl("stats", 0, stats_out);
+	expect_ctl("--device balloon1 stats", 0, stats_out);
+	expect_ctl("--device balloon1 balloon 16M", 0, NULL);
+	assert_int_equal(dev_int("balloon1", "target-bytes"), 16 * MiB);
+	expect_ctl("--device balloon1 query", 0, query_out);
+	expect_ctl("--device balloon0 query", 1, gone_out);
+	expect_ctl("--device balloon0 interval 1", 1, gone_out);
+	assert_int_equal(run_ctl("query", &out), 0);
+	assert_null(strstr(out, "balloon0"));
+	free(out);
+
+	assert_int_equal(virtio_reset_device(vdev), 0);
+	vhost_user_frontend_destroy(vdev);
+	wait_devices(0);
+	expect_ctl("stats", 1, none_out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -633,6 +735,7 @@ int main(void)
 		T(test_qmp_balloon_change_events_follow_guest),
 		T(test_qmp_two_guests_routed_by_device_independent),
 		T(test_qmp_guest_vanishing_leaves_other_guest_alone),
+		T(test_ctl_device_option_follows_reconnected_guest),
 #undef T
 	};
 
