@@ -16,6 +16,7 @@
 
 #include <ballast/lib/bitmap.h>
 #include <ballast/lib/log.h>
+#include <ballast/lib/testhook.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -78,7 +79,9 @@ static int punch(struct balloon_host *bh, uint32_t start, uint32_t count)
 {
 	off_t off = (off_t)start << HOST_PAGE_SHIFT;
 	off_t len = (off_t)count << HOST_PAGE_SHIFT;
+	struct balloon_host_punch hook = { bh, start, count };
 
+	TEST_HOOK("balloon_host.punch", &hook);
 	if (fallocate(bh->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		      off, len) < 0) {
 		bh->nr_punch_errors++;

@@ -39,6 +39,18 @@ struct balloon_host {
 	size_t scratch_len;
 };
 
+/*
+ * The argument of the test hook "balloon_host.punch" (testhook.h), run
+ * just before pages [start, start + count) of the memfd are punched, with
+ * their bits already set in the record: fuzzers check there that nothing
+ * outside the record is ever discarded.
+ */
+struct balloon_host_punch {
+	const struct balloon_host *bh;
+	uint32_t start;
+	uint32_t count;
+};
+
 /**
  * balloon_host_init() - an empty record for @ram_bytes of guest RAM in
  * @memfd. Context: rule 3; allocates the bitmap from the C heap.
