@@ -14,13 +14,15 @@
  *    specification says.
  *  - The host's record comes only from inflate/deflate messages, never
  *    from `actual`: an inflate with a pfn outside guest RAM, or a malformed
- *    buffer, marks the device NEEDS_RESET and discards nothing; a deflate
- *    of a pfn never inflated is refused (record unchanged), logged once and
- *    counted, and its buffer is still acknowledged so the guest does not
- *    hang; with MUST_TELL_HOST a ballooned page found backed again is a
- *    violation (the guest touched it before deflating), found both by the
- *    periodic scan of the record and, exactly, when a deflate names a page
- *    that is no longer a hole (the guest reused it before telling).
+ *    buffer, marks the device NEEDS_RESET and discards nothing; in a
+ *    deflate, a pfn never inflated (or outside RAM) is refused, logged
+ *    once per message and counted, while the batch's valid pfns are taken
+ *    back and the buffer is acknowledged: the guest reuses every page of
+ *    it then, and must not hang; with MUST_TELL_HOST a ballooned page
+ *    found backed again is a violation (the guest touched it before
+ *    deflating), found both by the periodic scan of the record and,
+ *    exactly, when a deflate names a page that is no longer a hole (the
+ *    guest reused it before telling).
  *
  * Invariants and locking: everything runs on the host's event-loop thread
  * (vhost_user.h rule); no locks. The stats chain, while held, belongs to
@@ -39,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define Q_INFLATE 0
@@ -53,6 +56,8 @@ struct balloon_dev {
 	struct list_head node;		/* host->devices */
 	bool have_record;
 	struct balloon_host rec;
+	dev_t ram_dev;			/* the file of rec's RAM, as */
+	ino_t ram_ino;			/* fstat(2) names it */
 	uint32_t num_pages;		/* config: the target, set by the host */
 	uint32_t actual;		/* config: written by the guest;
 					 * at most nr_pfns once RAM is known */
@@ -173,26 +178,40 @@ static void bdev_mem_changed(struct vhost_user_dev *dev)
 {
 	struct balloon_dev *b = vhost_user_dev_get_priv(dev);
 	const struct virtio_mem *mem = vhost_user_dev_mem(dev);
-	const struct virtio_mem_region *r;
+	const struct virtio_mem_region *r = NULL;
+	struct stat st;
+	bool tracked;
 
-	if (!mem || mem->nr_regions != 1 || mem->regions[0].gpa != 0) {
+	if (mem && mem->nr_regions == 1 && !mem->regions[0].gpa)
+		r = &mem->regions[0];
+	tracked = r && !r->file_offset && !fstat(r->fd, &st);
+	/*
+	 * A table sent again arrives with a new descriptor (the old one is
+	 * closed already): the same file and size is the same RAM, whose
+	 * ballooned pages are still holes, so the record stays. Any other
+	 * table ends it: its descriptor is closed.
+	 */
+	if (tracked && b->have_record && b->rec.ram_bytes == r->size &&
+	    b->ram_dev == st.st_dev && b->ram_ino == st.st_ino) {
+		b->rec.memfd = r->fd;
+		return;
+	}
+	if (b->have_record)
+		balloon_host_destroy(&b->rec);
+	b->have_record = false;
+	if (!r) {
 		vhost_user_dev_needs_reset(dev, "%s: guest RAM must be one region "
 					   "at address 0", b->id);
 		return;
 	}
-	r = &mem->regions[0];
-	if (b->have_record && b->rec.ram_bytes == r->size && b->rec.memfd == r->fd)
-		return;	/* the same RAM again: keep the record */
-	if (b->have_record)
-		balloon_host_destroy(&b->rec);
-	b->have_record = false;
-	if (r->file_offset ||
-	    balloon_host_init(&b->rec, r->fd, r->size)) {
+	if (!tracked || balloon_host_init(&b->rec, r->fd, r->size)) {
 		vhost_user_dev_needs_reset(dev, "%s: guest RAM of %" PRIu64
 					   " bytes cannot be tracked", b->id,
 					   r->size);
 		return;
 	}
+	b->ram_dev = st.st_dev;
+	b->ram_ino = st.st_ino;
 	b->have_record = true;
 }
 
@@ -308,7 +327,7 @@ static bool handle_pfns(struct balloon_dev *b, unsigned int q)
 			pr_err_ratelimited("host: %s: punching holes failed: %s",
 					   b->id, strerror(-ret));
 	} else {
-		uint64_t touched = 0;
+		uint64_t touched = 0, refused;
 		uint32_t first = 0;
 
 		b->deflate_msgs++;
@@ -316,17 +335,22 @@ static bool handle_pfns(struct balloon_dev *b, unsigned int q)
 		if (has(b, VIRTIO_BALLOON_F_MUST_TELL_HOST))
 			touched = balloon_host_count_touched(&b->rec, b->pfns,
 							     n, &first);
+		refused = b->rec.nr_bad_deflates;
 		if (balloon_host_deflate(&b->rec, b->pfns, n, &bad)) {
+			refused = b->rec.nr_bad_deflates - refused;
 			b->violations++;
-			pr_err_ratelimited("host: %s: deflate of pfn %u, which is "
-					   "%s; refused", b->id, bad,
+			pr_err_ratelimited("host: %s: deflate of %" PRIu64
+					   " pfns refused, the first %u %s; the "
+					   "other %" PRIu64 " taken back", b->id,
+					   refused, bad,
 					   bad >= b->rec.nr_pfns
 						   ? "outside guest RAM"
-						   : "not in the balloon");
-		} else if (touched) {
+						   : "not in the balloon",
+					   (uint64_t)n - refused);
+		}
+		if (touched)
 			report_touched(b, touched, first, "before telling the "
 				       "host it deflated them");
-		}
 	}
 	return true;
 }

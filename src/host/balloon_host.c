@@ -7,7 +7,8 @@
  *  - nr_ballooned = popcount(ballooned); bit p set <=> the host accepted an
  *    inflate of pfn p and no deflate of it since.
  *  - A batch is validated completely before the record changes (rule 1 of
- *    the header): a bad batch changes nothing.
+ *    the header): a bad inflate batch changes nothing; a deflate batch is
+ *    judged against the record as it was, and only its valid pfns leave.
  *  - Single owner (the host's event loop): no locks.
  * Untrusted: every pfn array (copied out of guest RAM by the caller).
  */
@@ -15,6 +16,7 @@
 
 #include <ballast/lib/bitmap.h>
 #include <ballast/lib/log.h>
+#include <ballast/lib/testhook.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -77,7 +79,9 @@ static int punch(struct balloon_host *bh, uint32_t start, uint32_t count)
 {
 	off_t off = (off_t)start << HOST_PAGE_SHIFT;
 	off_t len = (off_t)count << HOST_PAGE_SHIFT;
+	struct balloon_host_punch hook = { bh, start, count };
 
+	TEST_HOOK("balloon_host.punch", &hook);
 	if (fallocate(bh->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		      off, len) < 0) {
 		bh->nr_punch_errors++;
@@ -137,22 +141,32 @@ int balloon_host_inflate(struct balloon_host *bh, const uint32_t *pfns,
 int balloon_host_deflate(struct balloon_host *bh, const uint32_t *pfns,
 			 size_t n, uint32_t *bad)
 {
+	uint64_t refused = 0;
+
+	/* Judge the batch against the record as it was before it. */
 	for (size_t i = 0; i < n; i++) {
 		if (pfns[i] >= bh->nr_pfns ||
 		    !bitmap_test(bh->ballooned, pfns[i])) {
-			*bad = pfns[i];
-			bh->nr_bad_deflates++;
-			return -EPROTO;
+			if (!refused)
+				*bad = pfns[i];
+			refused++;
 		}
 	}
+	/*
+	 * The guest reuses every page of a buffer once it is used, so the
+	 * valid pfns are taken back even beside refused ones: keeping them
+	 * recorded would report the guest's reuse as touching a ballooned
+	 * page. A pfn listed twice in one batch is cleared once.
+	 */
 	for (size_t i = 0; i < n; i++) {
-		/* A pfn listed twice in one batch is cleared once. */
-		if (bitmap_test(bh->ballooned, pfns[i])) {
+		if (pfns[i] < bh->nr_pfns &&
+		    bitmap_test(bh->ballooned, pfns[i])) {
 			bitmap_clear_bit(bh->ballooned, pfns[i]);
 			bh->nr_ballooned--;
 		}
 	}
-	return 0;
+	bh->nr_bad_deflates += refused;
+	return refused ? -EPROTO : 0;
 }
 
 /*

@@ -6,7 +6,8 @@
  *
  * Rules for users:
  *  1. Everything passed in comes from guest RAM and is untrusted: a batch is
- *     validated whole before anything is changed.
+ *     validated whole before anything is changed; a bad inflate changes
+ *     nothing, a deflate takes back only its valid pfns.
  *  2. One owner thread (the host's event loop) calls these functions; no
  *     locking inside.
  *  3. Context (every function here): the owner thread; no locks; never
@@ -31,10 +32,23 @@ struct balloon_host {
 	uint64_t nr_punches;		/* fallocate calls (one per run) */
 	uint64_t nr_punch_errors;	/* fallocate failures (host-side) */
 	uint64_t nr_double_inflates;	/* pfns inflated twice (counted once) */
-	uint64_t nr_bad_deflates;	/* deflates of never-inflated pfns */
+	uint64_t nr_bad_deflates;	/* pfns refused by deflates: outside
+					 * RAM or never inflated */
 	uint64_t nr_touched;		/* ballooned pfns found backed */
 	uint32_t *scratch;		/* sorted copy of a batch */
 	size_t scratch_len;
+};
+
+/*
+ * The argument of the test hook "balloon_host.punch" (testhook.h), run
+ * just before pages [start, start + count) of the memfd are punched, with
+ * their bits already set in the record: fuzzers check there that nothing
+ * outside the record is ever discarded.
+ */
+struct balloon_host_punch {
+	const struct balloon_host *bh;
+	uint32_t start;
+	uint32_t count;
 };
 
 /**
@@ -69,10 +83,14 @@ int __must_check balloon_host_inflate(struct balloon_host *bh,
 				      uint32_t *bad);
 
 /**
- * balloon_host_deflate() - the guest takes back @n pfns: each must be
- * ballooned. Context: rule 3; no system call; no allocation.
- * Return: 0; -EPROTO if a pfn is outside RAM or was never inflated
- * (nothing changed; @bad receives the first offender).
+ * balloon_host_deflate() - the guest takes back @n pfns. Each should be
+ * ballooned; one that is not (outside RAM, or never inflated) is refused
+ * and counted in nr_bad_deflates, while the others are taken back all the
+ * same, because the guest reuses every page of the buffer once the device
+ * acknowledges it. A pfn listed twice is taken back once.
+ * Context: rule 3; no system call; no allocation.
+ * Return: 0; -EPROTO if some pfns were refused (@bad receives the first
+ * offender; the valid ones were taken back).
  */
 int __must_check balloon_host_deflate(struct balloon_host *bh,
 				      const uint32_t *pfns, size_t n,

@@ -337,6 +337,11 @@ void qmp_server_destroy(struct qmp_server *q)
 	free(q);
 }
 
+int qmp_server_add_conn(struct qmp_server *q, int fd)
+{
+	return jsock_server_add_conn(q->js, fd);
+}
+
 int qmp_server_fd(const struct qmp_server *q)
 {
 	return jsock_server_fd(q->js);

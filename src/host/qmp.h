@@ -63,13 +63,23 @@ struct qmp_server;
 
 /**
  * qmp_server_create() - listen on the UNIX socket @path (created; an
- * existing socket file is replaced).
+ * existing socket file is replaced; NULL: no socket, clients come from
+ * qmp_server_add_conn() only, as in tests and fuzzers).
  * @ops, @ctx: the balloon devices.
  * Context: rule 3; allocates the server from the C heap.
  * Return: 0, or a negative errno (socket, bind, listen, epoll).
  */
 int __must_check qmp_server_create(struct qmp_server **qp, const char *path,
 				   const struct qmp_balloon_ops *ops, void *ctx);
+
+/**
+ * qmp_server_add_conn() - serve the connected, non-blocking stream socket
+ * @fd as a QMP client (owned by the server from now on, even on failure);
+ * it gets the greeting.
+ * Context: rule 3; allocates from the C heap.
+ * Return: 0 or a negative errno (jsock_server_add_conn()).
+ */
+int __must_check qmp_server_add_conn(struct qmp_server *q, int fd);
 
 /**
  * qmp_server_destroy() - close every client and the socket (its path is

@@ -347,34 +347,44 @@ static void conn_read(struct jsock_server *s, struct jsock_conn *c)
 	}
 }
 
+int jsock_server_add_conn(struct jsock_server *s, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct jsock_conn *c = calloc(1, sizeof(*c));
+
+	if (!c || !(c->in = malloc(JSOCK_MAX_INPUT))) {
+		free(c);
+		close(fd);
+		return -ENOMEM;
+	}
+	c->fd = fd;
+	ev.data.ptr = c;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int ret = -errno;
+
+		free(c->in);
+		free(c);
+		close(fd);
+		return ret;
+	}
+	list_add_tail(&c->node, &s->conns);
+	s->nr_conns++;
+	if (s->cfg.greeting)
+		conn_send(s, c, s->cfg.greeting(s->cfg.ctx));
+	return 0;
+}
+
 static void accept_conns(struct jsock_server *s)
 {
 	for (;;) {
 		int fd = accept4(s->listen_fd, NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct epoll_event ev = { .events = EPOLLIN };
-		struct jsock_conn *c;
 
 		if (fd < 0)
 			return;
-		c = calloc(1, sizeof(*c));
-		if (!c || !(c->in = malloc(JSOCK_MAX_INPUT))) {
-			free(c);
-			close(fd);
+		/* A client we cannot take is closed; the others go on. */
+		if (jsock_server_add_conn(s, fd))
 			continue;
-		}
-		c->fd = fd;
-		ev.data.ptr = c;
-		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			free(c->in);
-			free(c);
-			close(fd);
-			continue;
-		}
-		list_add_tail(&c->node, &s->conns);
-		s->nr_conns++;
-		if (s->cfg.greeting)
-			conn_send(s, c, s->cfg.greeting(s->cfg.ctx));
 	}
 }
 
@@ -411,14 +421,23 @@ int jsock_server_create(struct jsock_server **sp, const char *path,
 	struct jsock_server *s;
 	int ret;
 
-	if (strlen(path) >= sizeof(addr.sun_path))
+	if (path && strlen(path) >= sizeof(addr.sun_path))
 		return -ENAMETOOLONG;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&s->conns);
 	s->cfg = *cfg;
-	s->epfd = -1;
+	s->listen_fd = -1;
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	if (!path) {
+		*sp = s;
+		return 0;
+	}
 	s->path = strdup(path);
 	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			      0);
@@ -429,12 +448,7 @@ int jsock_server_create(struct jsock_server **sp, const char *path,
 	strcpy(addr.sun_path, path);
 	unlink(path);
 	if (bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-	    listen(s->listen_fd, 16) < 0) {
-		ret = -errno;
-		goto fail;
-	}
-	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (s->epfd < 0 ||
+	    listen(s->listen_fd, 16) < 0 ||
 	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listen_fd, &ev) < 0) {
 		ret = -errno;
 		goto fail;
@@ -460,8 +474,10 @@ void jsock_server_destroy(struct jsock_server *s)
 	list_for_each_entry_safe(c, next, &s->conns, node)
 		conn_close(s, c);
 	close(s->epfd);
-	close(s->listen_fd);
-	unlink(s->path);
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		unlink(s->path);
+	}
 	free(s->path);
 	free(s);
 }

@@ -6,7 +6,7 @@
  *
  * Every case checks the same three things:
  *  - the host refuses what it must (NEEDS_RESET where the device cannot
- *    go on, a refused and counted deflate where it can), and does not
+ *    go on, refused and counted deflate pfns where it can), and does not
  *    crash: it quits with status 0 at the end;
  *  - nothing is wrongly discarded: the memfd's backed size, the pages'
  *    contents and the host's ballooned count are unchanged by a refused
@@ -332,44 +332,61 @@ static void test_inflate_duplicates_counted_once(void **state)
 	assert_host_still_serves();
 }
 
-/*
- * Setup: d0 d1 inflated.
- * Action: deflate [d0 d5] (d5 was never inflated), deflate [d1 0xffffffff]
- * (outside guest RAM), then deflate [d0 d1].
- * Expected: the first two are refused whole but acknowledged (the guest
- * must not hang): record unchanged (2 pages), refused-deflates 2, two
- * protocol violations, no reset; the last is taken: 0 pages ballooned.
- */
-static void test_deflate_never_inflated_refused_and_counted(void **state)
+static bool host_scanned_since(struct balloon_e2e *e, void *arg)
 {
-	uint32_t in[2] = { data_pfn(0), data_pfn(1) };
+	return e2e_host_int(e, "touched-scans") > *(int64_t *)arg;
+}
+
+/*
+ * Setup: d0 d1 d2 inflated, MUST_TELL_HOST.
+ * Action: deflate [d0 d5] (d5 was never inflated) and [d1 0xffffffff]
+ * (outside guest RAM); after each is acknowledged the guest reuses the
+ * valid page at once, as it may; a scan of the record runs; then deflate
+ * [d2].
+ *
+ *   record:  {d0 d1 d2} -[d0 d5]-> {d1 d2} -[d1 0xffffffff]-> {d2} -> {}
+ *
+ * Expected: only d5 and 0xffffffff are refused (refused-deflates 2, two
+ * protocol violations, no reset, each buffer acknowledged so the guest
+ * does not hang); d0 and d1 are taken back, so the scan finds no
+ * ballooned page touched; the last deflate empties the record.
+ */
+static void test_deflate_never_inflated_refused_rest_taken_back(void **state)
+{
+	uint32_t in[3] = { data_pfn(0), data_pfn(1), data_pfn(2) };
 	uint32_t bad[2] = { data_pfn(0), data_pfn(5) };
 	uint32_t outside[2] = { data_pfn(1), 0xffffffffu };
+	uint32_t last = data_pfn(2);
+	int64_t scans;
 
 	raw_start(MUST_TELL, 2);
-	set_pfns(in, 2);
+	set_pfns(in, 3);
 	raw_post(0, 0, sizeof(in), 0);
 	raw_wait_used(0);
 	set_pfns(bad, 2);
 	raw_post(1, 0, sizeof(bad), 0);
 	raw_wait_used(1);
+	memset(page_address(g.data[0]), 0xa0, PAGE_SIZE);
 	set_pfns(outside, 2);
 	raw_post(1, 0, sizeof(outside), 0);
 	raw_wait_used(1);
-	assert_int_equal(e2e_host_int(&e2e, "host-ballooned-bytes"), 2 * PAGE_SIZE);
+	memset(page_address(g.data[1]), 0xa1, PAGE_SIZE);
+	assert_int_equal(e2e_host_int(&e2e, "host-ballooned-bytes"), PAGE_SIZE);
 	assert_int_equal(e2e_host_int(&e2e, "refused-deflates"), 2);
 	assert_int_equal(e2e_host_int(&e2e, "protocol-violations"), 2);
 	assert_false(e2e_host_int(&e2e, "needs-reset"));
-	set_pfns(in, 2);
-	raw_post(1, 0, sizeof(in), 0);
+	scans = e2e_host_int(&e2e, "touched-scans");
+	e2e_wait(&e2e, host_scanned_since, &scans, 50, "a scan of the record");
+	assert_int_equal(e2e_host_int(&e2e, "touched-while-ballooned"), 0);
+	set_pfns(&last, 1);
+	raw_post(1, 0, sizeof(last), 0);
 	raw_wait_used(1);
 	assert_int_equal(e2e_host_int(&e2e, "host-ballooned-bytes"), 0);
 	assert_int_equal(e2e_host_int(&e2e, "refused-deflates"), 2);
 	assert_int_equal(e2e_host_int(&e2e, "touched-while-ballooned"), 0);
 	assert_true(data_intact(5));
 	raw_stop();
-	for (int i = 0; i < 2; i++)
-		memset(page_address(g.data[i]), 0xa0 + i, PAGE_SIZE);
+	memset(page_address(g.data[2]), 0xa2, PAGE_SIZE);
 	assert_host_still_serves();
 }
 
@@ -545,7 +562,7 @@ int main(void)
 		T(test_inflate_length_not_multiple_of_4_needs_reset),
 		T(test_inflate_with_writable_part_needs_reset),
 		T(test_inflate_duplicates_counted_once),
-		T(test_deflate_never_inflated_refused_and_counted),
+		T(test_deflate_never_inflated_refused_rest_taken_back),
 		T(test_stats_buffer_malformed_needs_reset),
 		T(test_config_write_impossible_values_refused),
 		T(test_inflate_scattered_accepted_oversized_needs_reset),

@@ -8,15 +8,28 @@
  * Raw connections (a socket, one JSON text per line) are used where the
  * bytes on the wire matter: the greeting and commands before
  * qmp_capabilities; the jsock client everywhere else.
+ *
+ * Several guests on one host: the real driver over two front-ends of this
+ * process (each connection is its own device with its own record, though
+ * they share this process's RAM), and a raw guest (features, queues and
+ * one inflate buffer written by the test, then gone without a word) for
+ * guests that misbehave or report nothing; `ballast ctl` runs against
+ * them as a user runs it.
  */
 #include "../support/balloon_e2e.h"
 #include "../support/lockdep_test.h"
 
+#include <ballast/alloc.h>
+
+#include <endian.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define RAM (32UL << 20)
@@ -337,6 +350,382 @@ static void test_qmp_balloon_change_events_follow_guest(void **state)
 	jsock_client_close(listener);
 }
 
+/* ------------------------------------------------------------------ */
+/* Several guests                                                        */
+/* ------------------------------------------------------------------ */
+
+/* The host's record of device @id, or NULL if the host has no such one. */
+static json_t *host_dev(const char *id)
+{
+	json_t *ret = e2e_qmp(&e2e, "x-ballast-query-balloon", NULL);
+	json_t *dev, *found = NULL;
+	size_t i;
+
+	json_array_foreach(json_object_get(ret, "devices"), i, dev)
+		if (!strcmp(json_string_value(json_object_get(dev, "id")), id))
+			found = json_incref(dev);
+	json_decref(ret);
+	return found;
+}
+
+static int64_t dev_int(const char *id, const char *key)
+{
+	json_t *dev = host_dev(id);
+	json_t *v = json_object_get(dev, key);
+	int64_t n;
+
+	if (!json_is_integer(v))
+		fail_msg("host device %s has no integer '%s'", id, key);
+	n = json_integer_value(v);
+	json_decref(dev);
+	return n;
+}
+
+/*
+ * Take the memfd's backed size again as the empty-balloon baseline, while
+ * every balloon is empty: a second guest's set-up allocates after
+ * e2e_driver_start() measured it, and may write parts of partly used
+ * slab pages that were not backed then.
+ */
+static void rebase_backed_empty(void)
+{
+	assert_int_equal(node_page_state(NR_BALLOON_PAGES), 0);
+	touch_free_memory();
+	e2e.backed_empty = page_ram_allocated_bytes();
+}
+
+static size_t nr_devices(void)
+{
+	json_t *ret = e2e_qmp(&e2e, "x-ballast-query-balloon", NULL);
+	size_t n = json_array_size(json_object_get(ret, "devices"));
+
+	json_decref(ret);
+	return n;
+}
+
+static bool devices_are(struct balloon_e2e *e, void *arg)
+{
+	return nr_devices() == *(size_t *)arg;
+}
+
+static void wait_devices(size_t n)
+{
+	e2e_wait(&e2e, devices_are, &n, 10, "the host's device count");
+}
+
+/* query-balloon of device @id (NULL: no "device" argument). */
+static uint64_t actual_of(const char *id)
+{
+	json_t *ret = e2e_qmp(&e2e, "query-balloon",
+			      id ? json_pack("{s:s}", "device", id) : NULL);
+	uint64_t actual = (uint64_t)json_integer_value(json_object_get(ret,
+								       "actual"));
+
+	json_decref(ret);
+	return actual;
+}
+
+struct actual_wait {
+	const char *id;
+	uint64_t bytes;
+};
+
+static bool actual_reached(struct balloon_e2e *e, void *arg)
+{
+	struct actual_wait *w = arg;
+
+	return actual_of(w->id) == w->bytes;
+}
+
+static void wait_actual(const char *id, uint64_t bytes)
+{
+	struct actual_wait w = { id, bytes };
+
+	e2e_wait(&e2e, actual_reached, &w, 0, id);
+}
+
+/* Device @id's record is its driver's balloon, as guest and host see it. */
+static void assert_record_is(const char *id, struct virtio_balloon *vb)
+{
+	struct virtballoon_info info;
+
+	virtballoon_get_info(vb, &info);
+	assert_int_equal(virtballoon_check(vb), 0);
+	assert_int_equal(dev_int(id, "host-ballooned-bytes"),
+			 (uint64_t)info.num_pages << PAGE_SHIFT);
+	assert_int_equal(dev_int(id, "guest-ballooned-bytes"),
+			 (uint64_t)info.num_pages << PAGE_SHIFT);
+	assert_int_equal(actual_of(id),
+			 RAM - ((uint64_t)info.num_pages << PAGE_SHIFT));
+	assert_int_equal(dev_int(id, "protocol-violations"), 0);
+	assert_int_equal(dev_int(id, "refused-deflates"), 0);
+	assert_int_equal(dev_int(id, "touched-while-ballooned"), 0);
+}
+
+/*
+ * Setup: two guests on one host: the real driver over two front-ends,
+ * devices balloon0 and balloon1.
+ * Action: balloon balloon1 to RAM - 8 MiB; balloon without a device (the
+ * first, balloon0) to RAM - 4 MiB; a polling interval on balloon1 only;
+ * then the guest of balloon1 leaves (its driver removed: it deflates and
+ * disconnects), and balloon0 moves again.
+ *
+ *   ballooned   after 1   after 2   balloon1 leaves   then
+ *   balloon0    0         4 MiB     4 MiB             12 MiB
+ *   balloon1    8 MiB     8 MiB     (gone)
+ *
+ * Expected: each command reaches only its device, and query-balloon with
+ * and without "device" reports each guest's size; each host record is
+ * its driver's balloon, and together they are what left the memfd; the
+ * host drops balloon1 while balloon0 keeps its record and still moves,
+ * every count agreeing and no violation anywhere.
+ */
+static void test_qmp_two_guests_routed_by_device_independent(void **state)
+{
+	struct virtio_device *vdev1;
+	struct virtio_balloon *vb1;
+	json_t *ret;
+
+	e2e_driver_start(&e2e);
+	assert_int_equal(e2e_frontend_create(&e2e, &vdev1), 0);
+	assert_int_equal(virtballoon_probe(vdev1, &vb1), 0);
+	wait_devices(2);
+	rebase_backed_empty();
+
+	json_decref(e2e_qmp(&e2e, "balloon",
+			    json_pack("{s:I, s:s}", "value",
+				      (json_int_t)(RAM - 8 * MiB), "device",
+				      "balloon1")));
+	wait_actual("balloon1", RAM - 8 * MiB);
+	assert_int_equal(actual_of("balloon0"), RAM);
+	assert_int_equal(actual_of(NULL), RAM);
+	assert_int_equal(dev_int("balloon0", "target-bytes"), RAM);
+
+	json_decref(e2e_qmp(&e2e, "balloon", json_pack("{s:I}", "value",
+						       (json_int_t)(RAM - 4 * MiB))));
+	wait_actual(NULL, RAM - 4 * MiB);
+	assert_int_equal(actual_of("balloon0"), RAM - 4 * MiB);
+	assert_int_equal(dev_int("balloon1", "target-bytes"), RAM - 8 * MiB);
+	assert_record_is("balloon0", e2e.vb);
+	assert_record_is("balloon1", vb1);
+	touch_free_memory();
+	assert_int_equal(page_ram_allocated_bytes(), e2e.backed_empty - 12 * MiB);
+	assert_int_equal(dev_int("balloon0", "memfd-allocated-bytes"),
+			 e2e.backed_empty - 12 * MiB);
+
+	json_decref(e2e_qmp(&e2e, "qom-set",
+			    json_pack("{s:s, s:s, s:i}", "path", "balloon1",
+				      "property", "guest-stats-polling-interval",
+				      "value", 2)));
+	ret = e2e_qmp(&e2e, "qom-get", json_pack("{s:s, s:s}", "path",
+						 "/machine/peripheral/balloon0",
+						 "property",
+						 "guest-stats-polling-interval"));
+	assert_int_equal(json_integer_value(ret), 0);
+	json_decref(ret);
+
+	virtballoon_remove(vb1);
+	vhost_user_frontend_destroy(vdev1);
+	wait_devices(1);
+	assert_null(host_dev("balloon1"));
+	e2e_qmp_error(&e2e, "query-balloon", json_pack("{s:s}", "device",
+						       "balloon1"),
+		      "DeviceNotFound", "Device 'balloon1' not found");
+	assert_record_is("balloon0", e2e.vb);
+	e2e_balloon(&e2e, RAM - 12 * MiB);
+	e2e_assert_agree(&e2e, true);
+}
+
+/* A guest with no driver: the test negotiates and posts by hand. */
+static struct completion raw_used_done;
+
+static void raw_used(struct virtqueue *vq)
+{
+	complete(&raw_used_done);
+}
+
+static struct virtio_device *raw_guest_start(struct virtqueue **vqs)
+{
+	static const struct virtqueue_info info[2] = {
+		{ "inflate", raw_used }, { "deflate", raw_used },
+	};
+	struct virtio_device *vdev;
+
+	init_completion(&raw_used_done);
+	assert_int_equal(e2e_frontend_create(&e2e, &vdev), 0);
+	vdev->features = (1ULL << VIRTIO_F_VERSION_1) |
+			 (1ULL << VIRTIO_BALLOON_F_MUST_TELL_HOST);
+	assert_int_equal(virtio_finalize_features(vdev), 0);
+	assert_int_equal(virtio_find_vqs(vdev, 2, vqs, info), 0);
+	assert_int_equal(virtio_device_ready(vdev), 0);
+	return vdev;
+}
+
+/* Inflate @pages (the caller's) with one buffer; wait for the host. */
+static void raw_guest_inflate(struct virtqueue *vq, struct page **pages,
+			      unsigned int n)
+{
+	struct page *buf_page = alloc_page(GFP_KERNEL);
+	uint32_t *buf;
+	struct scatterlist sg;
+	unsigned int len;
+
+	assert_non_null(buf_page);
+	buf = page_address(buf_page);
+	for (unsigned int i = 0; i < n; i++)
+		buf[i] = htole32((uint32_t)page_to_pfn(pages[i]));
+	sg_init_one(&sg, buf, n * 4);
+	assert_int_equal(virtqueue_add_outbuf(vq, &sg, 1, buf, GFP_KERNEL), 0);
+	assert_true(virtqueue_kick(vq));
+	while (!virtqueue_get_buf(vq, &len))
+		if (!wait_for_completion_timeout(&raw_used_done, E2E_TIMEOUT_MS))
+			fail_msg("the host did not use the inflate buffer");
+	__free_page(buf_page);
+}
+
+/*
+ * Setup: the real driver (balloon0) with 4 MiB ballooned, and a raw guest
+ * (balloon1).
+ * Action: the raw guest inflates 8 of its own pages and then disconnects
+ * without deflating or resetting, as a guest that crashed.
+ * Expected: while it is there, balloon1's record holds its 8 pages and
+ * balloon0's is unchanged; after it vanishes the host drops balloon1 only,
+ * and balloon0 keeps its record, still moves, and everything agrees.
+ */
+static void test_qmp_guest_vanishing_leaves_other_guest_alone(void **state)
+{
+	struct virtqueue *vqs[2];
+	struct virtio_device *vdev;
+	struct page *pages[8];
+
+	e2e_driver_start(&e2e);
+	for (int i = 0; i < 8; i++) {
+		pages[i] = alloc_page(GFP_HIGHUSER_MOVABLE);
+		assert_non_null(pages[i]);
+		memset(page_address(pages[i]), 0x5a, PAGE_SIZE);
+	}
+	vdev = raw_guest_start(vqs);
+	wait_devices(2);
+	rebase_backed_empty();
+	e2e_balloon(&e2e, RAM - 4 * MiB);
+	raw_guest_inflate(vqs[0], pages, 8);
+	assert_int_equal(dev_int("balloon1", "host-ballooned-bytes"),
+			 8 * PAGE_SIZE);
+	assert_record_is("balloon0", e2e.vb);
+
+	vhost_user_frontend_destroy(vdev);
+	wait_devices(1);
+	assert_null(host_dev("balloon1"));
+	assert_record_is("balloon0", e2e.vb);
+	/* The vanished guest's pages are ours again: reuse, then free. */
+	for (int i = 0; i < 8; i++) {
+		memset(page_address(pages[i]), 0x5a, PAGE_SIZE);
+		__free_page(pages[i]);
+	}
+	e2e_balloon(&e2e, RAM - 12 * MiB);
+	e2e_assert_agree(&e2e, true);
+	e2e_balloon(&e2e, RAM);
+	e2e_assert_agree(&e2e, true);
+}
+
+/* Run "$BALLAST_BIN ctl --qmp <host> @args"; its output in *@out. */
+static int run_ctl(const char *args, char **out)
+{
+	char cmd[512];
+	size_t len = 0, cap = 1 << 16;
+	FILE *p;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "'%s' ctl --qmp '%s' %s 2>&1",
+		 getenv("BALLAST_BIN"), e2e.qmp_path, args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	*out = malloc(cap);
+	assert_non_null(*out);
+	while (len < cap - 1) {
+		size_t n = fread(*out + len, 1, cap - 1 - len, p);
+
+		if (!n)
+			break;
+		len += n;
+	}
+	(*out)[len] = 0;
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* `ballast ctl @args` exits with @status and prints every one of @texts. */
+static void expect_ctl(const char *args, int status, const char *const *texts)
+{
+	char *out;
+	int got = run_ctl(args, &out);
+
+	if (got != status)
+		fail_msg("ctl %s: status %d (want %d):\n%s", args, got, status,
+			 out);
+	for (int i = 0; texts && texts[i]; i++)
+		if (!strstr(out, texts[i]))
+			fail_msg("ctl %s: no '%s' in:\n%s", args, texts[i], out);
+	free(out);
+}
+
+/*
+ * Setup: a raw guest connects and leaves (balloon0), and another connects
+ * (balloon1), as after a reconnect; it negotiated no stats queue, so none
+ * of its statistics was ever reported.
+ * Action: ballast ctl interval and stats without --device, then with
+ * --device: balloon, query (also of the departed balloon0); then stats
+ * once no guest is connected.
+ * Expected: without --device, interval and stats act on the host's first
+ * device, balloon1 (not a fixed balloon0); statistics not reported read
+ * "n/a", never a huge size; --device routes balloon and query to that
+ * device only; a departed device and a host without devices are clear
+ * failures (exit 1).
+ */
+static void test_ctl_device_option_follows_reconnected_guest(void **state)
+{
+	static const char *const stats_out[] = {
+		"device:                balloon1", "last-update:           never",
+		"stat-free-memory:      n/a", "stat-major-faults:     n/a", NULL,
+	};
+	static const char *const query_out[] = { "balloon1:", NULL };
+	static const char *const gone_out[] = { "DeviceNotFound", NULL };
+	static const char *const none_out[] = { "no balloon device", NULL };
+	struct virtqueue *vqs[2];
+	struct virtio_device *vdev;
+	json_t *ret;
+	char *out;
+
+	vdev = raw_guest_start(vqs);
+	wait_devices(1);
+	vhost_user_frontend_destroy(vdev);
+	wait_devices(0);
+	vdev = raw_guest_start(vqs);
+	wait_devices(1);
+
+	expect_ctl("interval 2", 0, NULL);
+	ret = e2e_qmp(&e2e, "qom-get", json_pack("{s:s, s:s}", "path",
+						 "balloon1", "property",
+						 "guest-stats-polling-interval"));
+	assert_int_equal(json_integer_value(ret), 2);
+	json_decref(ret);
+	expect_ctl("stats", 0, stats_out);
+	expect_ctl("--device balloon1 stats", 0, stats_out);
+	expect_ctl("--device balloon1 balloon 16M", 0, NULL);
+	assert_int_equal(dev_int("balloon1", "target-bytes"), 16 * MiB);
+	expect_ctl("--device balloon1 query", 0, query_out);
+	expect_ctl("--device balloon0 query", 1, gone_out);
+	expect_ctl("--device balloon0 interval 1", 1, gone_out);
+	assert_int_equal(run_ctl("query", &out), 0);
+	assert_null(strstr(out, "balloon0"));
+	free(out);
+
+	assert_int_equal(virtio_reset_device(vdev), 0);
+	vhost_user_frontend_destroy(vdev);
+	wait_devices(0);
+	expect_ctl("stats", 1, none_out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +733,9 @@ int main(void)
 		T(test_qmp_before_any_guest_reports_device_not_active),
 		T(test_qmp_bad_arguments_refused_nothing_reaches_guest),
 		T(test_qmp_balloon_change_events_follow_guest),
+		T(test_qmp_two_guests_routed_by_device_independent),
+		T(test_qmp_guest_vanishing_leaves_other_guest_alone),
+		T(test_ctl_device_option_follows_reconnected_guest),
 #undef T
 	};
 

@@ -3,7 +3,13 @@
  * cmd_ctl.c - `ballast ctl`: a small client for the host's QMP socket and
  * the guest agent, for people and scripts.
  *
- *   ballast ctl [--qmp PATH] [--agent PATH] [--timeout MS] COMMAND [ARGS]
+ *   ballast ctl [--qmp PATH] [--agent PATH] [--timeout MS] [--device ID]
+ *               COMMAND [ARGS]
+ *
+ * The balloon commands (balloon, query, stats, interval) act on the device
+ * --device names; without it, balloon and query go to the host's first
+ * device (QMP's default) and stats and interval ask the host which that
+ * is, since ids change as guests reconnect (balloon0, balloon1, ...).
  *
  * Exit status: 0 done; 1 the peer refused or could not be reached (the
  * message names which); 2 a usage error.
@@ -31,7 +37,8 @@ struct ctl_opts {
 struct ctl_args {
 	uint64_t bytes;		/* balloon */
 	long number;		/* interval seconds, events count (-1: forever) */
-	const char *device;	/* stats */
+	const char *device;	/* the balloon commands; NULL: the first */
+	char first[64];		/* the host's first device, once asked */
 	json_t *request;	/* raw */
 };
 
@@ -66,12 +73,54 @@ static int ctl_exec(struct jsock_client *c, const char *name, json_t *args,
 	return err;
 }
 
+/* A size in bytes; a negative one is a value not reported yet. */
 static void print_size(const char *label, json_int_t bytes)
 {
 	char buf[32];
 
+	if (bytes < 0) {
+		printf("%-22s n/a\n", label);
+		return;
+	}
 	format_size((uint64_t)bytes, buf, sizeof(buf));
 	printf("%-22s %s (%" JSON_INTEGER_FORMAT " bytes)\n", label, buf, bytes);
+}
+
+static void print_int(const char *label, json_int_t v)
+{
+	if (v < 0)
+		printf("%-22s n/a\n", label);
+	else
+		printf("%-22s %" JSON_INTEGER_FORMAT "\n", label, v);
+}
+
+/*
+ * The device a QOM command names: --device, else the host's first balloon
+ * device (ids change as guests reconnect, so "balloon0" may be gone).
+ */
+static int ctl_device(struct jsock_client *c, struct ctl_args *a,
+		      const char *cmd, const char **id)
+{
+	json_t *ret, *devs, *first;
+
+	if (!a->device) {
+		if (ctl_exec(c, "x-ballast-query-balloon", NULL, &ret))
+			return BALLAST_EXIT_FAIL;
+		devs = json_object_get(ret, "devices");
+		first = json_object_get(json_array_get(devs, 0), "id");
+		if (!json_is_string(first)) {
+			fprintf(stderr, "ballast ctl: %s: no balloon device is "
+				"connected to the host\n", cmd);
+			json_decref(ret);
+			return BALLAST_EXIT_FAIL;
+		}
+		snprintf(a->first, sizeof(a->first), "%s",
+			 json_string_value(first));
+		a->device = a->first;
+		json_decref(ret);
+	}
+	*id = a->device;
+	return BALLAST_EXIT_OK;
 }
 
 static int parse_balloon(int argc, char **argv, struct ctl_args *a)
@@ -89,12 +138,16 @@ static int do_balloon(struct jsock_client *c, struct ctl_args *a)
 	json_t *ret;
 	char buf[32];
 
-	if (ctl_exec(c, "balloon",
-		     json_pack("{s:I}", "value", (json_int_t)a->bytes), &ret))
+	json_t *args = json_pack("{s:I}", "value", (json_int_t)a->bytes);
+
+	if (a->device)
+		json_object_set_new(args, "device", json_string(a->device));
+	if (ctl_exec(c, "balloon", args, &ret))
 		return BALLAST_EXIT_FAIL;
 	json_decref(ret);
 	format_size(a->bytes, buf, sizeof(buf));
-	printf("target: the guest keeps %s\n", buf);
+	printf("target: %s keeps %s\n", a->device ? a->device : "the guest",
+	       buf);
 	return BALLAST_EXIT_OK;
 }
 
@@ -110,7 +163,9 @@ static int do_query(struct jsock_client *c, struct ctl_args *a)
 	json_t *ret, *dev;
 	size_t i;
 
-	if (ctl_exec(c, "query-balloon", NULL, &ret))
+	if (ctl_exec(c, "query-balloon",
+		     a->device ? json_pack("{s:s}", "device", a->device) : NULL,
+		     &ret))
 		return BALLAST_EXIT_FAIL;
 	print_size("actual (guest RAM):",
 		   json_integer_value(json_object_get(ret, "actual")));
@@ -118,10 +173,13 @@ static int do_query(struct jsock_client *c, struct ctl_args *a)
 	if (jsock_client_execute(c, "x-ballast-query-balloon", NULL, &ret))
 		return BALLAST_EXIT_OK;	/* an older host: QEMU's view only */
 	json_array_foreach(json_object_get(ret, "devices"), i, dev) {
+		const char *id = json_string_value(json_object_get(dev, "id"));
 		const char *key;
 		json_t *v;
 
-		printf("%s:\n", json_string_value(json_object_get(dev, "id")));
+		if (!id || (a->device && strcmp(id, a->device)))
+			continue;
+		printf("%s:\n", id);
 		json_object_foreach(dev, key, v) {
 			char label[64];
 
@@ -131,8 +189,7 @@ static int do_query(struct jsock_client *c, struct ctl_args *a)
 			if (strstr(key, "bytes"))
 				print_size(label, json_integer_value(v));
 			else
-				printf("%-22s %" JSON_INTEGER_FORMAT "\n", label,
-				       json_integer_value(v));
+				print_int(label, json_integer_value(v));
 		}
 	}
 	json_decref(ret);
@@ -143,21 +200,35 @@ static int parse_stats(int argc, char **argv, struct ctl_args *a)
 {
 	if (argc > 2)
 		return ballast_usage_error(CTL, "stats takes at most a DEVICE");
-	a->device = argc > 1 ? argv[1] : "balloon0";
+	if (argc > 1 && a->device)
+		return ballast_usage_error(CTL, "stats takes the device once "
+					   "(--device ID or stats ID)");
+	if (argc > 1 && !*argv[1])
+		return ballast_usage_error(CTL, "stats needs a device id "
+					   "(e.g. balloon0)");
+	if (argc > 1)
+		a->device = argv[1];
 	return 0;
 }
 
 static int do_stats(struct jsock_client *c, struct ctl_args *a)
 {
 	json_t *ret, *v;
-	const char *key;
+	const char *key, *id;
+	json_int_t updated;
 
+	if (ctl_device(c, a, "stats", &id))
+		return BALLAST_EXIT_FAIL;
 	if (ctl_exec(c, "qom-get",
-		     json_pack("{s:s, s:s}", "path", a->device, "property",
+		     json_pack("{s:s, s:s}", "path", id, "property",
 			       "guest-stats"), &ret))
 		return BALLAST_EXIT_FAIL;
-	printf("%-22s %" JSON_INTEGER_FORMAT "\n", "last-update:",
-	       json_integer_value(json_object_get(ret, "last-update")));
+	printf("%-22s %s\n", "device:", id);
+	updated = json_integer_value(json_object_get(ret, "last-update"));
+	if (updated)
+		print_int("last-update:", updated);
+	else
+		printf("%-22s never\n", "last-update:");
 	json_object_foreach(json_object_get(ret, "stats"), key, v) {
 		char label[64];
 
@@ -165,8 +236,7 @@ static int do_stats(struct jsock_client *c, struct ctl_args *a)
 		if (strstr(key, "memory") || strstr(key, "caches"))
 			print_size(label, json_integer_value(v));
 		else
-			printf("%-22s %" JSON_INTEGER_FORMAT "\n", label,
-			       json_integer_value(v));
+			print_int(label, json_integer_value(v));
 	}
 	json_decref(ret);
 	return BALLAST_EXIT_OK;
@@ -187,10 +257,13 @@ static int parse_interval(int argc, char **argv, struct ctl_args *a)
 
 static int do_interval(struct jsock_client *c, struct ctl_args *a)
 {
+	const char *id;
 	json_t *ret;
 
+	if (ctl_device(c, a, "interval", &id))
+		return BALLAST_EXIT_FAIL;
 	if (ctl_exec(c, "qom-set",
-		     json_pack("{s:s, s:s, s:I}", "path", "balloon0", "property",
+		     json_pack("{s:s, s:s, s:I}", "path", id, "property",
 			       "guest-stats-polling-interval", "value",
 			       (json_int_t)a->number), &ret))
 		return BALLAST_EXIT_FAIL;
@@ -292,16 +365,17 @@ static int do_compact(struct jsock_client *c, struct ctl_args *a)
 static const struct {
 	const char *name;
 	bool agent;		/* goes to the guest agent, not QMP */
+	bool device;		/* acts on one balloon device (--device) */
 	int (*parse)(int argc, char **argv, struct ctl_args *a);
 	int (*run)(struct jsock_client *c, struct ctl_args *a);
 } ctl_cmds[] = {
-	{ "balloon", false, parse_balloon, do_balloon },
-	{ "query", false, parse_none, do_query },
-	{ "stats", false, parse_stats, do_stats },
-	{ "interval", false, parse_interval, do_interval },
-	{ "events", false, parse_events, do_events },
-	{ "raw", false, parse_raw, do_raw },
-	{ "compact", true, parse_none, do_compact },
+	{ "balloon", false, true, parse_balloon, do_balloon },
+	{ "query", false, true, parse_none, do_query },
+	{ "stats", false, true, parse_stats, do_stats },
+	{ "interval", false, true, parse_interval, do_interval },
+	{ "events", false, false, parse_events, do_events },
+	{ "raw", false, false, parse_raw, do_raw },
+	{ "compact", true, false, parse_none, do_compact },
 };
 
 static int ctl_run(int argc, char **argv)
@@ -310,6 +384,7 @@ static int ctl_run(int argc, char **argv)
 		{ "qmp", required_argument, NULL, 'q' },
 		{ "agent", required_argument, NULL, 'a' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "device", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -327,7 +402,8 @@ static int ctl_run(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+q:a:t:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+q:a:t:d:h", longopts,
+				  NULL)) != -1) {
 		char *end;
 
 		switch (opt) {
@@ -343,16 +419,27 @@ static int ctl_run(int argc, char **argv)
 				return ballast_usage_error(CTL,
 					"--timeout needs milliseconds > 0");
 			break;
+		case 'd':
+			if (!*optarg)
+				return ballast_usage_error(CTL, "--device needs "
+					"a device id (e.g. balloon0)");
+			a.device = optarg;
+			break;
 		case 'h':
 			printf("usage: ballast ctl [--qmp PATH] [--agent PATH] "
-			       "[--timeout MS] COMMAND\n"
+			       "[--timeout MS] [--device ID] COMMAND\n"
 			       "  balloon SIZE       the guest keeps SIZE of RAM\n"
 			       "  query              guest RAM now, and the host's record\n"
-			       "  stats [DEVICE]     the guest's memory statistics\n"
+			       "  stats [DEVICE]     the guest's memory statistics "
+			       "(n/a: not reported yet)\n"
 			       "  interval SECONDS   stats polling interval (0: off)\n"
 			       "  events [--count N] print QMP events as they come\n"
 			       "  raw JSON           send one QMP command\n"
-			       "  compact            compact the guest's memory (agent)\n");
+			       "  compact            compact the guest's memory (agent)\n"
+			       "  --device ID        the balloon device of balloon, "
+			       "query, stats and interval\n"
+			       "                     (default: the host's first; "
+			       "'ctl query' lists them)\n");
 			return BALLAST_EXIT_OK;
 		default:
 			return ballast_usage_error(CTL, "unknown option '%s'",
@@ -368,6 +455,10 @@ static int ctl_run(int argc, char **argv)
 			break;
 	if (i == ARRAY_SIZE(ctl_cmds))
 		return ballast_usage_error(CTL, "unknown command '%s'", argv[0]);
+	if (a.device && !ctl_cmds[i].device)
+		return ballast_usage_error(CTL, "--device applies to balloon, "
+					   "query, stats and interval, not %s",
+					   argv[0]);
 	ret = ctl_cmds[i].parse(argc, argv, &a);
 	if (ret)
 		return ret;
@@ -384,7 +475,7 @@ static int ctl_run(int argc, char **argv)
 
 const struct ballast_cmd ballast_cmd_ctl = {
 	.name = "ctl",
-	.args = "[--qmp P] [--agent P] COMMAND ...",
+	.args = "[--qmp P] [--agent P] [--device ID] COMMAND ...",
 	.summary = "talk to the host (QMP) or the guest agent",
 	.run = ctl_run,
 };

@@ -37,13 +37,23 @@ static int help_run(int argc, char **argv)
 	if (argc > 2)
 		return ballast_usage_error("help", "too many arguments");
 	if (argc == 2) {
-		for (size_t i = 0; i < nr; i++)
-			if (!strcmp(argv[1], cmds[i]->name)) {
+		for (size_t i = 0; i < nr; i++) {
+			char *help_argv[] = { argv[1], (char *)"--help", NULL };
+
+			if (strcmp(argv[1], cmds[i]->name))
+				continue;
+			if (cmds[i] == &ballast_cmd_help ||
+			    cmds[i] == &ballast_cmd_version) {
 				printf("usage: ballast %s %s\n  %s\n",
 				       cmds[i]->name, cmds[i]->args,
 				       cmds[i]->summary);
 				return BALLAST_EXIT_OK;
 			}
+			/* The others explain their options and commands. */
+			printf("ballast %s: %s\n", cmds[i]->name,
+			       cmds[i]->summary);
+			return cmds[i]->run(2, help_argv);
+		}
 		return ballast_usage_error("help", "unknown command '%s'",
 					   argv[1]);
 	}

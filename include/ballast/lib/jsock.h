@@ -51,7 +51,9 @@ struct jsock_config {
 };
 
 /**
- * jsock_server_create() - listen on @path (an existing file is replaced).
+ * jsock_server_create() - listen on @path (an existing file is replaced;
+ * NULL: no listening socket, connections come from
+ * jsock_server_add_conn() only).
  * @cfg: copied; its tables must outlive the server.
  * Context: no ballast locks; allocates from the C heap.
  * Return: 0 or a negative errno.
@@ -60,8 +62,18 @@ int __must_check jsock_server_create(struct jsock_server **sp, const char *path,
 				     const struct jsock_config *cfg);
 
 /**
- * jsock_server_destroy() - close every client and the listening socket,
- * unlink its path and free the server (NULL is ignored).
+ * jsock_server_add_conn() - serve the connected stream socket @fd as a
+ * client (the server owns it from now on, even on failure; it should be
+ * non-blocking): greet it if the server greets.
+ * Context: the server's thread (rule 2); no locks; never sleeps;
+ * allocates from the C heap (the connection and its input buffer).
+ * Return: 0, -ENOMEM, or a negative errno of epoll_ctl(2) (@fd closed).
+ */
+int __must_check jsock_server_add_conn(struct jsock_server *s, int fd);
+
+/**
+ * jsock_server_destroy() - close every client and the listening socket
+ * (if any), unlink its path and free the server (NULL is ignored).
  * Context: the server's thread (rule 2), or after it stopped; no locks;
  * never waits (close(2), unlink(2) only); frees only.
  */

@@ -66,10 +66,18 @@ static void test_ballast_bad_arguments_exit_2_with_message(void **state)
 	expect("host --bogus", 2, "unknown option");
 	expect("ctl balloon 12X", 2, "is not a size");
 	expect("ctl", 2, "missing COMMAND");
+	expect("ctl --device '' query", 2, "--device needs a device id");
+	expect("ctl --device balloon1 events", 2,
+	       "--device applies to balloon, query, stats and interval");
+	expect("ctl --device balloon1 stats balloon2", 2,
+	       "stats takes the device once");
+	expect("ctl --device balloon1 interval soon", 2,
+	       "'soon' is not a number of seconds");
 	expect("ctl --qmp /nonexistent/qmp.sock query", 1, "cannot talk");
 	expect("version", 0, "ballast ");
 	expect("help", 0, "usage: ballast COMMAND");
 	expect("help run", 0, "usage: ballast run");
+	expect("help ctl", 0, "--device ID        the balloon device of balloon");
 }
 
 /*

@@ -93,22 +93,29 @@ static void test_balloon_host_inflate_twice_counts_once(void **state)
 }
 
 /*
- * Deflating a pfn that was never inflated is refused whole; a valid
- * deflate clears the record (the pages read as zeroes until written).
+ * Setup: pfns 20 and 21 inflated.
+ * Action: deflate {20, 22, RAM/PG} (22 never inflated, RAM/PG outside
+ * guest RAM), then {21, 21}.
+ * Expected: the first is refused for 22 and RAM/PG only (two pfns counted,
+ * the first offender reported), 20 is taken back all the same, because
+ * the guest reuses every page of an acknowledged buffer; the second takes
+ * 21 back once. Deflated pages read as zeroes until written.
  */
-static void test_balloon_host_deflate_never_inflated_is_refused(void **state)
+static void test_balloon_host_deflate_never_inflated_refused_rest_taken_back(void **state)
 {
 	const uint32_t in[] = { 20, 21 };
-	const uint32_t mixed[] = { 20, 22 };
+	const uint32_t mixed[] = { 20, 22, RAM / PG };
+	const uint32_t twice[] = { 21, 21 };
 	uint32_t bad = 0;
 
 	assert_int_equal(balloon_host_inflate(&bh, in, 2, &bad), 0);
-	assert_int_equal(balloon_host_deflate(&bh, mixed, 2, &bad), -EPROTO);
+	assert_int_equal(balloon_host_deflate(&bh, mixed, 3, &bad), -EPROTO);
 	assert_int_equal(bad, 22);
-	assert_int_equal(bh.nr_ballooned, 2);
-	assert_int_equal(bh.nr_bad_deflates, 1);
-	assert_int_equal(balloon_host_deflate(&bh, in, 2, &bad), 0);
+	assert_int_equal(bh.nr_ballooned, 1);
+	assert_int_equal(bh.nr_bad_deflates, 2);
+	assert_int_equal(balloon_host_deflate(&bh, twice, 2, &bad), 0);
 	assert_int_equal(bh.nr_ballooned, 0);
+	assert_int_equal(bh.nr_bad_deflates, 2);
 	assert_int_equal(ram[20 * PG], 0);
 }
 
@@ -158,7 +165,7 @@ int main(void)
 		T(test_balloon_host_inflate_coalesces_and_punches),
 		T(test_balloon_host_inflate_pfn_outside_ram_discards_nothing),
 		T(test_balloon_host_inflate_twice_counts_once),
-		T(test_balloon_host_deflate_never_inflated_is_refused),
+		T(test_balloon_host_deflate_never_inflated_refused_rest_taken_back),
 		T(test_balloon_host_scan_touched_finds_written_page),
 		T(test_balloon_host_count_touched_finds_reused_page),
 #undef T
