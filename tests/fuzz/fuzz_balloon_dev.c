@@ -235,7 +235,7 @@ static void set_up(void)
 /* Guest RAM: the test's pages hold a pattern, every page is backed. */
 static int new_ram(void)
 {
-	int fd = memfd_create("fuzz-balloon-ram", MFD_CLOEXEC);
+	int fd = memfd_create("fuzz-balloon-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
 	if (fd < 0 || ftruncate(fd, RAM_SIZE) < 0)
 		abort();

@@ -198,7 +198,7 @@ static uint64_t backed_bytes(int fd)
 
 static int new_ram(void)
 {
-	int fd = memfd_create("test-balloon-dev", MFD_CLOEXEC);
+	int fd = memfd_create("test-balloon-dev", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, RAM_SIZE), 0);
