@@ -94,9 +94,14 @@ struct page *balloon_page_alloc(void);
  * balloon_page_enqueue() - put a page from balloon_page_alloc() into the
  * balloon: type offline, PG_movable_ops, ->private = @b_dev_info, on the
  * list; counts balloon_inflate and nr_balloon_pages.
- * balloon_page_list_enqueue() - the same for every page on @pages (emptied).
+ * balloon_page_list_enqueue() - the same for every page on @pages.
  *
- * Context: takes balloon_pages_lock; never sleeps; no allocation.
+ * A page that is not PGTY_NONE is misuse: reported, not enqueued, not
+ * counted, and left with the caller (on @pages for the list variant, which
+ * is otherwise emptied).
+ *
+ * Context: takes balloon_pages_lock; never sleeps; no allocation; callable
+ * from reclaim and OOM notifiers.
  * Return (list): number of pages enqueued.
  */
 void balloon_page_enqueue(struct balloon_dev_info *b_dev_info,
@@ -126,10 +131,13 @@ size_t balloon_page_list_dequeue(struct balloon_dev_info *b_dev_info,
  * balloon_page_finalize() - migration step 2: @page (isolated, replaced)
  * is no longer a balloon page.
  *
- * Context: take balloon_pages_lock; never sleep.
+ * Context: take and release balloon_pages_lock; never sleep; no
+ * allocation; callable from compaction, reclaim and OOM notifiers.
+ * Return (insert): 0; -EINVAL if @newpage is not PGTY_NONE (misuse,
+ * reported; nothing changed).
  */
-void balloon_page_insert_isolated(struct balloon_dev_info *b_dev_info,
-				  struct page *newpage);
+int __must_check balloon_page_insert_isolated(
+	struct balloon_dev_info *b_dev_info, struct page *newpage);
 void balloon_page_finalize(struct page *page);
 
 /**

@@ -482,7 +482,11 @@ static int virtballoon_migratepage(struct balloon_dev_info *info,
 	if (!mutex_trylock(&vb->balloon_lock))
 		return -EAGAIN;
 	get_page(newpage);			/* the balloon's reference */
-	balloon_page_insert_isolated(info, newpage);
+	if (balloon_page_insert_isolated(info, newpage)) {
+		put_page(newpage);
+		mutex_unlock(&vb->balloon_lock);
+		return -EINVAL;
+	}
 	if (!vb->deflate_on_oom && page_zone(page) != page_zone(newpage)) {
 		adjust_managed_page_count(page, 1);
 		adjust_managed_page_count(newpage, -1);
