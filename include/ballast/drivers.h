@@ -43,6 +43,8 @@ struct virtballoon_info {
 	uint64_t alloc_failures;	/* inflate allocations that failed */
 	uint64_t stats_requests;
 	uint64_t resyncs;		/* re-announcements to a new device */
+	uint64_t unacked_messages;	/* not acknowledged in time, or the
+					 * device went away meanwhile */
 	bool must_tell_host, stats_vq, deflate_on_oom;
 };
 

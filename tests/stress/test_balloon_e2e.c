@@ -10,12 +10,15 @@
  *    the deflate, so a guest that reuses pages the moment the driver frees
  *    them never touches a page the host still counts as ballooned; and a
  *    buggy write into a ballooned page is found by the host's scan;
- *  - stats: the guest's own counters reach qom-get guest-stats.
+ *  - stats: the guest's own counters reach qom-get guest-stats;
+ *  - a host that dies: the OOM notifier does not wait for it, and a new
+ *    host learns the balloon.
  */
 #include "../support/balloon_e2e.h"
 #include "../support/lockdep_test.h"
 
 #include <ballast/alloc.h>
+#include <ballast/task.h>
 #include <ballast/lib/testhook.h>
 
 #include <string.h>
@@ -216,6 +219,66 @@ static void test_guest_stats_round_trip_reports_guest_values(void **state)
 	assert_true(info.stats_requests >= 1);
 }
 
+static int oom_pass_fn(void *arg)
+{
+	struct alloc_fault_config cfg = { .oom_nth = 1 };
+	struct page *page;
+
+	alloc_fault_set(&cfg);
+	page = alloc_page(GFP_KERNEL);
+	alloc_fault_set(NULL);
+	if (page)
+		__free_page(page);
+	complete(arg);
+	return 0;
+}
+
+static bool resynced_and_empty(struct balloon_e2e *e, void *arg)
+{
+	struct virtballoon_info info;
+
+	virtballoon_get_info(e->vb, &info);
+	return info.resyncs == 1 && !info.num_pages &&
+	       !e2e_host_int(e, "host-ballooned-bytes");
+}
+
+/*
+ * Setup: 16 MiB ballooned; then the host is killed (a crash).
+ * Action: an allocation forced through the OOM notifiers, on a task of its
+ * own; then a new host on the same socket and a reconnect.
+ * Expected: the notifier returns (the driver used to wait for the dead
+ * host forever, holding balloon_lock and oom_lock) and gave nothing back:
+ * without a device, no page may leave the balloon. The new host learns
+ * the balloon from the driver, which then deflates it to the new target
+ * (0); guest, host and memfd agree.
+ */
+static void test_oom_notify_host_killed_returns_without_deflating(void **state)
+{
+	struct virtballoon_info info;
+	struct completion done;
+	struct task *oom;
+
+	e2e_balloon(&e2e, RAM - 16 * MiB);
+	e2e_host_kill(&e2e);
+
+	init_completion(&done);
+	assert_int_equal(task_create(&oom, "oom", oom_pass_fn, &done, 0), 0);
+	if (!wait_for_completion_timeout(&done, E2E_TIMEOUT_MS))
+		fail_msg("the OOM notifier waited %d ms for a dead host",
+			 E2E_TIMEOUT_MS);
+	assert_int_equal(task_destroy(oom), 0);
+	virtballoon_get_info(e2e.vb, &info);
+	assert_true(info.oom_notifications >= 1);
+	assert_int_equal(info.oom_deflated_pages, 0);
+	assert_int_equal(virtballoon_check(e2e.vb), 0);
+
+	e2e_host_restart(&e2e, NULL);
+	assert_int_equal(vhost_user_frontend_reconnect(e2e.vdev), 0);
+	e2e_wait(&e2e, resynced_and_empty, NULL, 10,
+		 "the resync and the deflate to the new host's target");
+	e2e_assert_agree(&e2e, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +287,7 @@ int main(void)
 		T(test_deflate_pages_reused_only_after_host_ack),
 		T(test_write_to_ballooned_page_found_by_host_scan),
 		T(test_guest_stats_round_trip_reports_guest_values),
+		T(test_oom_notify_host_killed_returns_without_deflating),
 #undef T
 	};
 
