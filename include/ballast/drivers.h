@@ -62,10 +62,18 @@ int __must_check virtballoon_probe(struct virtio_device *vdev,
 				   struct virtio_balloon **vbp);
 
 /**
- * virtballoon_remove() - stop the worker and the OOM notifier, give every
- * page back (telling the device if it is there), reset the device and
- * free the driver.
- * Context: no locks; may sleep; no allocation.
+ * virtballoon_remove() - stop the worker and the OOM notifier; block
+ * isolation and wait for compaction to give back the pages it isolated;
+ * deflate the balloon while the device is there to be told; reset the
+ * device; then every page still ballooned, or held by a deflate the device
+ * never acknowledged, is the guest's again (a reset or vanished device
+ * has no balloon), and the driver is freed. A host that is gone does not
+ * hold it up: acknowledgements are awaited at most 5 s each, and not at
+ * all once the transport is disconnected.
+ *
+ * Context: no locks held; takes balloon_lock, then balloon_pages_lock;
+ * may sleep; no allocation; not from reclaim or an OOM notifier (it
+ * unregisters the notifier and joins the worker).
  */
 void virtballoon_remove(struct virtio_balloon *vb);
 

@@ -374,6 +374,31 @@ static void update_balloon_size(struct virtio_balloon *vb)
 }
 
 /*
+ * Block isolation, then wait until compaction has migrated or put back
+ * every page it had isolated: from then on only a holder of balloon_lock
+ * changes the list. Migration trylocks balloon_lock, so the caller must not
+ * hold it. Return: false if the calling worker is asked to stop meanwhile
+ * (task_sleep_ms() does not sleep any more then).
+ */
+static bool quiesce_isolation(struct virtio_balloon *vb)
+{
+	unsigned long nr, isolated;
+
+	lockdep_assert_not_held(&vb->balloon_lock);
+	balloon_block_isolation(&vb->vb_dev_info, true);
+	/* Test builds: a test may put back a page it isolated. No lock held. */
+	TEST_HOOK("virtio_balloon.isolation_blocked", vb);
+	for (;;) {
+		balloon_dev_counts(&vb->vb_dev_info, &nr, &isolated);
+		if (!isolated)
+			return true;
+		if (task_should_stop())
+			return false;
+		task_sleep_ms(1);	/* compaction migrates or puts back */
+	}
+}
+
+/*
  * A new device (the host restarted) knows none of our pages: tell it
  * every pfn in the balloon again. Isolation is blocked and balloon_lock
  * held meanwhile, so the list cannot change under the walk.
@@ -803,26 +828,44 @@ fail:
 
 void virtballoon_remove(struct virtio_balloon *vb)
 {
+	unsigned long nr, isolated;
+	struct balloon_msg *msg;
+	LIST_HEAD(pages);
+
 	might_sleep();
 	if (vb->deflate_on_oom)
 		WARN_ON_ONCE(unregister_oom_notifier(&vb->oom_nb));
 	atomic_store(&vb->stopping, true);
 	complete(&vb->work);
 	task_destroy(vb->worker);
-	/* Give every page back, telling the device if it is still there. */
-	while (atomic_load(&vb->num_pages)) {
-		unsigned long nr, isolated;
-
-		if (!leak_balloon(vb, VIRTIO_BALLOON_ARRAY_PFNS_MAX)) {
-			balloon_dev_counts(&vb->vb_dev_info, &nr, &isolated);
-			if (!isolated)
-				break;	/* the device refused: keep them */
-			task_sleep_ms(1);	/* compaction puts them back */
-		}
-	}
+	/*
+	 * Every page on the list, where compaction cannot take it any more;
+	 * then give back all the device can still be told about.
+	 */
+	quiesce_isolation(vb);
+	while (leak_balloon(vb, VIRTIO_BALLOON_ARRAY_PFNS_MAX))
+		;
 	update_balloon_size(vb);
 	if (virtio_reset_device(vb->vdev))
 		pr_warn("virtio_balloon: the device could not be reset");
+	/*
+	 * A reset device has no balloon (and one that is gone took its own
+	 * with it): the pages still ballooned, or held by a deflate it never
+	 * acknowledged, are the guest's again. Then no page points to @vb.
+	 */
+	mutex_lock(&vb->balloon_lock);
+	reap_acks(vb, vb->inflate_vq);
+	reap_acks(vb, vb->deflate_vq);
+	while ((msg = virtqueue_detach_unused_buf(vb->inflate_vq)))
+		msg_done(msg);
+	while ((msg = virtqueue_detach_unused_buf(vb->deflate_vq)))
+		msg_done(msg);
+	balloon_page_list_dequeue(&vb->vb_dev_info, &pages, SIZE_MAX);
+	atomic_store(&vb->num_pages, 0);
+	mutex_unlock(&vb->balloon_lock);
+	release_pages_balloon(&pages);
+	balloon_dev_counts(&vb->vb_dev_info, &nr, &isolated);
+	WARN_ON_ONCE(nr || isolated);
 	if (vb->stats_vq)
 		virtqueue_detach_unused_buf(vb->stats_vq);
 	virtio_del_vqs(vb->vdev);

@@ -11,13 +11,15 @@
  *    them never touches a page the host still counts as ballooned; and a
  *    buggy write into a ballooned page is found by the host's scan;
  *  - stats: the guest's own counters reach qom-get guest-stats;
- *  - a host that dies: the OOM notifier does not wait for it, and a new
- *    host learns the balloon.
+ *  - a host that dies: the OOM notifier does not wait for it, a new host
+ *    learns the balloon, and removing the driver without a host gives
+ *    every page back to the guest.
  */
 #include "../support/balloon_e2e.h"
 #include "../support/lockdep_test.h"
 
 #include <ballast/alloc.h>
+#include <ballast/migrate.h>
 #include <ballast/task.h>
 #include <ballast/lib/testhook.h>
 
@@ -40,8 +42,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	e2e_driver_stop(&e2e);
-	e2e_host_stop(&e2e);
+	if (e2e.vb)
+		e2e_driver_stop(&e2e);
+	if (e2e.qmp)
+		e2e_host_stop(&e2e);
 	e2e_guest_shutdown();
 	return lockdep_test_teardown(state);
 }
@@ -219,6 +223,80 @@ static void test_guest_stats_round_trip_reports_guest_values(void **state)
 	assert_true(info.stats_requests >= 1);
 }
 
+static struct page *first_ballooned_page(unsigned long from_pfn)
+{
+	for (unsigned long pfn = from_pfn; pfn < max_pfn; pfn++)
+		if (PageOffline(pfn_to_page(pfn)))
+			return pfn_to_page(pfn);
+	return NULL;
+}
+
+/*
+ * Setup: 16 MiB ballooned; then the host quits (QMP quit, as a host that
+ * goes away before the guest does).
+ * Action: remove the driver.
+ * Expected: it returns without waiting for the host, and every page is
+ * the guest's again: none is still ballooned or points to the freed
+ * driver (teardown's shutdown finds every page free, NR_BALLOON_PAGES 0).
+ */
+static void test_virtballoon_remove_host_gone_frees_every_page(void **state)
+{
+	e2e_balloon(&e2e, RAM - 16 * MiB);
+	e2e_host_stop(&e2e);
+	e2e_driver_stop(&e2e);
+	assert_int_equal(node_page_state(NR_BALLOON_PAGES), 0);
+	assert_null(first_ballooned_page(0));
+}
+
+struct isolated_page {
+	struct list_head list;		/* the page, while isolated */
+	struct page *other;		/* another ballooned page */
+	bool other_isolated;
+};
+
+/* At removal, with isolation blocked: compaction finishes with its page. */
+static void put_back_at_block(const char *name, void *arg, void *ctx)
+{
+	struct isolated_page *ip = ctx;
+
+	ip->other_isolated = isolate_movable_page(ip->other, 0);
+	putback_movable_pages(&ip->list);
+}
+
+/*
+ * Setup: 16 MiB ballooned; compaction holds one ballooned page isolated
+ * (the test, through isolate_movable_page()); the host quits.
+ * Action: remove the driver; once it has blocked isolation, the test tries
+ * to isolate another ballooned page and puts its own back, as compaction
+ * does when it finishes.
+ * Expected: the other page cannot be isolated any more; the removal waits
+ * for the isolated page and frees it with the rest: nothing is left
+ * pointing to the freed driver.
+ */
+static void test_virtballoon_remove_isolated_page_waited_for(void **state)
+{
+	struct isolated_page ip = { .list = LIST_HEAD_INIT(ip.list) };
+	struct page *page;
+
+	e2e_balloon(&e2e, RAM - 16 * MiB);
+	page = first_ballooned_page(0);
+	assert_non_null(page);
+	ip.other = first_ballooned_page(page_to_pfn(page) + 1);
+	assert_non_null(ip.other);
+	assert_true(isolate_movable_page(page, 0));
+	list_add(&page->lru, &ip.list);
+	e2e_host_stop(&e2e);
+
+	assert_int_equal(test_hook_set("virtio_balloon.isolation_blocked",
+				       put_back_at_block, &ip), 0);
+	e2e_driver_stop(&e2e);
+	test_hook_clear("virtio_balloon.isolation_blocked");
+	assert_false(ip.other_isolated);
+	assert_true(list_empty(&ip.list));
+	assert_int_equal(node_page_state(NR_BALLOON_PAGES), 0);
+	assert_null(first_ballooned_page(0));
+}
+
 static int oom_pass_fn(void *arg)
 {
 	struct alloc_fault_config cfg = { .oom_nth = 1 };
@@ -288,6 +366,8 @@ int main(void)
 		T(test_write_to_ballooned_page_found_by_host_scan),
 		T(test_guest_stats_round_trip_reports_guest_values),
 		T(test_oom_notify_host_killed_returns_without_deflating),
+		T(test_virtballoon_remove_host_gone_frees_every_page),
+		T(test_virtballoon_remove_isolated_page_waited_for),
 #undef T
 	};
 
