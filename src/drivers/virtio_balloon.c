@@ -56,7 +56,7 @@
 
 #define BALLOON_ACK_POLL_MS 100	/* between checks of the transport */
 #define BALLOON_ACK_TIMEOUT_MS 5000	/* a device that does not answer */
-#define BALLOON_BACKOFF_MS 200		/* after an inflate allocation failed */
+#define BALLOON_BACKOFF_MS 200		/* after a move made no progress */
 #define BALLOON_ACTUAL_EVERY_MS 10	/* `actual` while the balloon moves */
 #define BALLOON_NR_MSGS 2		/* migration posts two at once */
 
@@ -550,6 +550,18 @@ static uint64_t now_ms(void)
 }
 
 /*
+ * A move made no progress (no memory, every page isolated, no answer):
+ * try again after a pause, never in a busy loop.
+ */
+static void balloon_backoff(struct virtio_balloon *vb)
+{
+	/* Test builds: a test may see the worker back off. No lock held. */
+	TEST_HOOK("virtio_balloon.backoff", vb);
+	task_sleep_ms(BALLOON_BACKOFF_MS);
+	atomic_store(&vb->config_pending, true);
+}
+
+/*
  * The device's config changed (or the driver just started, or the device
  * was replaced): re-announce the balloon to a new device, read the target
  * once, and move toward it batch by batch. On vhost-user every config
@@ -587,13 +599,12 @@ static void balloon_update(struct virtio_balloon *vb)
 					(int64_t)VIRTIO_BALLOON_ARRAY_PFNS_MAX);
 
 			if (fill_balloon(vb, (size_t)diff) < want) {
-				task_sleep_ms(BALLOON_BACKOFF_MS);	/* back off */
-				atomic_store(&vb->config_pending, true);
+				balloon_backoff(vb);
 				break;
 			}
 		} else if (!leak_balloon(vb, (size_t)-diff)) {
-			/* Nothing could be given back (isolated, or no device). */
-			atomic_store(&vb->config_pending, true);
+			/* Every page isolated, or the device did not answer. */
+			balloon_backoff(vb);
 			break;
 		}
 		if (atomic_load(&vb->config_pending) ||

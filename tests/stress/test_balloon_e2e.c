@@ -223,6 +223,53 @@ static void test_guest_stats_round_trip_reports_guest_values(void **state)
 	assert_true(info.stats_requests >= 1);
 }
 
+static void complete_at_backoff(const char *name, void *arg, void *ctx)
+{
+	complete(ctx);
+}
+
+static bool actual_is_ram(struct balloon_e2e *e, void *arg)
+{
+	return e2e_actual(e) == RAM;
+}
+
+/*
+ * Setup: 8 MiB ballooned, and every ballooned page isolated (the test
+ * plays compaction holding them).
+ * Action: the target moves to 0 (deflate everything).
+ * Expected: the worker finds nothing to deflate and backs off instead of
+ * retrying at once (the backoff hook runs); once the pages are put back,
+ * its retry deflates the balloon and everything agrees.
+ */
+static void test_balloon_update_all_isolated_backs_off(void **state)
+{
+	struct completion backed_off;
+	LIST_HEAD(isolated);
+	struct page *page;
+	unsigned long n = 0;
+
+	e2e_balloon(&e2e, RAM - 8 * MiB);
+	for (unsigned long pfn = 0; pfn < max_pfn; pfn++) {
+		page = pfn_to_page(pfn);
+		if (PageOffline(page) && isolate_movable_page(page, 0)) {
+			list_add(&page->lru, &isolated);
+			n++;
+		}
+	}
+	assert_int_equal(n, 8 * MiB / PAGE_SIZE);
+	init_completion(&backed_off);
+	assert_int_equal(test_hook_set("virtio_balloon.backoff",
+				       complete_at_backoff, &backed_off), 0);
+	json_decref(e2e_qmp(&e2e, "balloon", json_pack("{s:I}", "value",
+						       (json_int_t)RAM)));
+	if (!wait_for_completion_timeout(&backed_off, E2E_TIMEOUT_MS))
+		fail_msg("the worker never backed off");
+	test_hook_clear("virtio_balloon.backoff");
+	putback_movable_pages(&isolated);
+	e2e_wait(&e2e, actual_is_ram, NULL, 0, "the deflate after the backoff");
+	e2e_assert_agree(&e2e, true);
+}
+
 static struct page *first_ballooned_page(unsigned long from_pfn)
 {
 	for (unsigned long pfn = from_pfn; pfn < max_pfn; pfn++)
@@ -365,6 +412,7 @@ int main(void)
 		T(test_deflate_pages_reused_only_after_host_ack),
 		T(test_write_to_ballooned_page_found_by_host_scan),
 		T(test_guest_stats_round_trip_reports_guest_values),
+		T(test_balloon_update_all_isolated_backs_off),
 		T(test_oom_notify_host_killed_returns_without_deflating),
 		T(test_virtballoon_remove_host_gone_frees_every_page),
 		T(test_virtballoon_remove_isolated_page_waited_for),
