@@ -161,19 +161,24 @@ void balloon_dev_counts(struct balloon_dev_info *b_dev_info,
  * put back). With the driver's own lock held (no enqueue or dequeue) and
  * no page isolated, the list is then stable across calls of
  * balloon_page_list_pfns().
- * Context: takes balloon_pages_lock; never sleeps.
+ * Context: takes and releases balloon_pages_lock; never sleeps; no
+ * allocation; callable from reclaim and OOM notifiers.
  */
 void balloon_block_isolation(struct balloon_dev_info *b_dev_info,
 			     bool blocked);
 
 /**
- * balloon_page_list_pfns() - copy the pfns of listed pages @start ..
- * @start + @max - 1 (in list order) into @pfns.
- * Context: takes balloon_pages_lock; never sleeps.
- * Return: the number copied (0 past the end).
+ * balloon_page_list_pfns() - continue a walk of the list: copy the pfns of
+ * up to @max listed pages, in list order, into @pfns, starting after
+ * *@pos (NULL: at the head); *@pos becomes the last page copied. The
+ * walk visits every listed page once only while the list is stable (see
+ * balloon_block_isolation()); each call is O(@max).
+ * Context: takes and releases balloon_pages_lock; never sleeps; no
+ * allocation; callable from reclaim and OOM notifiers.
+ * Return: the number copied (0 at the end of the list).
  */
 size_t balloon_page_list_pfns(struct balloon_dev_info *b_dev_info,
-			      size_t start, uint32_t *pfns, size_t max);
+			      struct page **pos, uint32_t *pfns, size_t max);
 
 /**
  * balloon_check() - verify @b_dev_info: every listed page is offline,

@@ -277,17 +277,16 @@ void balloon_block_isolation(struct balloon_dev_info *b_dev_info,
 }
 
 size_t balloon_page_list_pfns(struct balloon_dev_info *b_dev_info,
-			      size_t start, uint32_t *pfns, size_t max)
+			      struct page **pos, uint32_t *pfns, size_t max)
 {
-	struct page *page;
-	size_t i = 0, n = 0;
+	struct list_head *head = &b_dev_info->pages, *next;
+	size_t n = 0;
 
 	spin_lock(&balloon_pages_lock);
-	list_for_each_entry(page, &b_dev_info->pages, lru) {
-		if (n == max)
-			break;
-		if (i++ >= start)
-			pfns[n++] = (uint32_t)page_to_pfn(page);
+	next = *pos ? (*pos)->lru.next : head->next;
+	for (; n < max && next != head; next = next->next) {
+		*pos = list_entry(next, struct page, lru);
+		pfns[n++] = (uint32_t)page_to_pfn(*pos);
 	}
 	spin_unlock(&balloon_pages_lock);
 	return n;

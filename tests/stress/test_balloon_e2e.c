@@ -404,6 +404,79 @@ static void test_oom_notify_host_killed_returns_without_deflating(void **state)
 	e2e_assert_agree(&e2e, false);
 }
 
+struct resync_pause {
+	struct completion resynced, go;
+};
+
+/* On the worker, right after the re-announcement: wait for the test. */
+static void pause_after_resync(const char *name, void *arg, void *ctx)
+{
+	struct resync_pause *rp = ctx;
+
+	complete(&rp->resynced);
+	wait_for_completion(&rp->go);
+}
+
+/*
+ * Setup: 24 MiB ballooned and acknowledged (nothing in flight); one
+ * ballooned page isolated by "compaction" (the test).
+ * Action: the host is killed; a new host starts on the same socket and the
+ * front-end reconnects. The driver blocks isolation (the test puts its
+ * page back then, as compaction finishing) and re-announces its balloon;
+ * a hook holds the worker right after that while the test compares.
+ * Expected: the new host records as many pages as the driver's list holds
+ * (the put-back page included), double inflates none, and the memfd's
+ * backed size says the same. Released, the worker deflates to the new
+ * host's target (0) and the host refuses no deflate: its record was
+ * exactly the guest's list.
+ */
+static void test_resync_balloon_host_restarted_record_equals_list(void **state)
+{
+	struct isolated_page ip = { .list = LIST_HEAD_INIT(ip.list) };
+	struct virtballoon_info info;
+	struct resync_pause rp;
+	struct page *page;
+	size_t backed;
+
+	e2e_balloon(&e2e, RAM - 24 * MiB);
+	page = first_ballooned_page(0);
+	ip.other = first_ballooned_page(page_to_pfn(page) + 1);
+	assert_true(isolate_movable_page(page, 0));
+	list_add(&page->lru, &ip.list);
+	e2e_host_kill(&e2e);
+
+	init_completion(&rp.resynced);
+	init_completion(&rp.go);
+	assert_int_equal(test_hook_set("virtio_balloon.isolation_blocked",
+				       put_back_at_block, &ip), 0);
+	assert_int_equal(test_hook_set("virtio_balloon.resynced",
+				       pause_after_resync, &rp), 0);
+	e2e_host_restart(&e2e, NULL);
+	assert_int_equal(vhost_user_frontend_reconnect(e2e.vdev), 0);
+	if (!wait_for_completion_timeout(&rp.resynced, E2E_TIMEOUT_MS))
+		fail_msg("no re-announcement to the new host");
+	test_hook_clear("virtio_balloon.isolation_blocked");
+	test_hook_clear("virtio_balloon.resynced");
+	assert_true(list_empty(&ip.list));
+	assert_false(ip.other_isolated);
+
+	virtballoon_get_info(e2e.vb, &info);
+	assert_int_equal(info.num_pages, 24 * MiB / PAGE_SIZE);
+	assert_int_equal(info.resyncs, 1);
+	assert_int_equal(virtballoon_check(e2e.vb), 0);
+	assert_int_equal(e2e_host_int(&e2e, "host-ballooned-bytes"),
+			 (int64_t)info.num_pages << PAGE_SHIFT);
+	assert_int_equal(e2e_host_int(&e2e, "double-inflates"), 0);
+	touch_free_memory();
+	backed = page_ram_allocated_bytes();
+	assert_int_equal(backed, e2e.backed_empty - 24 * MiB);
+	complete(&rp.go);
+
+	e2e_wait(&e2e, resynced_and_empty, NULL, 10,
+		 "the deflate to the new host's target");
+	e2e_assert_agree(&e2e, true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +487,7 @@ int main(void)
 		T(test_guest_stats_round_trip_reports_guest_values),
 		T(test_balloon_update_all_isolated_backs_off),
 		T(test_oom_notify_host_killed_returns_without_deflating),
+		T(test_resync_balloon_host_restarted_record_equals_list),
 		T(test_virtballoon_remove_host_gone_frees_every_page),
 		T(test_virtballoon_remove_isolated_page_waited_for),
 #undef T
