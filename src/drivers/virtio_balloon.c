@@ -28,7 +28,9 @@
  *    the driver's order.
  *  - Inflate posts the batch before its pages enter the balloon: a batch
  *    that cannot be posted is freed without touching the list, where
- *    compaction may be isolating pages at any time.
+ *    compaction may be isolating pages at any time. Up to BALLOON_NR_MSGS
+ *    inflates are in flight; `actual` reaches a target only once they
+ *    were all acknowledged.
  *  - num_pages = pages in the balloon (listed + isolated).
  *  - With MUST_TELL_HOST a page returns to the guest only after the device
  *    acknowledged its deflate: until then its message holds it (held[]).
@@ -58,7 +60,7 @@
 #define BALLOON_ACK_TIMEOUT_MS 5000	/* a device that does not answer */
 #define BALLOON_BACKOFF_MS 200		/* after a move made no progress */
 #define BALLOON_ACTUAL_EVERY_MS 10	/* `actual` while the balloon moves */
-#define BALLOON_NR_MSGS 2		/* migration posts two at once */
+#define BALLOON_NR_MSGS 8		/* inflates in flight at once */
 
 /*
  * One inflate or deflate message. Owned by the device while posted (vq
@@ -170,7 +172,8 @@ static unsigned int nr_posted(struct virtio_balloon *vb, struct virtqueue *vq)
 /*
  * Harvest @vq's acknowledgements until at most @max of its messages are
  * posted. Waits at most BALLOON_ACK_TIMEOUT_MS, and returns as soon as the
- * transport is disconnected. Messages still posted then stay the device's.
+ * transport is disconnected. Messages still posted then stay the device's
+ * (counted in unacked).
  * Return: 0; -EIO if the queue broke; -ENOTCONN if the device is gone;
  * -ETIMEDOUT if it does not answer.
  */
@@ -178,17 +181,22 @@ static int wait_acks(struct virtio_balloon *vb, struct virtqueue *vq,
 		     unsigned int max)
 {
 	unsigned int waited = 0;
+	int ret = 0;
 
 	for (;;) {
 		reap_acks(vb, vq);
 		if (nr_posted(vb, vq) <= max)
 			return 0;
 		if (virtqueue_is_broken(vq))
-			return -EIO;
-		if (!device_present(vb))
-			return -ENOTCONN;
-		if (waited >= BALLOON_ACK_TIMEOUT_MS)
-			return -ETIMEDOUT;
+			ret = -EIO;
+		else if (!device_present(vb))
+			ret = -ENOTCONN;
+		else if (waited >= BALLOON_ACK_TIMEOUT_MS)
+			ret = -ETIMEDOUT;
+		if (ret) {
+			atomic_fetch_add(&vb->unacked, 1);
+			return ret;
+		}
 		if (!wait_for_completion_timeout(&vb->acked, BALLOON_ACK_POLL_MS))
 			waited += BALLOON_ACK_POLL_MS;
 	}
@@ -251,8 +259,10 @@ static void msg_fill(struct balloon_msg *msg, struct list_head *pages)
 
 /*
  * Allocate up to @num pages with no lock held, then tell the device and
- * put them into the balloon. Return: the pages added, or 0 if none could
- * be allocated or told, or the device did not acknowledge (back off).
+ * put them into the balloon. The acknowledgement is not awaited here: up
+ * to BALLOON_NR_MSGS inflates are in flight, so the host punches one
+ * batch while the guest allocates the next. Return: the pages added, or 0
+ * if none could be allocated or told (back off).
  */
 static unsigned int fill_balloon(struct virtio_balloon *vb, size_t num)
 {
@@ -292,11 +302,20 @@ static unsigned int fill_balloon(struct virtio_balloon *vb, size_t num)
 	 */
 	got = (unsigned int)balloon_page_list_enqueue(&vb->vb_dev_info, &pages);
 	atomic_store(&vb->num_pages, atomic_load(&vb->num_pages) + got);
-	ret = wait_acks(vb, vb->inflate_vq, 0);
-	if (ret)
-		atomic_fetch_add(&vb->unacked, 1);
 	mutex_unlock(&vb->balloon_lock);
-	return ret ? 0 : got;
+	return got;
+}
+
+/*
+ * Wait for the inflates in flight, so that `actual`, written next, is what
+ * the device acknowledged. Any not acknowledged in time stay posted (and
+ * counted in unacked); `actual` then counts them already.
+ */
+static void flush_inflates(struct virtio_balloon *vb)
+{
+	mutex_lock(&vb->balloon_lock);
+	(void)wait_acks(vb, vb->inflate_vq, 0);
+	mutex_unlock(&vb->balloon_lock);
 }
 
 /*
@@ -339,8 +358,6 @@ static unsigned int leak_balloon(struct virtio_balloon *vb, size_t num)
 		release_pages_balloon(&pages);
 	}
 	ret = wait_acks(vb, vb->deflate_vq, 0);
-	if (ret)
-		atomic_fetch_add(&vb->unacked, 1);
 	mutex_unlock(&vb->balloon_lock);
 	return ret && vb->must_tell_host ? 0 : n;
 none:
@@ -425,11 +442,11 @@ static int resync_balloon(struct virtio_balloon *vb)
 		if (!msg->num_pfns)
 			break;
 		ret = send_msg(vb, vb->inflate_vq, msg);
-		if (!ret)
-			ret = wait_acks(vb, vb->inflate_vq, 0);
 		if (ret)
 			break;
 	}
+	if (!ret)
+		ret = wait_acks(vb, vb->inflate_vq, 0);
 	mutex_unlock(&vb->balloon_lock);
 out:
 	balloon_block_isolation(&vb->vb_dev_info, false);
@@ -599,6 +616,11 @@ static void balloon_update(struct virtio_balloon *vb)
 		/* Nothing to tell it: a reconnect runs config_changed again. */
 		if (!device_present(vb))
 			break;
+		/* Short of the target: `actual` reaches it only below. */
+		if (now_ms() - written >= BALLOON_ACTUAL_EVERY_MS) {
+			update_balloon_size(vb);
+			written = now_ms();
+		}
 		if (diff > 0) {
 			unsigned int want = (unsigned int)min(diff,
 					(int64_t)VIRTIO_BALLOON_ARRAY_PFNS_MAX);
@@ -617,11 +639,8 @@ static void balloon_update(struct virtio_balloon *vb)
 			atomic_store(&vb->config_pending, true);
 			break;
 		}
-		if (now_ms() - written >= BALLOON_ACTUAL_EVERY_MS) {
-			update_balloon_size(vb);
-			written = now_ms();
-		}
 	}
+	flush_inflates(vb);
 	update_balloon_size(vb);
 }
 
@@ -718,8 +737,7 @@ static int virtballoon_migratepage(struct balloon_dev_info *info,
 	if (!send_msg(vb, vb->deflate_vq, out) && vb->must_tell_host) {
 		out->held[out->nr_held++] = page;	/* the balloon's reference */
 		/* Acknowledged now, or later: it frees @page then. */
-		if (wait_acks(vb, vb->deflate_vq, 0))
-			atomic_fetch_add(&vb->unacked, 1);
+		(void)wait_acks(vb, vb->deflate_vq, 0);
 	} else {
 		put_page(page);			/* the balloon's reference */
 	}
