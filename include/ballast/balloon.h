@@ -28,8 +28,9 @@
 #include <ballast/migrate.h>
 
 /*
- * balloon_pages_lock - protects every balloon's page list, isolated count
- * and the ->private of every balloon page (a leaf spinlock).
+ * balloon_pages_lock - protects every balloon's page list, counts and
+ * isolation_blocked, and the ->private of every balloon page (a leaf
+ * spinlock).
  */
 extern spinlock_t balloon_pages_lock;
 
@@ -40,8 +41,13 @@ struct balloon_dev_info;
  * (which has one reference, from the compaction allocator). The driver
  * takes its own reference on @newpage and enqueues it with
  * balloon_page_insert_isolated(), tells the host, finalizes @page with
- * balloon_page_finalize() and drops its reference on it. Context: no
- * framework lock held; may sleep. Return: 0 or a negative errno.
+ * balloon_page_finalize() and drops its reference on it.
+ * Context: no framework lock held (the callback takes its own and
+ * balloon_pages_lock); may sleep in MIGRATE_SYNC* modes; must not allocate
+ * with direct reclaim; called from compaction, possibly inside direct
+ * reclaim or an allocation's slow path.
+ * Return: 0, or a negative errno (the page stays isolated; -EAGAIN: try
+ * again later).
  */
 typedef int (*balloon_migrate_fn)(struct balloon_dev_info *b_dev_info,
 				  struct page *newpage, struct page *page,
@@ -49,7 +55,7 @@ typedef int (*balloon_migrate_fn)(struct balloon_dev_info *b_dev_info,
 
 /*
  * struct balloon_dev_info - one balloon device.
- * pages, isolated_pages, nr_pages: balloon_pages_lock.
+ * pages, isolated_pages, nr_pages, isolation_blocked: balloon_pages_lock.
  * migratepage, adjust_managed_page_count: immutable after init.
  */
 struct balloon_dev_info {
@@ -63,7 +69,10 @@ struct balloon_dev_info {
 
 /**
  * balloon_init() / balloon_exit() - register the balloon's movable-ops
- * callbacks for PGTY_OFFLINE pages. Context: initialisation; never sleeps.
+ * callbacks for PGTY_OFFLINE pages.
+ * Context: initialisation / exit, no locks held (takes and releases the
+ * movable-ops registry's spinlock); never sleeps; no allocation; not from
+ * reclaim.
  * Return: 0, or -EBUSY if another owner holds PGTY_OFFLINE.
  */
 int __must_check balloon_init(void);
@@ -71,8 +80,11 @@ void balloon_exit(void);
 
 /**
  * balloon_devinfo_init() - initialise @b_dev_info (empty balloon).
- * Context: @b_dev_info is not yet in use (no lock taken); never sleeps; no
- * allocation.
+ * @migratepage: the driver's migration callback; NULL: pages never move.
+ * @adjust_managed_page_count: ballooned pages leave the zones' managed
+ * pages while in the balloon.
+ * Context: @b_dev_info is not yet in use, no lock taken; never sleeps; no
+ * allocation; callable from any context.
  */
 void balloon_devinfo_init(struct balloon_dev_info *b_dev_info,
 			  balloon_migrate_fn migratepage,
@@ -85,7 +97,9 @@ void balloon_devinfo_init(struct balloon_dev_info *b_dev_info,
  * the OOM notifiers.
  *
  * Context: must not hold balloon_pages_lock or any lock the OOM notifiers
- * take (rule 2); may sleep in direct reclaim.
+ * take (rule 2); may sleep; allocates with the mask above; may enter
+ * direct reclaim (not the OOM path), so not from reclaim or an OOM
+ * notifier.
  * Return: the page, or NULL if memory is short (back off).
  */
 struct page *balloon_page_alloc(void);
@@ -94,9 +108,14 @@ struct page *balloon_page_alloc(void);
  * balloon_page_enqueue() - put a page from balloon_page_alloc() into the
  * balloon: type offline, PG_movable_ops, ->private = @b_dev_info, on the
  * list; counts balloon_inflate and nr_balloon_pages.
- * balloon_page_list_enqueue() - the same for every page on @pages (emptied).
+ * balloon_page_list_enqueue() - the same for every page on @pages.
  *
- * Context: takes balloon_pages_lock; never sleeps; no allocation.
+ * A page that is not PGTY_NONE is misuse: reported, not enqueued, not
+ * counted, and left with the caller (on @pages for the list variant, which
+ * is otherwise emptied).
+ *
+ * Context: takes and releases balloon_pages_lock; never sleeps; no
+ * allocation; callable from reclaim and OOM notifiers.
  * Return (list): number of pages enqueued.
  */
 void balloon_page_enqueue(struct balloon_dev_info *b_dev_info,
@@ -110,7 +129,8 @@ size_t balloon_page_list_enqueue(struct balloon_dev_info *b_dev_info,
  * counts balloon_deflate. The caller owns it (rule 3).
  * balloon_page_list_dequeue() - up to @n_req_pages pages onto @pages.
  *
- * Context: takes balloon_pages_lock; never sleeps; no allocation.
+ * Context: takes and releases balloon_pages_lock; never sleeps; no
+ * allocation; callable from reclaim and OOM notifiers.
  * Return: the page, or NULL if every page is isolated or the balloon is
  * empty; (list) the number of pages dequeued.
  */
@@ -126,23 +146,28 @@ size_t balloon_page_list_dequeue(struct balloon_dev_info *b_dev_info,
  * balloon_page_finalize() - migration step 2: @page (isolated, replaced)
  * is no longer a balloon page.
  *
- * Context: take balloon_pages_lock; never sleep.
+ * Context: take and release balloon_pages_lock; never sleep; no
+ * allocation; callable from compaction, reclaim and OOM notifiers.
+ * Return (insert): 0; -EINVAL if @newpage is not PGTY_NONE (misuse,
+ * reported; nothing changed).
  */
-void balloon_page_insert_isolated(struct balloon_dev_info *b_dev_info,
-				  struct page *newpage);
+int __must_check balloon_page_insert_isolated(
+	struct balloon_dev_info *b_dev_info, struct page *newpage);
 void balloon_page_finalize(struct page *page);
 
 /**
- * balloon_page_device() - the device of a balloon page, or NULL if @page
- * is not (or no longer) in a balloon. Context: caller holds
- * balloon_pages_lock (rule 1).
+ * balloon_page_device() - the device of a balloon page (rule 1).
+ * Context: caller holds balloon_pages_lock (asserted); never sleeps; no
+ * allocation; callable from reclaim and OOM notifiers.
+ * Return: the device, or NULL if @page is not (or no longer) in a balloon.
  */
 struct balloon_dev_info *balloon_page_device(struct page *page);
 
 /**
  * balloon_dev_counts() - snapshot of nr_pages and isolated_pages under
  * balloon_pages_lock.
- * Context: takes balloon_pages_lock; never sleeps; no allocation.
+ * Context: takes and releases balloon_pages_lock; never sleeps; no
+ * allocation; callable from reclaim and OOM notifiers.
  */
 void balloon_dev_counts(struct balloon_dev_info *b_dev_info,
 			unsigned long *nr_pages, unsigned long *isolated);
@@ -153,25 +178,33 @@ void balloon_dev_counts(struct balloon_dev_info *b_dev_info,
  * put back). With the driver's own lock held (no enqueue or dequeue) and
  * no page isolated, the list is then stable across calls of
  * balloon_page_list_pfns().
- * Context: takes balloon_pages_lock; never sleeps.
+ * Context: takes and releases balloon_pages_lock; never sleeps; no
+ * allocation; callable from reclaim and OOM notifiers.
  */
 void balloon_block_isolation(struct balloon_dev_info *b_dev_info,
 			     bool blocked);
 
 /**
- * balloon_page_list_pfns() - copy the pfns of listed pages @start ..
- * @start + @max - 1 (in list order) into @pfns.
- * Context: takes balloon_pages_lock; never sleeps.
- * Return: the number copied (0 past the end).
+ * balloon_page_list_pfns() - continue a walk of the list: copy the pfns of
+ * up to @max listed pages, in list order, into @pfns, starting after
+ * *@pos (NULL: at the head); *@pos becomes the last page copied. The
+ * walk visits every listed page once only while the list is stable (see
+ * balloon_block_isolation()); each call is O(@max).
+ * Context: takes and releases balloon_pages_lock; never sleeps; no
+ * allocation; callable from reclaim and OOM notifiers.
+ * Return: the number copied (0 at the end of the list).
  */
 size_t balloon_page_list_pfns(struct balloon_dev_info *b_dev_info,
-			      size_t start, uint32_t *pfns, size_t max);
+			      struct page **pos, uint32_t *pfns, size_t max);
 
 /**
  * balloon_check() - verify @b_dev_info: every listed page is offline,
  * movable-ops, points to the device, is not isolated and appears once;
- * listed + isolated = nr_pages. Context: takes balloon_pages_lock; never
- * sleeps. Return: number of violations printed.
+ * listed + isolated = nr_pages.
+ * Context: takes and releases balloon_pages_lock; never sleeps; no
+ * allocation; not meant for reclaim (a walk of the whole list under a
+ * spinlock).
+ * Return: number of violations printed.
  */
 unsigned long balloon_check(struct balloon_dev_info *b_dev_info);
 

@@ -9,7 +9,8 @@
  *     it until virtballoon_remove().
  *  2. The driver moves the balloon toward the device's num_pages from its
  *     own worker thread; callers only read its state.
- *  3. The driver never allocates while holding its balloon lock (bug 1);
+ *  3. The driver never allocates while holding its balloon lock (bug 1),
+ *     and never waits for the device without a bound while holding it;
  *     its OOM notifier takes that lock, so nobody may hold it across an
  *     allocation that can enter reclaim.
  */
@@ -43,6 +44,8 @@ struct virtballoon_info {
 	uint64_t alloc_failures;	/* inflate allocations that failed */
 	uint64_t stats_requests;
 	uint64_t resyncs;		/* re-announcements to a new device */
+	uint64_t unacked_messages;	/* not acknowledged in time, or the
+					 * device went away meanwhile */
 	bool must_tell_host, stats_vq, deflate_on_oom;
 };
 
@@ -51,8 +54,10 @@ struct virtballoon_info {
  * deflate, and stats if negotiated: numbered densely), post the stats
  * buffer, register the OOM notifier (DEFLATE_ON_OOM) and start the worker.
  *
- * Context: no locks; may sleep; allocates the driver state, the pfn array
- * and the stats array with GFP_KERNEL (guest RAM), and the rings.
+ * Context: no locks held (takes the transport's lock); may sleep; allocates
+ * the driver state from the C heap, the message and stats arrays and the
+ * rings with GFP_KERNEL (guest RAM), so it may enter direct reclaim and
+ * OOM; not from reclaim or an OOM notifier.
  * Return: 0 and *@vbp; -EINVAL if the device is not a balloon; the
  * transport's errno; -ENOMEM.
  */
@@ -60,10 +65,18 @@ int __must_check virtballoon_probe(struct virtio_device *vdev,
 				   struct virtio_balloon **vbp);
 
 /**
- * virtballoon_remove() - stop the worker and the OOM notifier, give every
- * page back (telling the device if it is there), reset the device and
- * free the driver.
- * Context: no locks; may sleep; no allocation.
+ * virtballoon_remove() - stop the worker and the OOM notifier; block
+ * isolation and wait for compaction to give back the pages it isolated;
+ * deflate the balloon while the device is there to be told; reset the
+ * device; then every page still ballooned, or held by a deflate the device
+ * never acknowledged, is the guest's again (a reset or vanished device
+ * has no balloon), and the driver is freed. A host that is gone does not
+ * hold it up: acknowledgements are awaited at most 5 s each, and not at
+ * all once the transport is disconnected.
+ *
+ * Context: no locks held; takes balloon_lock, then balloon_pages_lock;
+ * may sleep; no allocation; not from reclaim or an OOM notifier (it
+ * unregisters the notifier and joins the worker).
  */
 void virtballoon_remove(struct virtio_balloon *vb);
 
@@ -71,9 +84,9 @@ void virtballoon_remove(struct virtio_balloon *vb);
  * virtballoon_get_info() - snapshot (each field read on its own, not under
  * one lock).
  * Context: no locks held; does not take balloon_lock; reads num_pages
- * from the device through the transport (its lock and a round trip:
- * may sleep, up to the transport's timeout), then takes
- * balloon_pages_lock; no allocation; not from reclaim.
+ * from the device through the transport (its lock and a round trip), then
+ * takes balloon_pages_lock; may sleep, up to the transport's timeout; no
+ * allocation; not from reclaim or an OOM notifier.
  */
 void virtballoon_get_info(struct virtio_balloon *vb,
 			  struct virtballoon_info *info);

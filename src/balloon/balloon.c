@@ -5,12 +5,15 @@
  *
  * Invariants and locking:
  *  - balloon_pages_lock (spinlock, a leaf) protects each device's list,
- *    nr_pages and isolated_pages, and ->private of every balloon page.
+ *    nr_pages, isolated_pages and isolation_blocked, and ->private of
+ *    every balloon page.
  *  - A page is in exactly one of: the caller's hands (allocated, not yet
  *    enqueued / dequeued and finalized), device D's list, or isolated from
  *    D. In the last two states: type PGTY_OFFLINE, PG_movable_ops,
  *    ->private == D, refcount >= 1 (the balloon's reference; isolation
  *    adds one). Listed + isolated = D->nr_pages.
+ *  - Only a PGTY_NONE page enters a balloon. Any other is misuse: reported
+ *    (page_set_type()), not enqueued, not counted, left with the caller.
  *  - Isolation looks the device up through ->private under the lock, so a
  *    page deflated meanwhile (->private cleared) is refused: "on the list"
  *    is decided by one lock, never by the page lock (there is none here).
@@ -49,12 +52,15 @@ struct balloon_dev_info *balloon_page_device(struct page *page)
 	return (struct balloon_dev_info *)page->private;
 }
 
-/* Make @page a balloon page of @b_dev_info; lock held. */
+/*
+ * Make @page (offline already) a balloon page of @b_dev_info; lock held.
+ * The type is set before, outside the lock: the page is still the
+ * caller's, and without ->private isolation refuses it.
+ */
 static void balloon_page_insert(struct balloon_dev_info *b_dev_info,
 				struct page *page)
 {
-	if (!page_set_type(page, PGTY_OFFLINE))
-		return;
+	lockdep_assert_held(&balloon_pages_lock);
 	if (b_dev_info->migratepage)
 		SetPageMovableOps(page);
 	page->private = (unsigned long)b_dev_info;
@@ -91,8 +97,13 @@ size_t balloon_page_list_enqueue(struct balloon_dev_info *b_dev_info,
 				 struct list_head *pages)
 {
 	struct page *page, *next;
+	LIST_HEAD(refused);
 	size_t n = 0;
 
+	/* A page of another type is misuse (reported): it stays the caller's. */
+	list_for_each_entry_safe(page, next, pages, lru)
+		if (!page_set_type(page, PGTY_OFFLINE))
+			list_move_tail(&page->lru, &refused);
 	balloon_adjust_managed(b_dev_info, pages, -1);
 	spin_lock(&balloon_pages_lock);
 	list_for_each_entry_safe(page, next, pages, lru) {
@@ -102,6 +113,7 @@ size_t balloon_page_list_enqueue(struct balloon_dev_info *b_dev_info,
 	}
 	b_dev_info->nr_pages += n;
 	spin_unlock(&balloon_pages_lock);
+	list_splice_tail_init(&refused, pages);
 	count_vm_events(BALLOON_INFLATE, n);
 	mod_node_page_state(NR_BALLOON_PAGES, (long)n);
 	return n;
@@ -162,14 +174,17 @@ struct page *balloon_page_dequeue(struct balloon_dev_info *b_dev_info)
 	return page;
 }
 
-void balloon_page_insert_isolated(struct balloon_dev_info *b_dev_info,
-				  struct page *newpage)
+int balloon_page_insert_isolated(struct balloon_dev_info *b_dev_info,
+				 struct page *newpage)
 {
+	if (!page_set_type(newpage, PGTY_OFFLINE))
+		return -EINVAL;		/* misuse, reported */
 	spin_lock(&balloon_pages_lock);
 	balloon_page_insert(b_dev_info, newpage);
 	b_dev_info->isolated_pages--;
 	spin_unlock(&balloon_pages_lock);
 	count_vm_event(BALLOON_MIGRATE);
+	return 0;
 }
 
 void balloon_page_finalize(struct page *page)
@@ -262,17 +277,16 @@ void balloon_block_isolation(struct balloon_dev_info *b_dev_info,
 }
 
 size_t balloon_page_list_pfns(struct balloon_dev_info *b_dev_info,
-			      size_t start, uint32_t *pfns, size_t max)
+			      struct page **pos, uint32_t *pfns, size_t max)
 {
-	struct page *page;
-	size_t i = 0, n = 0;
+	struct list_head *head = &b_dev_info->pages, *next;
+	size_t n = 0;
 
 	spin_lock(&balloon_pages_lock);
-	list_for_each_entry(page, &b_dev_info->pages, lru) {
-		if (n == max)
-			break;
-		if (i++ >= start)
-			pfns[n++] = (uint32_t)page_to_pfn(page);
+	next = *pos ? (*pos)->lru.next : head->next;
+	for (; n < max && next != head; next = next->next) {
+		*pos = list_entry(next, struct page, lru);
+		pfns[n++] = (uint32_t)page_to_pfn(*pos);
 	}
 	spin_unlock(&balloon_pages_lock);
 	return n;

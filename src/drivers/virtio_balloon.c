@@ -6,18 +6,34 @@
  *
  * Invariants and locking:
  *  - balloon_lock (mutex) serialises every change of the balloon and every
- *    message on the inflate and deflate queues: it protects pfns[],
- *    num_pfns and num_pages. Nothing allocates while holding it (bug 1):
+ *    message on the inflate and deflate queues: it protects msgs[] and
+ *    the writes of num_pages. Nothing allocates while holding it (bug 1):
  *    pages are allocated before it is taken (balloon_page_alloc()), and
  *    queue additions under it pass GFP_NOWAIT (a one-entry buffer never
  *    needs an indirect table anyway).
  *  - The OOM notifier takes balloon_lock, so no allocation that may enter
- *    reclaim is ever made with it held; the validator checks this.
- *  - num_pages = pages in the balloon (listed + isolated) = what the
- *    device was told, after each tell_host() completes.
- *  - With MUST_TELL_HOST a page leaves the balloon only after the device
- *    acknowledged its deflate; if the device cannot be told, the pages go
- *    back into the balloon.
+ *    reclaim is ever made with it held (the validator checks this), and
+ *    no wait under it is unbounded: an acknowledgement is awaited at most
+ *    BALLOON_ACK_TIMEOUT_MS, and not at all while the transport is
+ *    disconnected (a host that died or restarted).
+ *  - A message belongs to the device from the moment it is posted until
+ *    its acknowledgement is harvested (or the device was reset and it is
+ *    detached): its pfns are never rewritten in between. One that is not
+ *    acknowledged in time stays posted; a reconnecting transport posts it
+ *    again to the new device (docs/virtio.md), so it is never undone.
+ *    Nothing is posted while the transport is disconnected, and only a
+ *    message that was never posted is undone.
+ *  - A message on one queue is posted only while the other queue has none
+ *    in flight, so the device sees the inflates and deflates of a pfn in
+ *    the driver's order.
+ *  - Inflate posts the batch before its pages enter the balloon: a batch
+ *    that cannot be posted is freed without touching the list, where
+ *    compaction may be isolating pages at any time. Up to BALLOON_NR_MSGS
+ *    inflates are in flight; `actual` reaches a target only once they
+ *    were all acknowledged.
+ *  - num_pages = pages in the balloon (listed + isolated).
+ *  - With MUST_TELL_HOST a page returns to the guest only after the device
+ *    acknowledged its deflate: until then its message holds it (held[]).
  *  - The worker thread is the only one that writes the config space
  *    (`actual`); the OOM notifier only deflates and wakes it, because
  *    config writes are not allowed from reclaim. A wake-up for `actual`
@@ -30,6 +46,7 @@
 #include <ballast/drivers.h>
 #include <ballast/slab.h>
 #include <ballast/task.h>
+#include <ballast/vhost_user.h>
 #include <ballast/lib/testhook.h>
 
 #include <endian.h>
@@ -39,10 +56,24 @@
 #include <string.h>
 #include <time.h>
 
-#define BALLOON_ACK_WAIT_MS 1000	/* between checks of a pending ack */
-#define BALLOON_REMOVE_WAIT_MS 5000	/* a device gone at removal */
-#define BALLOON_BACKOFF_MS 200		/* after an inflate allocation failed */
+#define BALLOON_ACK_POLL_MS 100	/* between checks of the transport */
+#define BALLOON_ACK_TIMEOUT_MS 5000	/* a device that does not answer */
+#define BALLOON_BACKOFF_MS 200		/* after a move made no progress */
 #define BALLOON_ACTUAL_EVERY_MS 10	/* `actual` while the balloon moves */
+#define BALLOON_NR_MSGS 8		/* inflates in flight at once */
+
+/*
+ * One inflate or deflate message. Owned by the device while posted (vq
+ * set), by balloon_lock's holder otherwise. held[]: pages of a deflate
+ * that go back to the guest once the device acknowledged it.
+ */
+struct balloon_msg {
+	uint32_t *pfns;				/* guest RAM */
+	unsigned int num_pfns;
+	struct virtqueue *vq;			/* posted on; NULL: free */
+	unsigned int nr_held;
+	struct page *held[VIRTIO_BALLOON_ARRAY_PFNS_MAX];
+};
 
 struct virtio_balloon {
 	struct virtio_device *vdev;
@@ -56,14 +87,14 @@ struct virtio_balloon {
 	struct completion acked;		/* a buffer came back */
 	struct mutex balloon_lock;
 	struct balloon_dev_info vb_dev_info;
-	uint32_t *pfns;				/* guest RAM; balloon_lock */
-	unsigned int num_pfns;			/* balloon_lock */
+	struct balloon_msg msgs[BALLOON_NR_MSGS];	/* balloon_lock */
+	uint32_t *pfns;				/* msgs' arrays; immutable */
 	_Atomic(uint32_t) num_pages;		/* written under balloon_lock */
 	struct virtio_balloon_stat *stats;	/* guest RAM */
 	struct notifier_block oom_nb;
 	bool must_tell_host, has_stats, deflate_on_oom;	/* immutable */
 	_Atomic(uint64_t) oom_deflated, oom_notifications, alloc_failures,
-		stats_requests, resyncs;
+		stats_requests, resyncs, unacked;
 };
 
 /* ------------------------------------------------------------------ */
@@ -77,36 +108,27 @@ static void balloon_ack(struct virtqueue *vq)
 	complete(&vb->acked);
 }
 
-/*
- * Send pfns[0..num_pfns) on @vq and wait until the device used the buffer
- * (its acknowledgement). Caller holds balloon_lock.
- */
-static int tell_host(struct virtio_balloon *vb, struct virtqueue *vq)
+/* Is the device there? A disconnected transport waits for a new host. */
+static bool device_present(struct virtio_balloon *vb)
 {
-	struct scatterlist sg;
-	unsigned int len, waited = 0;
-	int ret;
+	return vhost_user_frontend_connected(vb->vdev);
+}
 
-	lockdep_assert_held(&vb->balloon_lock);
-	sg_init_one(&sg, vb->pfns, sizeof(vb->pfns[0]) * vb->num_pfns);
-	/* No allocation under balloon_lock: GFP_NOWAIT, one entry. */
-	ret = virtqueue_add_outbuf(vq, &sg, 1, vb, GFP_NOWAIT);
-	if (ret)
-		return ret;
-	virtqueue_kick(vq);
-	while (!virtqueue_get_buf(vq, &len)) {
-		if (virtqueue_is_broken(vq))
-			return -EIO;
-		if (wait_for_completion_timeout(&vb->acked, BALLOON_ACK_WAIT_MS))
-			continue;
-		waited += BALLOON_ACK_WAIT_MS;
-		/* At removal a missing device does not hold us forever. */
-		if (atomic_load(&vb->stopping) && waited >= BALLOON_REMOVE_WAIT_MS) {
-			virtqueue_detach_unused_buf(vq);
-			return -ETIMEDOUT;
-		}
-	}
-	return 0;
+static struct virtqueue *other_vq(struct virtio_balloon *vb,
+				  struct virtqueue *vq)
+{
+	return vq == vb->inflate_vq ? vb->deflate_vq : vb->inflate_vq;
+}
+
+static void release_page_balloon(struct page *page)
+{
+	/*
+	 * Test builds: a test may write to the page here, as its next user
+	 * would, to check that the device already knows it is back
+	 * (MUST_TELL_HOST). balloon_lock may be held.
+	 */
+	TEST_HOOK("virtio_balloon.release_page", page);
+	put_page(page);
 }
 
 static void release_pages_balloon(struct list_head *pages)
@@ -115,22 +137,140 @@ static void release_pages_balloon(struct list_head *pages)
 
 	list_for_each_entry_safe(page, next, pages, lru) {
 		list_del(&page->lru);
-		/*
-		 * Test builds: a test may write to the page here, as its next
-		 * user would, to check that the device already knows it is
-		 * back (MUST_TELL_HOST). balloon_lock may be held.
-		 */
-		TEST_HOOK("virtio_balloon.release_page", page);
-		put_page(page);
+		release_page_balloon(page);
 	}
 }
 
-/* Allocate up to @num pages with no lock held, then enqueue and tell. */
+/* @msg is the driver's again: the pages it held are the guest's. */
+static void msg_done(struct balloon_msg *msg)
+{
+	for (unsigned int i = 0; i < msg->nr_held; i++)
+		release_page_balloon(msg->held[i]);
+	msg->nr_held = 0;
+	msg->vq = NULL;
+}
+
+/* Harvest every acknowledgement waiting on @vq. */
+static void reap_acks(struct virtio_balloon *vb, struct virtqueue *vq)
+{
+	struct balloon_msg *msg;
+
+	lockdep_assert_held(&vb->balloon_lock);
+	while ((msg = virtqueue_get_buf(vq, NULL)))
+		msg_done(msg);
+}
+
+static unsigned int nr_posted(struct virtio_balloon *vb, struct virtqueue *vq)
+{
+	unsigned int n = 0;
+
+	for (int i = 0; i < BALLOON_NR_MSGS; i++)
+		n += vb->msgs[i].vq == vq;
+	return n;
+}
+
+/*
+ * Harvest @vq's acknowledgements until at most @max of its messages are
+ * posted. Waits at most BALLOON_ACK_TIMEOUT_MS, and returns as soon as the
+ * transport is disconnected. Messages still posted then stay the device's
+ * (counted in unacked).
+ * Return: 0; -EIO if the queue broke; -ENOTCONN if the device is gone;
+ * -ETIMEDOUT if it does not answer.
+ */
+static int wait_acks(struct virtio_balloon *vb, struct virtqueue *vq,
+		     unsigned int max)
+{
+	unsigned int waited = 0;
+	int ret = 0;
+
+	for (;;) {
+		reap_acks(vb, vq);
+		if (nr_posted(vb, vq) <= max)
+			return 0;
+		if (virtqueue_is_broken(vq))
+			ret = -EIO;
+		else if (!device_present(vb))
+			ret = -ENOTCONN;
+		else if (waited >= BALLOON_ACK_TIMEOUT_MS)
+			ret = -ETIMEDOUT;
+		if (ret) {
+			atomic_fetch_add(&vb->unacked, 1);
+			return ret;
+		}
+		if (!wait_for_completion_timeout(&vb->acked, BALLOON_ACK_POLL_MS))
+			waited += BALLOON_ACK_POLL_MS;
+	}
+}
+
+/*
+ * A free message for @vq, once the other queue has nothing in flight (the
+ * order rule) and @vq has a free message. Return: 0 and *@msgp, or
+ * wait_acks()'s errno.
+ */
+static int get_msg(struct virtio_balloon *vb, struct virtqueue *vq,
+		   struct balloon_msg **msgp)
+{
+	struct balloon_msg *msg = vb->msgs;
+	int ret;
+
+	ret = wait_acks(vb, other_vq(vb, vq), 0);
+	if (!ret)
+		ret = wait_acks(vb, vq, BALLOON_NR_MSGS - 1);
+	if (ret)
+		return ret;
+	/* No message is posted on the other queue: one of ours is free. */
+	while (msg->vq)
+		msg++;
+	*msgp = msg;
+	return 0;
+}
+
+/*
+ * Post @msg on @vq. Return: 0; -ENOTCONN if the transport is disconnected;
+ * virtqueue_add_outbuf()'s errno. On error nothing was posted.
+ */
+static int send_msg(struct virtio_balloon *vb, struct virtqueue *vq,
+		    struct balloon_msg *msg)
+{
+	struct scatterlist sg;
+	int ret;
+
+	lockdep_assert_held(&vb->balloon_lock);
+	if (!device_present(vb))
+		return -ENOTCONN;
+	sg_init_one(&sg, msg->pfns, sizeof(msg->pfns[0]) * msg->num_pfns);
+	/* No allocation under balloon_lock: GFP_NOWAIT, one entry. */
+	ret = virtqueue_add_outbuf(vq, &sg, 1, msg, GFP_NOWAIT);
+	if (ret)
+		return ret;
+	msg->vq = vq;
+	virtqueue_kick(vq);
+	return 0;
+}
+
+static void msg_fill(struct balloon_msg *msg, struct list_head *pages)
+{
+	struct page *page;
+
+	msg->num_pfns = 0;
+	list_for_each_entry(page, pages, lru)
+		msg->pfns[msg->num_pfns++] = (uint32_t)page_to_pfn(page);
+}
+
+/*
+ * Allocate up to @num pages with no lock held, then tell the device and
+ * put them into the balloon. The acknowledgement is not awaited here: up
+ * to BALLOON_NR_MSGS inflates are in flight, so the host punches one
+ * batch while the guest allocates the next. Return: the pages added, or 0
+ * if none could be allocated or told (back off).
+ */
 static unsigned int fill_balloon(struct virtio_balloon *vb, size_t num)
 {
+	struct balloon_msg *msg;
 	LIST_HEAD(pages);
 	unsigned int got = 0;
 	struct page *page;
+	int ret;
 
 	num = min(num, (size_t)VIRTIO_BALLOON_ARRAY_PFNS_MAX);
 	while (got < num) {
@@ -145,56 +285,84 @@ static unsigned int fill_balloon(struct virtio_balloon *vb, size_t num)
 	if (!got)
 		return 0;
 	mutex_lock(&vb->balloon_lock);
-	vb->num_pfns = 0;
-	list_for_each_entry(page, &pages, lru)
-		vb->pfns[vb->num_pfns++] = (uint32_t)page_to_pfn(page);
-	balloon_page_list_enqueue(&vb->vb_dev_info, &pages);
-	if (tell_host(vb, vb->inflate_vq)) {
-		/* The device does not know them: inflate nothing. */
-		balloon_page_list_dequeue(&vb->vb_dev_info, &pages, got);
+	ret = get_msg(vb, vb->inflate_vq, &msg);
+	if (!ret) {
+		msg_fill(msg, &pages);
+		ret = send_msg(vb, vb->inflate_vq, msg);
+	}
+	if (ret) {
+		/* Never posted: the device does not know them. */
 		mutex_unlock(&vb->balloon_lock);
 		release_pages_balloon(&pages);
 		return 0;
 	}
+	/*
+	 * Posted: the device may discard them now, acknowledged or not. Only
+	 * a page of another type stays out (misuse, reported): never reused.
+	 */
+	got = (unsigned int)balloon_page_list_enqueue(&vb->vb_dev_info, &pages);
 	atomic_store(&vb->num_pages, atomic_load(&vb->num_pages) + got);
 	mutex_unlock(&vb->balloon_lock);
 	return got;
 }
 
-/* Take up to @num pages out of the balloon; return how many were freed. */
+/*
+ * Wait for the inflates in flight, so that `actual`, written next, is what
+ * the device acknowledged. Any not acknowledged in time stay posted (and
+ * counted in unacked); `actual` then counts them already.
+ */
+static void flush_inflates(struct virtio_balloon *vb)
+{
+	mutex_lock(&vb->balloon_lock);
+	(void)wait_acks(vb, vb->inflate_vq, 0);
+	mutex_unlock(&vb->balloon_lock);
+}
+
+/*
+ * Take up to @num pages out of the balloon. With MUST_TELL_HOST they go
+ * back to the guest once the device acknowledged their deflate; if it
+ * does not in time, they wait with their message (never in the balloon
+ * again: the device may still take the message). Return: the pages given
+ * back to the guest now.
+ */
 static unsigned int leak_balloon(struct virtio_balloon *vb, size_t num)
 {
+	struct balloon_msg *msg;
+	struct page *page, *next;
 	LIST_HEAD(pages);
-	struct page *page;
-	size_t n;
+	unsigned int n;
+	int ret;
 
 	num = min(num, (size_t)VIRTIO_BALLOON_ARRAY_PFNS_MAX);
 	mutex_lock(&vb->balloon_lock);
-	n = balloon_page_list_dequeue(&vb->vb_dev_info, &pages, num);
-	if (!n) {
-		mutex_unlock(&vb->balloon_lock);
-		return 0;
+	if (!device_present(vb) || get_msg(vb, vb->deflate_vq, &msg))
+		goto none;
+	n = (unsigned int)balloon_page_list_dequeue(&vb->vb_dev_info, &pages,
+						    num);
+	if (!n)
+		goto none;
+	msg_fill(msg, &pages);
+	if (send_msg(vb, vb->deflate_vq, msg)) {
+		/* Never posted (the device just went away): still ballooned. */
+		balloon_page_list_enqueue(&vb->vb_dev_info, &pages);
+		goto none;
 	}
-	vb->num_pfns = 0;
-	list_for_each_entry(page, &pages, lru)
-		vb->pfns[vb->num_pfns++] = (uint32_t)page_to_pfn(page);
+	atomic_store(&vb->num_pages, atomic_load(&vb->num_pages) - n);
 	if (vb->must_tell_host) {
 		/* The device must know before the guest touches them. */
-		if (tell_host(vb, vb->deflate_vq)) {
-			balloon_page_list_enqueue(&vb->vb_dev_info, &pages);
-			mutex_unlock(&vb->balloon_lock);
-			return 0;
+		list_for_each_entry_safe(page, next, &pages, lru) {
+			list_del(&page->lru);
+			msg->held[msg->nr_held++] = page;
 		}
-		atomic_store(&vb->num_pages, atomic_load(&vb->num_pages) - n);
-		release_pages_balloon(&pages);
 	} else {
-		atomic_store(&vb->num_pages, atomic_load(&vb->num_pages) - n);
 		release_pages_balloon(&pages);
-		if (tell_host(vb, vb->deflate_vq))
-			pr_warn_ratelimited("virtio_balloon: deflate not acknowledged");
 	}
+	ret = wait_acks(vb, vb->deflate_vq, 0);
 	mutex_unlock(&vb->balloon_lock);
-	return (unsigned int)n;
+	return ret && vb->must_tell_host ? 0 : n;
+none:
+	mutex_unlock(&vb->balloon_lock);
+	return 0;
 }
 
 /* The device's target (num_pages); false if it cannot be read. */
@@ -210,49 +378,81 @@ static bool read_target(struct virtio_balloon *vb, uint32_t *target)
 	return true;
 }
 
+/* Write `actual`, if the device is there (a reconnect rewrites it). */
 static void update_balloon_size(struct virtio_balloon *vb)
 {
 	uint32_t actual = htole32(atomic_load(&vb->num_pages));
 
-	if (virtio_cwrite(vb->vdev, offsetof(struct virtio_balloon_config,
+	if (device_present(vb) &&
+	    virtio_cwrite(vb->vdev, offsetof(struct virtio_balloon_config,
 					     actual),
 			  &actual, sizeof(actual)))
 		pr_warn_ratelimited("virtio_balloon: cannot update actual");
 }
 
 /*
- * A new device (the host restarted) knows none of our pages: tell it
- * every pfn in the balloon again. Isolation is blocked and balloon_lock
- * held meanwhile, so the list cannot change under the walk.
+ * Block isolation, then wait until compaction has migrated or put back
+ * every page it had isolated: from then on only a holder of balloon_lock
+ * changes the list. Migration trylocks balloon_lock, so the caller must not
+ * hold it. Return: false if the calling worker is asked to stop meanwhile
+ * (task_sleep_ms() does not sleep any more then).
  */
-static void resync_balloon(struct virtio_balloon *vb)
+static bool quiesce_isolation(struct virtio_balloon *vb)
 {
 	unsigned long nr, isolated;
-	size_t done = 0;
 
+	lockdep_assert_not_held(&vb->balloon_lock);
 	balloon_block_isolation(&vb->vb_dev_info, true);
-	for (int i = 0; i < 10000; i++) {
+	/* Test builds: a test may put back a page it isolated. No lock held. */
+	TEST_HOOK("virtio_balloon.isolation_blocked", vb);
+	for (;;) {
 		balloon_dev_counts(&vb->vb_dev_info, &nr, &isolated);
 		if (!isolated)
-			break;
-		task_sleep_ms(1);	/* compaction finishes or puts back */
+			return true;
+		if (task_should_stop())
+			return false;
+		task_sleep_ms(1);	/* compaction migrates or puts back */
 	}
+}
+
+/*
+ * A new device (the host restarted) knows none of our pages: tell it
+ * every pfn in the balloon again, in one walk of the list. Isolation is
+ * blocked, no page isolated and balloon_lock held meanwhile, so the list
+ * cannot change under the walk. Return: 0; -ECANCELED if the worker is
+ * stopping; the errno that ended it (the device went away again, or did
+ * not answer: the next reconnect or the back-off tries again).
+ */
+static int resync_balloon(struct virtio_balloon *vb)
+{
+	struct balloon_msg *msg;
+	struct page *pos = NULL;
+	int ret = -ECANCELED;
+
+	if (!quiesce_isolation(vb))
+		goto out;
 	mutex_lock(&vb->balloon_lock);
 	for (;;) {
-		vb->num_pfns = (unsigned int)balloon_page_list_pfns(
-			&vb->vb_dev_info, done, vb->pfns,
+		ret = get_msg(vb, vb->inflate_vq, &msg);
+		if (ret)
+			break;
+		msg->num_pfns = (unsigned int)balloon_page_list_pfns(
+			&vb->vb_dev_info, &pos, msg->pfns,
 			VIRTIO_BALLOON_ARRAY_PFNS_MAX);
-		if (!vb->num_pfns)
+		if (!msg->num_pfns)
 			break;
-		if (tell_host(vb, vb->inflate_vq)) {
-			pr_warn("virtio_balloon: re-announcing the balloon failed");
+		ret = send_msg(vb, vb->inflate_vq, msg);
+		if (ret)
 			break;
-		}
-		done += vb->num_pfns;
 	}
+	if (!ret)
+		ret = wait_acks(vb, vb->inflate_vq, 0);
 	mutex_unlock(&vb->balloon_lock);
+out:
 	balloon_block_isolation(&vb->vb_dev_info, false);
-	atomic_fetch_add(&vb->resyncs, 1);
+	if (!ret)
+		atomic_fetch_add(&vb->resyncs, 1);
+	return ret;
 }
 
 /* ------------------------------------------------------------------ */
@@ -364,6 +564,18 @@ static uint64_t now_ms(void)
 }
 
 /*
+ * A move made no progress (no memory, every page isolated, no answer):
+ * try again after a pause, never in a busy loop.
+ */
+static void balloon_backoff(struct virtio_balloon *vb)
+{
+	/* Test builds: a test may see the worker back off. No lock held. */
+	TEST_HOOK("virtio_balloon.backoff", vb);
+	task_sleep_ms(BALLOON_BACKOFF_MS);
+	atomic_store(&vb->config_pending, true);
+}
+
+/*
  * The device's config changed (or the driver just started, or the device
  * was replaced): re-announce the balloon to a new device, read the target
  * once, and move toward it batch by batch. On vhost-user every config
@@ -382,8 +594,16 @@ static void balloon_update(struct virtio_balloon *vb)
 	if (!virtio_cread(vb->vdev, offsetof(struct virtio_balloon_config, actual),
 			  &dev_actual, sizeof(dev_actual)) &&
 	    le32toh(dev_actual) != atomic_load(&vb->num_pages) &&
-	    !le32toh(dev_actual) && atomic_load(&vb->num_pages))
-		resync_balloon(vb);
+	    !le32toh(dev_actual) && atomic_load(&vb->num_pages)) {
+		/* `actual` stays 0 until it succeeds: the next try resyncs. */
+		if (resync_balloon(vb)) {
+			if (device_present(vb))
+				balloon_backoff(vb);
+			return;
+		}
+		/* Test builds: a test may compare the new host's record. */
+		TEST_HOOK("virtio_balloon.resynced", vb);
+	}
 	if (!read_target(vb, &target)) {
 		update_balloon_size(vb);
 		return;
@@ -393,18 +613,25 @@ static void balloon_update(struct virtio_balloon *vb)
 
 		if (!diff || atomic_load(&vb->stopping))
 			break;
+		/* Nothing to tell it: a reconnect runs config_changed again. */
+		if (!device_present(vb))
+			break;
+		/* Short of the target: `actual` reaches it only below. */
+		if (now_ms() - written >= BALLOON_ACTUAL_EVERY_MS) {
+			update_balloon_size(vb);
+			written = now_ms();
+		}
 		if (diff > 0) {
 			unsigned int want = (unsigned int)min(diff,
 					(int64_t)VIRTIO_BALLOON_ARRAY_PFNS_MAX);
 
 			if (fill_balloon(vb, (size_t)diff) < want) {
-				task_sleep_ms(BALLOON_BACKOFF_MS);	/* back off */
-				atomic_store(&vb->config_pending, true);
+				balloon_backoff(vb);
 				break;
 			}
 		} else if (!leak_balloon(vb, (size_t)-diff)) {
-			/* Nothing could be given back (isolated, or no device). */
-			atomic_store(&vb->config_pending, true);
+			/* Every page isolated, or the device did not answer. */
+			balloon_backoff(vb);
 			break;
 		}
 		if (atomic_load(&vb->config_pending) ||
@@ -412,11 +639,8 @@ static void balloon_update(struct virtio_balloon *vb)
 			atomic_store(&vb->config_pending, true);
 			break;
 		}
-		if (now_ms() - written >= BALLOON_ACTUAL_EVERY_MS) {
-			update_balloon_size(vb);
-			written = now_ms();
-		}
 	}
+	flush_inflates(vb);
 	update_balloon_size(vb);
 }
 
@@ -477,28 +701,51 @@ static int virtballoon_migratepage(struct balloon_dev_info *info,
 {
 	struct virtio_balloon *vb = container_of(info, struct virtio_balloon,
 						 vb_dev_info);
+	struct balloon_msg *in = &vb->msgs[0], *out = &vb->msgs[1];
 
 	/* Never wait for the lock here: compaction can try again later. */
 	if (!mutex_trylock(&vb->balloon_lock))
 		return -EAGAIN;
+	/*
+	 * Both queues idle, or the page stays where it is. Then the inflate
+	 * of the new pfn and the deflate of the old one need no order between
+	 * them: no other message is in flight.
+	 */
+	if (wait_acks(vb, vb->inflate_vq, 0) || wait_acks(vb, vb->deflate_vq, 0))
+		goto busy;
+	in->pfns[0] = (uint32_t)page_to_pfn(newpage);
+	in->num_pfns = 1;
+	if (send_msg(vb, vb->inflate_vq, in))
+		goto busy;
 	get_page(newpage);			/* the balloon's reference */
-	balloon_page_insert_isolated(info, newpage);
+	if (balloon_page_insert_isolated(info, newpage)) {
+		/* Misuse, reported. Told to the device: never reused. */
+		mutex_unlock(&vb->balloon_lock);
+		return -EINVAL;
+	}
 	if (!vb->deflate_on_oom && page_zone(page) != page_zone(newpage)) {
 		adjust_managed_page_count(page, 1);
 		adjust_managed_page_count(newpage, -1);
 	}
-	vb->num_pfns = 1;
-	vb->pfns[0] = (uint32_t)page_to_pfn(newpage);
-	if (tell_host(vb, vb->inflate_vq))
-		pr_warn_ratelimited("virtio_balloon: migration not told (inflate)");
 	balloon_page_finalize(page);
-	vb->num_pfns = 1;
-	vb->pfns[0] = (uint32_t)page_to_pfn(page);
-	if (tell_host(vb, vb->deflate_vq))
-		pr_warn_ratelimited("virtio_balloon: migration not told (deflate)");
+	out->pfns[0] = (uint32_t)page_to_pfn(page);
+	out->num_pfns = 1;
+	/*
+	 * Not posted only if the device just went away (the next one learns
+	 * the balloon from resync_balloon(), without @page) or broke.
+	 */
+	if (!send_msg(vb, vb->deflate_vq, out) && vb->must_tell_host) {
+		out->held[out->nr_held++] = page;	/* the balloon's reference */
+		/* Acknowledged now, or later: it frees @page then. */
+		(void)wait_acks(vb, vb->deflate_vq, 0);
+	} else {
+		put_page(page);			/* the balloon's reference */
+	}
 	mutex_unlock(&vb->balloon_lock);
-	put_page(page);				/* the balloon's reference */
 	return 0;
+busy:
+	mutex_unlock(&vb->balloon_lock);
+	return -EAGAIN;
 }
 
 /* ------------------------------------------------------------------ */
@@ -546,14 +793,16 @@ int virtballoon_probe(struct virtio_device *vdev, struct virtio_balloon **vbp)
 	if (!vb)
 		return -ENOMEM;
 	vb->vdev = vdev;
-	vb->pfns = kcalloc(VIRTIO_BALLOON_ARRAY_PFNS_MAX, sizeof(*vb->pfns),
-			   GFP_KERNEL);
+	vb->pfns = kcalloc(BALLOON_NR_MSGS * VIRTIO_BALLOON_ARRAY_PFNS_MAX,
+			   sizeof(*vb->pfns), GFP_KERNEL);
 	vb->stats = kcalloc(BALLAST_BALLOON_NR_STATS, sizeof(*vb->stats),
 			    GFP_KERNEL);
 	if (!vb->pfns || !vb->stats) {
 		free_vb(vb);
 		return -ENOMEM;
 	}
+	for (int i = 0; i < BALLOON_NR_MSGS; i++)
+		vb->msgs[i].pfns = vb->pfns + i * VIRTIO_BALLOON_ARRAY_PFNS_MAX;
 	mutex_init(&vb->balloon_lock);
 	init_completion(&vb->work);
 	init_completion(&vb->acked);
@@ -613,26 +862,44 @@ fail:
 
 void virtballoon_remove(struct virtio_balloon *vb)
 {
+	unsigned long nr, isolated;
+	struct balloon_msg *msg;
+	LIST_HEAD(pages);
+
 	might_sleep();
 	if (vb->deflate_on_oom)
 		WARN_ON_ONCE(unregister_oom_notifier(&vb->oom_nb));
 	atomic_store(&vb->stopping, true);
 	complete(&vb->work);
 	task_destroy(vb->worker);
-	/* Give every page back, telling the device if it is still there. */
-	while (atomic_load(&vb->num_pages)) {
-		unsigned long nr, isolated;
-
-		if (!leak_balloon(vb, VIRTIO_BALLOON_ARRAY_PFNS_MAX)) {
-			balloon_dev_counts(&vb->vb_dev_info, &nr, &isolated);
-			if (!isolated)
-				break;	/* the device refused: keep them */
-			task_sleep_ms(1);	/* compaction puts them back */
-		}
-	}
+	/*
+	 * Every page on the list, where compaction cannot take it any more;
+	 * then give back all the device can still be told about.
+	 */
+	quiesce_isolation(vb);
+	while (leak_balloon(vb, VIRTIO_BALLOON_ARRAY_PFNS_MAX))
+		;
 	update_balloon_size(vb);
 	if (virtio_reset_device(vb->vdev))
 		pr_warn("virtio_balloon: the device could not be reset");
+	/*
+	 * A reset device has no balloon (and one that is gone took its own
+	 * with it): the pages still ballooned, or held by a deflate it never
+	 * acknowledged, are the guest's again. Then no page points to @vb.
+	 */
+	mutex_lock(&vb->balloon_lock);
+	reap_acks(vb, vb->inflate_vq);
+	reap_acks(vb, vb->deflate_vq);
+	while ((msg = virtqueue_detach_unused_buf(vb->inflate_vq)))
+		msg_done(msg);
+	while ((msg = virtqueue_detach_unused_buf(vb->deflate_vq)))
+		msg_done(msg);
+	balloon_page_list_dequeue(&vb->vb_dev_info, &pages, SIZE_MAX);
+	atomic_store(&vb->num_pages, 0);
+	mutex_unlock(&vb->balloon_lock);
+	release_pages_balloon(&pages);
+	balloon_dev_counts(&vb->vb_dev_info, &nr, &isolated);
+	WARN_ON_ONCE(nr || isolated);
 	if (vb->stats_vq)
 		virtqueue_detach_unused_buf(vb->stats_vq);
 	virtio_del_vqs(vb->vdev);
@@ -659,6 +926,7 @@ void virtballoon_get_info(struct virtio_balloon *vb,
 	info->alloc_failures = atomic_load(&vb->alloc_failures);
 	info->stats_requests = atomic_load(&vb->stats_requests);
 	info->resyncs = atomic_load(&vb->resyncs);
+	info->unacked_messages = atomic_load(&vb->unacked);
 	info->must_tell_host = vb->must_tell_host;
 	info->stats_vq = vb->has_stats;
 	info->deflate_on_oom = vb->deflate_on_oom;

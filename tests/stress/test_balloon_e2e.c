@@ -10,12 +10,17 @@
  *    the deflate, so a guest that reuses pages the moment the driver frees
  *    them never touches a page the host still counts as ballooned; and a
  *    buggy write into a ballooned page is found by the host's scan;
- *  - stats: the guest's own counters reach qom-get guest-stats.
+ *  - stats: the guest's own counters reach qom-get guest-stats;
+ *  - a host that dies: the OOM notifier does not wait for it, a new host
+ *    learns the balloon, and removing the driver without a host gives
+ *    every page back to the guest.
  */
 #include "../support/balloon_e2e.h"
 #include "../support/lockdep_test.h"
 
 #include <ballast/alloc.h>
+#include <ballast/migrate.h>
+#include <ballast/task.h>
 #include <ballast/lib/testhook.h>
 
 #include <string.h>
@@ -37,8 +42,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	e2e_driver_stop(&e2e);
-	e2e_host_stop(&e2e);
+	if (e2e.vb)
+		e2e_driver_stop(&e2e);
+	if (e2e.qmp)
+		e2e_host_stop(&e2e);
 	e2e_guest_shutdown();
 	return lockdep_test_teardown(state);
 }
@@ -216,6 +223,262 @@ static void test_guest_stats_round_trip_reports_guest_values(void **state)
 	assert_true(info.stats_requests >= 1);
 }
 
+static void complete_at_backoff(const char *name, void *arg, void *ctx)
+{
+	complete(ctx);
+}
+
+static bool actual_is_ram(struct balloon_e2e *e, void *arg)
+{
+	return e2e_actual(e) == RAM;
+}
+
+/*
+ * Setup: 8 MiB ballooned, and every ballooned page isolated (the test
+ * plays compaction holding them).
+ * Action: the target moves to 0 (deflate everything).
+ * Expected: the worker finds nothing to deflate and backs off instead of
+ * retrying at once (the backoff hook runs); once the pages are put back,
+ * its retry deflates the balloon and everything agrees.
+ */
+static void test_balloon_update_all_isolated_backs_off(void **state)
+{
+	struct completion backed_off;
+	LIST_HEAD(isolated);
+	struct page *page;
+	unsigned long n = 0;
+
+	e2e_balloon(&e2e, RAM - 8 * MiB);
+	for (unsigned long pfn = 0; pfn < max_pfn; pfn++) {
+		page = pfn_to_page(pfn);
+		if (PageOffline(page) && isolate_movable_page(page, 0)) {
+			list_add(&page->lru, &isolated);
+			n++;
+		}
+	}
+	assert_int_equal(n, 8 * MiB / PAGE_SIZE);
+	init_completion(&backed_off);
+	assert_int_equal(test_hook_set("virtio_balloon.backoff",
+				       complete_at_backoff, &backed_off), 0);
+	json_decref(e2e_qmp(&e2e, "balloon", json_pack("{s:I}", "value",
+						       (json_int_t)RAM)));
+	if (!wait_for_completion_timeout(&backed_off, E2E_TIMEOUT_MS))
+		fail_msg("the worker never backed off");
+	test_hook_clear("virtio_balloon.backoff");
+	putback_movable_pages(&isolated);
+	e2e_wait(&e2e, actual_is_ram, NULL, 0, "the deflate after the backoff");
+	e2e_assert_agree(&e2e, true);
+}
+
+static struct page *first_ballooned_page(unsigned long from_pfn)
+{
+	for (unsigned long pfn = from_pfn; pfn < max_pfn; pfn++)
+		if (PageOffline(pfn_to_page(pfn)))
+			return pfn_to_page(pfn);
+	return NULL;
+}
+
+/*
+ * Setup: 16 MiB ballooned; then the host quits (QMP quit, as a host that
+ * goes away before the guest does).
+ * Action: remove the driver.
+ * Expected: it returns without waiting for the host, and every page is
+ * the guest's again: none is still ballooned or points to the freed
+ * driver (teardown's shutdown finds every page free, NR_BALLOON_PAGES 0).
+ */
+static void test_virtballoon_remove_host_gone_frees_every_page(void **state)
+{
+	e2e_balloon(&e2e, RAM - 16 * MiB);
+	e2e_host_stop(&e2e);
+	e2e_driver_stop(&e2e);
+	assert_int_equal(node_page_state(NR_BALLOON_PAGES), 0);
+	assert_null(first_ballooned_page(0));
+}
+
+struct isolated_page {
+	struct list_head list;		/* the page, while isolated */
+	struct page *other;		/* another ballooned page */
+	bool other_isolated;
+};
+
+/* At removal, with isolation blocked: compaction finishes with its page. */
+static void put_back_at_block(const char *name, void *arg, void *ctx)
+{
+	struct isolated_page *ip = ctx;
+
+	ip->other_isolated = isolate_movable_page(ip->other, 0);
+	putback_movable_pages(&ip->list);
+}
+
+/*
+ * Setup: 16 MiB ballooned; compaction holds one ballooned page isolated
+ * (the test, through isolate_movable_page()); the host quits.
+ * Action: remove the driver; once it has blocked isolation, the test tries
+ * to isolate another ballooned page and puts its own back, as compaction
+ * does when it finishes.
+ * Expected: the other page cannot be isolated any more; the removal waits
+ * for the isolated page and frees it with the rest: nothing is left
+ * pointing to the freed driver.
+ */
+static void test_virtballoon_remove_isolated_page_waited_for(void **state)
+{
+	struct isolated_page ip = { .list = LIST_HEAD_INIT(ip.list) };
+	struct page *page;
+
+	e2e_balloon(&e2e, RAM - 16 * MiB);
+	page = first_ballooned_page(0);
+	assert_non_null(page);
+	ip.other = first_ballooned_page(page_to_pfn(page) + 1);
+	assert_non_null(ip.other);
+	assert_true(isolate_movable_page(page, 0));
+	list_add(&page->lru, &ip.list);
+	e2e_host_stop(&e2e);
+
+	assert_int_equal(test_hook_set("virtio_balloon.isolation_blocked",
+				       put_back_at_block, &ip), 0);
+	e2e_driver_stop(&e2e);
+	test_hook_clear("virtio_balloon.isolation_blocked");
+	assert_false(ip.other_isolated);
+	assert_true(list_empty(&ip.list));
+	assert_int_equal(node_page_state(NR_BALLOON_PAGES), 0);
+	assert_null(first_ballooned_page(0));
+}
+
+static int oom_pass_fn(void *arg)
+{
+	struct alloc_fault_config cfg = { .oom_nth = 1 };
+	struct page *page;
+
+	alloc_fault_set(&cfg);
+	page = alloc_page(GFP_KERNEL);
+	alloc_fault_set(NULL);
+	if (page)
+		__free_page(page);
+	complete(arg);
+	return 0;
+}
+
+static bool resynced_and_empty(struct balloon_e2e *e, void *arg)
+{
+	struct virtballoon_info info;
+
+	/* `actual` too: it may still say a step of the deflate. */
+	virtballoon_get_info(e->vb, &info);
+	return info.resyncs == 1 && !info.num_pages &&
+	       !e2e_host_int(e, "host-ballooned-bytes") &&
+	       !e2e_host_int(e, "guest-ballooned-bytes");
+}
+
+/*
+ * Setup: 16 MiB ballooned; then the host is killed (a crash).
+ * Action: an allocation forced through the OOM notifiers, on a task of its
+ * own; then a new host on the same socket and a reconnect.
+ * Expected: the notifier returns (the driver used to wait for the dead
+ * host forever, holding balloon_lock and oom_lock) and gave nothing back:
+ * without a device, no page may leave the balloon. The new host learns
+ * the balloon from the driver, which then deflates it to the new target
+ * (0); guest, host and memfd agree.
+ */
+static void test_oom_notify_host_killed_returns_without_deflating(void **state)
+{
+	struct virtballoon_info info;
+	struct completion done;
+	struct task *oom;
+
+	e2e_balloon(&e2e, RAM - 16 * MiB);
+	e2e_host_kill(&e2e);
+
+	init_completion(&done);
+	assert_int_equal(task_create(&oom, "oom", oom_pass_fn, &done, 0), 0);
+	if (!wait_for_completion_timeout(&done, E2E_TIMEOUT_MS))
+		fail_msg("the OOM notifier waited %d ms for a dead host",
+			 E2E_TIMEOUT_MS);
+	assert_int_equal(task_destroy(oom), 0);
+	virtballoon_get_info(e2e.vb, &info);
+	assert_true(info.oom_notifications >= 1);
+	assert_int_equal(info.oom_deflated_pages, 0);
+	assert_int_equal(virtballoon_check(e2e.vb), 0);
+
+	e2e_host_restart(&e2e, NULL);
+	assert_int_equal(vhost_user_frontend_reconnect(e2e.vdev), 0);
+	e2e_wait(&e2e, resynced_and_empty, NULL, 10,
+		 "the resync and the deflate to the new host's target");
+	e2e_assert_agree(&e2e, false);
+}
+
+struct resync_pause {
+	struct completion resynced, go;
+};
+
+/* On the worker, right after the re-announcement: wait for the test. */
+static void pause_after_resync(const char *name, void *arg, void *ctx)
+{
+	struct resync_pause *rp = ctx;
+
+	complete(&rp->resynced);
+	wait_for_completion(&rp->go);
+}
+
+/*
+ * Setup: 24 MiB ballooned and acknowledged (nothing in flight); one
+ * ballooned page isolated by "compaction" (the test).
+ * Action: the host is killed; a new host starts on the same socket and the
+ * front-end reconnects. The driver blocks isolation (the test puts its
+ * page back then, as compaction finishing) and re-announces its balloon;
+ * a hook holds the worker right after that while the test compares.
+ * Expected: the new host records as many pages as the driver's list holds
+ * (the put-back page included), double inflates none, and the memfd's
+ * backed size says the same. Released, the worker deflates to the new
+ * host's target (0) and the host refuses no deflate: its record was
+ * exactly the guest's list.
+ */
+static void test_resync_balloon_host_restarted_record_equals_list(void **state)
+{
+	struct isolated_page ip = { .list = LIST_HEAD_INIT(ip.list) };
+	struct virtballoon_info info;
+	struct resync_pause rp;
+	struct page *page;
+	size_t backed;
+
+	e2e_balloon(&e2e, RAM - 24 * MiB);
+	page = first_ballooned_page(0);
+	ip.other = first_ballooned_page(page_to_pfn(page) + 1);
+	assert_true(isolate_movable_page(page, 0));
+	list_add(&page->lru, &ip.list);
+	e2e_host_kill(&e2e);
+
+	init_completion(&rp.resynced);
+	init_completion(&rp.go);
+	assert_int_equal(test_hook_set("virtio_balloon.isolation_blocked",
+				       put_back_at_block, &ip), 0);
+	assert_int_equal(test_hook_set("virtio_balloon.resynced",
+				       pause_after_resync, &rp), 0);
+	e2e_host_restart(&e2e, NULL);
+	assert_int_equal(vhost_user_frontend_reconnect(e2e.vdev), 0);
+	if (!wait_for_completion_timeout(&rp.resynced, E2E_TIMEOUT_MS))
+		fail_msg("no re-announcement to the new host");
+	test_hook_clear("virtio_balloon.isolation_blocked");
+	test_hook_clear("virtio_balloon.resynced");
+	assert_true(list_empty(&ip.list));
+	assert_false(ip.other_isolated);
+
+	virtballoon_get_info(e2e.vb, &info);
+	assert_int_equal(info.num_pages, 24 * MiB / PAGE_SIZE);
+	assert_int_equal(info.resyncs, 1);
+	assert_int_equal(virtballoon_check(e2e.vb), 0);
+	assert_int_equal(e2e_host_int(&e2e, "host-ballooned-bytes"),
+			 (int64_t)info.num_pages << PAGE_SHIFT);
+	assert_int_equal(e2e_host_int(&e2e, "double-inflates"), 0);
+	touch_free_memory();
+	backed = page_ram_allocated_bytes();
+	assert_int_equal(backed, e2e.backed_empty - 24 * MiB);
+	complete(&rp.go);
+
+	e2e_wait(&e2e, resynced_and_empty, NULL, 10,
+		 "the deflate to the new host's target");
+	e2e_assert_agree(&e2e, true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +487,11 @@ int main(void)
 		T(test_deflate_pages_reused_only_after_host_ack),
 		T(test_write_to_ballooned_page_found_by_host_scan),
 		T(test_guest_stats_round_trip_reports_guest_values),
+		T(test_balloon_update_all_isolated_backs_off),
+		T(test_oom_notify_host_killed_returns_without_deflating),
+		T(test_resync_balloon_host_restarted_record_equals_list),
+		T(test_virtballoon_remove_host_gone_frees_every_page),
+		T(test_virtballoon_remove_isolated_page_waited_for),
 #undef T
 	};
 

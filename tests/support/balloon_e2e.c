@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,22 +82,15 @@ void e2e_print_host_log(struct balloon_e2e *e)
 	fclose(f);
 }
 
-void e2e_host_start(struct balloon_e2e *e, const char *const *extra)
+/* Spawn the host on e's paths and connect a negotiated QMP client. */
+static void host_spawn(struct balloon_e2e *e, const char *const *extra)
 {
 	const char *exe = getenv("BALLAST_BIN");
 	char *argv[32];
 	int n = 0, ret;
 
-	memset(e, 0, sizeof(*e));
 	if (!exe || !*exe)
 		fail_msg("BALLAST_BIN is not set (run through tools/run-tests.sh)");
-	snprintf(e->dir, sizeof(e->dir), "/tmp/ballast-e2e-%d-%u", (int)getpid(),
-		 e2e_seq++);
-	if (mkdir(e->dir, 0700) && errno != EEXIST)
-		fail_msg("mkdir %s: %s", e->dir, strerror(errno));
-	snprintf(e->vhost_path, sizeof(e->vhost_path), "%s/vhost.sock", e->dir);
-	snprintf(e->qmp_path, sizeof(e->qmp_path), "%s/qmp.sock", e->dir);
-	snprintf(e->log_path, sizeof(e->log_path), "%s/host.log", e->dir);
 	argv[n++] = (char *)"host";
 	argv[n++] = (char *)"--vhost";
 	argv[n++] = e->vhost_path;
@@ -115,6 +109,34 @@ void e2e_host_start(struct balloon_e2e *e, const char *const *extra)
 				   E2E_TIMEOUT_MS);
 	if (ret)
 		fail_msg("QMP connect to %s: %s", e->qmp_path, strerror(-ret));
+}
+
+void e2e_host_start(struct balloon_e2e *e, const char *const *extra)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->dir, sizeof(e->dir), "/tmp/ballast-e2e-%d-%u", (int)getpid(),
+		 e2e_seq++);
+	if (mkdir(e->dir, 0700) && errno != EEXIST)
+		fail_msg("mkdir %s: %s", e->dir, strerror(errno));
+	snprintf(e->vhost_path, sizeof(e->vhost_path), "%s/vhost.sock", e->dir);
+	snprintf(e->qmp_path, sizeof(e->qmp_path), "%s/qmp.sock", e->dir);
+	snprintf(e->log_path, sizeof(e->log_path), "%s/host.log", e->dir);
+	host_spawn(e, extra);
+}
+
+void e2e_host_kill(struct balloon_e2e *e)
+{
+	jsock_client_close(e->qmp);
+	e->qmp = NULL;
+	if (kill(e->host_pid, SIGKILL))
+		fail_msg("kill host %d: %s", (int)e->host_pid, strerror(errno));
+	if (ballast_reap(e->host_pid, E2E_TIMEOUT_MS) != 128 + SIGKILL)
+		fail_msg("host %d did not die of SIGKILL", (int)e->host_pid);
+}
+
+void e2e_host_restart(struct balloon_e2e *e, const char *const *extra)
+{
+	host_spawn(e, extra);
 }
 
 void e2e_host_stop(struct balloon_e2e *e)

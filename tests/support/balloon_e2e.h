@@ -69,6 +69,14 @@ void e2e_compaction_stop(void);
  */
 void e2e_host_start(struct balloon_e2e *e, const char *const *extra);
 void e2e_host_stop(struct balloon_e2e *e);
+/*
+ * e2e_host_kill() - SIGKILL the host, as a crash, and reap it.
+ * e2e_host_restart() - a new host on the same sockets (the front-end
+ * reconnects with vhost_user_frontend_reconnect()); e2e_host_stop() then
+ * ends it as usual.
+ */
+void e2e_host_kill(struct balloon_e2e *e);
+void e2e_host_restart(struct balloon_e2e *e, const char *const *extra);
 
 /* A front-end to the host's vhost-user socket (the caller owns it). */
 int e2e_frontend_create(struct balloon_e2e *e, struct virtio_device **vdevp);

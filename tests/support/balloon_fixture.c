@@ -2,6 +2,8 @@
 /* balloon_fixture.c - see balloon_fixture.h. */
 #include "balloon_fixture.h"
 
+#include <errno.h>
+
 static int test_balloon_migratepage(struct balloon_dev_info *info,
 				    struct page *newpage, struct page *page,
 				    enum migrate_mode mode)
@@ -10,7 +12,11 @@ static int test_balloon_migratepage(struct balloon_dev_info *info,
 
 	mutex_lock(&tb->lock);
 	get_page(newpage);			/* the balloon's reference */
-	balloon_page_insert_isolated(info, newpage);
+	if (balloon_page_insert_isolated(info, newpage)) {
+		put_page(newpage);
+		mutex_unlock(&tb->lock);
+		return -EINVAL;
+	}
 	tb->told_inflate++;			/* host: new pfn is ballooned */
 	balloon_page_finalize(page);
 	tb->told_deflate++;			/* host: old pfn is back */

@@ -68,6 +68,49 @@ static void test_balloon_page_list_enqueue_marks_and_counts(void **state)
 }
 
 /*
+ * Setup: three pages from balloon_page_alloc(); the middle one is given
+ * the page-table type first (a caller's bug).
+ * Action: balloon_page_list_enqueue() of the three.
+ * Expected: the misuse is reported once; two pages are enqueued and
+ * counted (nr_pages, nr_balloon_pages, balloon_inflate); the typed page is
+ * still on the caller's list, still a page table, not pointing to the
+ * device.
+ *
+ *   caller's list:  [A] [T] [B]  ──enqueue──►  balloon: A B   caller: [T]
+ */
+static void test_balloon_page_list_enqueue_typed_page_stays_with_caller(void **state)
+{
+	unsigned long misuse = log_misuse_count();
+	unsigned long inflate_before = vm_event_sum(BALLOON_INFLATE);
+	struct page *pages[3], *typed;
+	LIST_HEAD(list);
+
+	for (int i = 0; i < 3; i++) {
+		pages[i] = balloon_page_alloc();
+		assert_non_null(pages[i]);
+		list_add_tail(&pages[i]->lru, &list);
+	}
+	typed = pages[1];
+	assert_true(page_set_type(typed, PGTY_TABLE));
+
+	assert_int_equal(balloon_page_list_enqueue(&tb.info, &list), 2);
+	assert_int_equal(log_misuse_count(), misuse + 1);
+	assert_int_equal(tb.info.nr_pages, 2);
+	assert_int_equal(node_page_state(NR_BALLOON_PAGES), 2);
+	assert_int_equal(vm_event_sum(BALLOON_INFLATE), inflate_before + 2);
+	assert_ptr_equal(list_first_entry(&list, struct page, lru), typed);
+	assert_ptr_equal(typed->lru.next, &list);
+	assert_true(PageTable(typed));
+	assert_int_equal(typed->private, 0);
+	assert_int_equal(balloon_check(&tb.info), 0);
+
+	list_del(&typed->lru);
+	assert_true(page_clear_type(typed, PGTY_TABLE));
+	put_page(typed);
+	assert_int_equal(test_balloon_deflate(&tb, 10), 2);
+}
+
+/*
  * Isolation takes a page off the list (isolated count 1) and the deflater
  * cannot see it; putback returns it.
  */
@@ -176,6 +219,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_balloon_page_list_enqueue_marks_and_counts),
+		T(test_balloon_page_list_enqueue_typed_page_stays_with_caller),
 		T(test_balloon_page_list_dequeue_skips_isolated_page),
 		T(test_migrate_pages_balloon_page_moves_identity),
 		T(test_isolate_movable_page_device_without_migration_refuses),
