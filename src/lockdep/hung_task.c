@@ -74,7 +74,9 @@ static size_t wd_scan(uint64_t threshold_ms, struct victim *v)
 					     memory_order_relaxed);
 		episode = atomic_load_explicit(&t->blocked_episode,
 					       memory_order_relaxed);
-		if (!since || (s1 & 1) || now - since < threshold_ms * 1000000)
+		/* A wait that began after @now was read is not old. */
+		if (!since || (s1 & 1) || since > now ||
+		    now - since < threshold_ms * 1000000)
 			continue;
 		if (t->hung_reported == episode || n == MAX_VICTIMS)
 			continue;
