@@ -200,7 +200,11 @@ size_t balloon_page_list_pfns(struct balloon_dev_info *b_dev_info,
 /**
  * balloon_check() - verify @b_dev_info: every listed page is offline,
  * movable-ops, points to the device, is not isolated and appears once;
- * listed + isolated = nr_pages.
+ * listed + isolated = nr_pages. Meaningful only at a quiescent point:
+ * PG_isolated is set just before balloon_page_isolate() takes a page off
+ * the list and cleared just after balloon_page_putback() puts it back
+ * (migrate.h rule 1), so a check racing compaction may see a listed page
+ * that is already marked isolated.
  * Context: takes and releases balloon_pages_lock; never sleeps; no
  * allocation; not meant for reclaim (a walk of the whole list under a
  * spinlock).
