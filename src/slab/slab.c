@@ -308,12 +308,16 @@ static int refill_locked(struct kmem_cache *cache, struct slab_cpu *c)
 	return moved;
 }
 
-void *kmem_cache_alloc(struct kmem_cache *cache, gfp_t gfp)
+/*
+ * @ip is the caller of the public API (kmem_cache_alloc, kmalloc), so the
+ * validator's reports name each call site, not this file.
+ */
+static void *slab_alloc(struct kmem_cache *cache, gfp_t gfp, unsigned long ip)
 {
 	struct slab_cpu *c;
 	void *obj = NULL;
 
-	might_alloc(gfp);
+	might_alloc_ip(gfp, ip);
 	for (;;) {
 		struct page *slab;
 
@@ -334,7 +338,7 @@ void *kmem_cache_alloc(struct kmem_cache *cache, gfp_t gfp)
 		if (obj)
 			break;
 		/* Grow with no slab lock held: this may enter reclaim. */
-		alloc_scope_push(gfp, cache->name, _RET_IP_);
+		alloc_scope_push(gfp, cache->name, ip);
 		slab = new_slab(cache, gfp);
 		alloc_scope_pop();
 		if (!slab)
@@ -348,6 +352,11 @@ void *kmem_cache_alloc(struct kmem_cache *cache, gfp_t gfp)
 	if (gfp & __GFP_ZERO)
 		memset(obj, 0, cache->object_size);
 	return obj;
+}
+
+void *kmem_cache_alloc(struct kmem_cache *cache, gfp_t gfp)
+{
+	return slab_alloc(cache, gfp, _RET_IP_);
 }
 
 /*
@@ -553,7 +562,7 @@ static unsigned int size_to_order(size_t size)
 	return order;
 }
 
-void *kmalloc(size_t size, gfp_t gfp)
+static void *do_kmalloc(size_t size, gfp_t gfp, unsigned long ip)
 {
 	struct kmem_cache *cache;
 	struct page *page;
@@ -565,8 +574,9 @@ void *kmalloc(size_t size, gfp_t gfp)
 		cache = kmalloc_slab(size);
 		if (unlikely(!cache))
 			return NULL;
-		return kmem_cache_alloc(cache, gfp);
+		return slab_alloc(cache, gfp, ip);
 	}
+	might_alloc_ip(gfp, ip);
 	order = size_to_order(size);
 	if (order > MAX_PAGE_ORDER) {
 		if (!(gfp & __GFP_NOWARN))
@@ -580,11 +590,16 @@ void *kmalloc(size_t size, gfp_t gfp)
 	return page_address(page);
 }
 
+void *kmalloc(size_t size, gfp_t gfp)
+{
+	return do_kmalloc(size, gfp, _RET_IP_);
+}
+
 void *kcalloc(size_t n, size_t size, gfp_t gfp)
 {
 	if (size && n > SIZE_MAX / size)
 		return NULL;
-	return kmalloc(n * size, gfp | __GFP_ZERO);
+	return do_kmalloc(n * size, gfp | __GFP_ZERO, _RET_IP_);
 }
 
 void kfree(const void *obj)

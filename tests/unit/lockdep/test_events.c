@@ -290,6 +290,26 @@ static __noinline void cache_alloc_under_spin_b(struct kmem_cache *cache)
 	kmem_cache_free(cache, obj);
 }
 
+static __noinline void kmalloc_in_spin_a(void)
+{
+	void *obj;
+
+	spin_lock(&site_spin_a);
+	obj = kmalloc(64, GFP_KERNEL);
+	spin_unlock(&site_spin_a);
+	kfree(obj);
+}
+
+static __noinline void kzalloc_in_spin_b(void)
+{
+	void *obj;
+
+	spin_lock(&site_spin_b);
+	obj = kzalloc(64, GFP_KERNEL);
+	spin_unlock(&site_spin_b);
+	kfree(obj);
+}
+
 static __noinline void lock_page_under_spin_a(struct page *page)
 {
 	spin_lock(&site_spin_a);
@@ -307,9 +327,10 @@ static __noinline void wait_writeback_under_spin_b(struct page *page)
 
 /*
  * Setup: two spinlocks, a slab cache, no reset between the steps. Action:
- * two functions allocate under them (alloc_page(), kmem_cache_alloc()),
- * two others lock a page and wait for writeback under them. Expected:
- * four invalid-context reports, each naming its caller: the primitives
+ * four functions allocate under them (alloc_page(), kmem_cache_alloc(),
+ * kmalloc(), kzalloc()), two others lock a page and wait for writeback
+ * under them. Expected: six invalid-context reports, each naming its
+ * caller: the primitives
  * report where they were called from, not their own line, so one site
  * does not hide the others.
  */
@@ -321,6 +342,8 @@ static void test_might_sleep_two_sites_under_spinlocks_reports_each(void **state
 	assert_non_null(cache);
 	alloc_under_spin_a();
 	cache_alloc_under_spin_b(cache);
+	kmalloc_in_spin_a();
+	kzalloc_in_spin_b();
 	lock_page_under_spin_a(pages[0]);
 	wait_writeback_under_spin_b(pages[1]);
 	kmem_cache_destroy(cache);
@@ -328,6 +351,10 @@ static void test_might_sleep_two_sites_under_spinlocks_reports_each(void **state
 			     "alloc_under_spin_a", 1);
 	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT,
 			     "cache_alloc_under_spin_b", 1);
+	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT,
+			     "kmalloc_in_spin_a", 1);
+	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT,
+			     "kzalloc_in_spin_b", 1);
 	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT,
 			     "lock_page_under_spin_a", 1);
 	assert_lockdep_claim(LOCKDEP_REPORT_INVALID_CONTEXT,
