@@ -145,44 +145,25 @@ static int compactor(void *arg)
 
 static int pressure(void *arg)
 {
-	LIST_HEAD(held);
-	unsigned long nr = 0, rounds = test_scaled(600);
+	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY;
+	unsigned long rounds = test_scaled(600);
+	struct test_held held;
 
 	test_rand_seed(30);
+	test_held_init(&held);
 	for (unsigned long r = 0; r < rounds; r++) {
 		unsigned long want = test_rand_below(HOLD_MAX);
 		unsigned int order = 2 + (unsigned int)test_rand_below(8);
 		struct page *big;
 
-		while (nr < want) {
-			struct page *page = alloc_page(GFP_KERNEL | __GFP_NOWARN |
-						       __GFP_NORETRY);
-
-			if (!page)
-				break;
-			list_add(&page->lru, &held);
-			nr++;
-		}
-		while (nr > want / 2) {
-			struct page *page = list_first_entry(&held, struct page,
-							     lru);
-
-			list_del(&page->lru);
-			__free_page(page);
-			nr--;
-		}
+		test_held_alloc(&held, want, gfp);
+		test_held_free(&held, want / 2);
 		/* Direct compaction, at every order up to a pageblock. */
-		big = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY,
-				  order);
+		big = alloc_pages(gfp, order);
 		if (big)
 			__free_pages(big, order);
 	}
-	while (!list_empty(&held)) {
-		struct page *page = list_first_entry(&held, struct page, lru);
-
-		list_del(&page->lru);
-		__free_page(page);
-	}
+	test_held_free(&held, 0);
 	return 0;
 }
 

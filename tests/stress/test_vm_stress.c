@@ -262,38 +262,20 @@ static int migrator(void *arg)
 
 static int pressure(void *arg)
 {
-	LIST_HEAD(held);
-	unsigned long nr = 0, rounds = test_scaled(600);
+	unsigned long rounds = test_scaled(600);
+	struct test_held held;
 
 	test_rand_seed(60);
+	test_held_init(&held);
 	for (unsigned long r = 0; r < rounds && !atomic_load(&stop_all); r++) {
 		unsigned long want = test_rand_below(HOLD_MAX);
 
-		while (nr < want) {
-			struct page *page = alloc_page(GFP_KERNEL | __GFP_NOWARN |
-						       __GFP_NORETRY);
-
-			if (!page)
-				break;
-			list_add(&page->lru, &held);
-			nr++;
-		}
-		while (nr > want / 2) {
-			struct page *page = list_first_entry(&held, struct page,
-							     lru);
-
-			list_del(&page->lru);
-			__free_page(page);
-			nr--;
-		}
+		test_held_alloc(&held, want,
+				GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY);
+		test_held_free(&held, want / 2);
 		task_sleep_ms(1);
 	}
-	while (!list_empty(&held)) {
-		struct page *page = list_first_entry(&held, struct page, lru);
-
-		list_del(&page->lru);
-		__free_page(page);
-	}
+	test_held_free(&held, 0);
 	return 0;
 }
 

@@ -90,6 +90,37 @@ unsigned long test_free_pages_drained(void)
 	return nr_free_pages();
 }
 
+void test_held_init(struct test_held *h)
+{
+	INIT_LIST_HEAD(&h->pages);
+	h->nr = 0;
+}
+
+bool test_held_alloc(struct test_held *h, unsigned long nr, gfp_t gfp)
+{
+	while (h->nr < nr) {
+		struct page *page = alloc_page(gfp);
+
+		if (!page)
+			return false;
+		list_add(&page->lru, &h->pages);
+		h->nr++;
+	}
+	return true;
+}
+
+void test_held_free(struct test_held *h, unsigned long nr)
+{
+	while (h->nr > nr) {
+		struct page *page = list_first_entry(&h->pages, struct page,
+						     lru);
+
+		list_del(&page->lru);
+		__free_page(page);
+		h->nr--;
+	}
+}
+
 void test_mem_teardown(void)
 {
 	struct alloc_census census;

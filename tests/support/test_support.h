@@ -18,6 +18,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ballast/gfp.h>
+#include <ballast/lib/list.h>
+
 uint64_t test_seed(void);
 
 /* Seed the calling thread's generator from the run seed and @stream. */
@@ -56,6 +59,21 @@ int test_mem_group_teardown(void **state);
 
 /* Pages free in the buddy lists after draining the per-CPU lists. */
 unsigned long test_free_pages_drained(void);
+
+/*
+ * Pages a pressure task holds (owner only): test_held_alloc() takes
+ * order-0 pages with @gfp until @h holds @nr, and returns false if an
+ * allocation failed first; test_held_free() frees pages until @h holds at
+ * most @nr (0: all of them).
+ */
+struct test_held {
+	struct list_head pages;		/* by page->lru */
+	unsigned long nr;
+};
+
+void test_held_init(struct test_held *h);
+bool test_held_alloc(struct test_held *h, unsigned long nr, gfp_t gfp);
+void test_held_free(struct test_held *h, unsigned long nr);
 
 struct writeback_config;
 
