@@ -281,20 +281,6 @@ static int pressure(void *arg)
 
 /* ------------------------------------------------------------------ */
 
-static void write_file(const char *name, unsigned long nr, uint64_t seed)
-{
-	struct address_space *m;
-	char *buf = malloc(nr * PAGE_SIZE);
-
-	test_pattern(buf, nr * PAGE_SIZE, seed, 0);
-	assert_int_equal(filemap_open(name, &m), 0);
-	assert_int_equal(filemap_write(m, 0, buf, nr * PAGE_SIZE),
-			 (ssize_t)(nr * PAGE_SIZE));
-	assert_int_equal(filemap_fsync(m), 0);
-	filemap_close(m);
-	free(buf);
-}
-
 static void check_backing(void)
 {
 	char *buf = malloc(PAGE_SIZE), *want = malloc(PAGE_SIZE);
@@ -352,8 +338,8 @@ static void test_vm_stress_all_at_once_consistent(void **state)
 				      MEMCG_MODE_UNIFIED, &hog_group), 0);
 	assert_int_equal(memcg_set_max(hog_group, 512), 0);	/* 2 MiB */
 	hog.memcg = hog_group;
-	write_file("private", PRIVATE_PAGES, 7);
-	write_file("big", BIG_PAGES, 8);
+	filemap_close(test_clean_file("private", PRIVATE_PAGES, 7));
+	filemap_close(test_clean_file("big", BIG_PAGES, 8));
 	drop_slab();	/* evict "big": the small group reads it in itself */
 	assert_int_equal(filemap_open("shared", &m), 0);	/* empty */
 	filemap_close(m);
