@@ -92,6 +92,13 @@ void test_pagecache_teardown(void);
 /* Path of @name in the backing directory (static buffer). */
 const char *test_backing_path(const char *name);
 
+/*
+ * Run @cmd with /bin/sh and put what it writes to stdout (stderr too if
+ * @cmd redirects it: "2>&1"), up to 64 KiB, NUL-terminated, in *@out,
+ * which the caller frees. Returns its exit status, 128 if it did not exit.
+ */
+int test_shell(const char *cmd, char **out);
+
 /* Fill @buf with the bytes of stream @seed at file offset @pos. */
 void test_pattern(void *buf, size_t len, uint64_t seed, uint64_t pos);
 
