@@ -149,7 +149,7 @@ FUZZ_LIB_SRC := $(LIB_SRC)
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 15
 
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_support.h $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
 	@echo "  CLANG [fuzz] $@"
 	@clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)

@@ -43,12 +43,12 @@
  * operation no punch has failed.
  */
 #include "../../src/host/balloon_dev.h"
+#include "fuzz_support.h"
 
 #include <ballast/lib/bitmap.h>
 #include <ballast/lib/log.h>
 #include <ballast/lib/testhook.h>
 
-#include <dirent.h>
 #include <endian.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,19 +82,6 @@ static struct {
 	uint32_t buf;			/* next free buffer byte */
 	int64_t now;
 } f;
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 static void drain(int fd)
 {

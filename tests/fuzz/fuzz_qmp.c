@@ -24,10 +24,10 @@
  * strings.
  */
 #include "../../src/host/qmp.h"
+#include "fuzz_support.h"
 
 #include <ballast/lib/log.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -120,19 +120,6 @@ static const struct qmp_balloon_ops fake_ops = {
 	.guest_stats = f_stats, .stats_interval = f_interval,
 	.set_stats_interval = f_set_interval, .host_info = f_info,
 };
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 /* One line from the server must be one of QMP's messages. */
 static void check_line(const char *line, size_t len)

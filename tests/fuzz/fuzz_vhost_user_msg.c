@@ -24,10 +24,11 @@
  * server received is closed when it is destroyed (checked by counting
  * open descriptors before and after).
  */
+#include "fuzz_support.h"
+
 #include <ballast/vhost_user.h>
 #include <ballast/lib/log.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,19 +40,6 @@
 
 #define RAM_SIZE (1u << 20)
 #define POOL 4
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 static void send_record(int fd, const uint8_t *p, size_t len,
 			const int *pool, unsigned int first,

@@ -29,7 +29,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define RAM (32UL << 20)
@@ -632,26 +631,10 @@ static void test_qmp_guest_vanishing_leaves_other_guest_alone(void **state)
 static int run_ctl(const char *args, char **out)
 {
 	char cmd[512];
-	size_t len = 0, cap = 1 << 16;
-	FILE *p;
-	int status;
 
 	snprintf(cmd, sizeof(cmd), "'%s' ctl --qmp '%s' %s 2>&1",
 		 getenv("BALLAST_BIN"), e2e.qmp_path, args);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	*out = malloc(cap);
-	assert_non_null(*out);
-	while (len < cap - 1) {
-		size_t n = fread(*out + len, 1, cap - 1 - len, p);
-
-		if (!n)
-			break;
-		len += n;
-	}
-	(*out)[len] = 0;
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	return test_shell(cmd, out);
 }
 
 /* `ballast ctl @args` exits with @status and prints every one of @texts. */

@@ -22,7 +22,7 @@
  * writeback_check() and alloc_check() (every page in exactly one place)
  * must pass. Run under the validator (no unclaimed report) and TSan.
  */
-#include "../support/vm_fixture.h"
+#include "../support/anon_regions.h"
 #include "../support/lockdep_test.h"
 
 #include <ballast/migrate.h>
@@ -36,15 +36,9 @@
 
 #define RAM (32UL << 20)
 #define NR_ANON 2
-#define REGIONS 8
-#define REGION_PAGES 64
 #define NR_FILES 2
 #define FILE_PAGES 1024			/* 4 MiB each */
 #define HOLD_MAX 3072			/* pressure: up to 12 MiB held */
-
-#define REGION_ADDR(w, r) \
-	((1UL << 40) + (unsigned long)(w) * (1UL << 34) + \
-	 (unsigned long)(r) * (1UL << 24))
 
 static _Atomic(bool) stop_compaction;
 static _Atomic(unsigned long) errors, compactions;
@@ -68,78 +62,21 @@ static void page_bytes(char *buf, uint64_t owner, unsigned long off,
 /* Anonymous workers                                                     */
 /* ------------------------------------------------------------------ */
 
-static bool anon_check(int w, unsigned long addr, unsigned int gen,
-		       char *buf, char *got)
-{
-	page_bytes(buf, (uint64_t)w, addr, gen);
-	return vm_read(current, addr, got, PAGE_SIZE) == PAGE_SIZE &&
-	       !memcmp(buf, got, PAGE_SIZE);
-}
-
 static int anon_worker(void *arg)
 {
 	int w = (int)(intptr_t)arg;
-	static unsigned int gens[NR_ANON][REGIONS][REGION_PAGES];
-	unsigned int (*gen)[REGION_PAGES] = gens[w];
-	unsigned int pages[REGIONS] = { 0 };	/* 0: unmapped */
-	char *buf = malloc(PAGE_SIZE), *got = malloc(PAGE_SIZE);
 	unsigned long rounds = test_scaled(60000);
-	struct mm_struct *mm;
+	struct test_anon_regions ar;
 
 	test_rand_seed(10 + (uint64_t)w);
-	mm = test_use_new_mm();
-	for (unsigned long i = 0; i < rounds; i++) {
-		unsigned int r = (unsigned int)test_rand_below(REGIONS);
-		unsigned int op = (unsigned int)test_rand_below(100);
-		unsigned long base = REGION_ADDR(w, r), addr;
-
-		if (!pages[r]) {
-			unsigned int n = 1 + (unsigned int)test_rand_below(
-						     REGION_PAGES);
-
-			if (vm_mmap(mm, base, (size_t)n * PAGE_SIZE,
-				    VM_READ | VM_WRITE, NULL, 0, &addr)) {
-				stress_fail("mmap", w, r);
-				continue;
-			}
-			pages[r] = n;
-			memset(gen[r], 0, sizeof(gen[r]));
-			continue;
-		}
-		if (op < 4) {
-			if (vm_munmap(mm, base, (size_t)pages[r] * PAGE_SIZE))
-				stress_fail("munmap", w, r);
-			pages[r] = 0;
-			continue;
-		}
-		{
-			unsigned int p = (unsigned int)test_rand_below(pages[r]);
-
-			addr = base + (unsigned long)p * PAGE_SIZE;
-			if (op < 60 || !gen[r][p]) {
-				gen[r][p]++;
-				page_bytes(buf, (uint64_t)w, addr, gen[r][p]);
-				if (vm_write(current, addr, buf, PAGE_SIZE) !=
-				    PAGE_SIZE)
-					stress_fail("anon write", w, (long)addr);
-			} else if (!anon_check(w, addr, gen[r][p], buf, got)) {
-				stress_fail("anon bytes", w, (long)addr);
-			}
-		}
-	}
+	test_anon_regions_init(&ar, w, stress_fail);
+	for (unsigned long i = 0; i < rounds; i++)
+		test_anon_regions_step(&ar, 4, 56);
 	/* The survivors, once compaction has stopped moving them. */
 	complete(&anon_done[w]);
 	wait_for_completion(&anon_verify);
-	for (unsigned int r = 0; r < REGIONS; r++)
-		for (unsigned int p = 0; p < pages[r]; p++) {
-			unsigned long addr = REGION_ADDR(w, r) +
-					     (unsigned long)p * PAGE_SIZE;
-
-			if (gen[r][p] && !anon_check(w, addr, gen[r][p], buf, got))
-				stress_fail("anon final bytes", w, (long)addr);
-		}
-	free(buf);
-	free(got);
+	test_anon_regions_verify(&ar);
+	test_anon_regions_destroy(&ar);
 	return 0;	/* the exit hooks free the address space */
 }
 
@@ -208,44 +145,25 @@ static int compactor(void *arg)
 
 static int pressure(void *arg)
 {
-	LIST_HEAD(held);
-	unsigned long nr = 0, rounds = test_scaled(600);
+	const gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY;
+	unsigned long rounds = test_scaled(600);
+	struct test_held held;
 
 	test_rand_seed(30);
+	test_held_init(&held);
 	for (unsigned long r = 0; r < rounds; r++) {
 		unsigned long want = test_rand_below(HOLD_MAX);
 		unsigned int order = 2 + (unsigned int)test_rand_below(8);
 		struct page *big;
 
-		while (nr < want) {
-			struct page *page = alloc_page(GFP_KERNEL | __GFP_NOWARN |
-						       __GFP_NORETRY);
-
-			if (!page)
-				break;
-			list_add(&page->lru, &held);
-			nr++;
-		}
-		while (nr > want / 2) {
-			struct page *page = list_first_entry(&held, struct page,
-							     lru);
-
-			list_del(&page->lru);
-			__free_page(page);
-			nr--;
-		}
+		test_held_alloc(&held, want, gfp);
+		test_held_free(&held, want / 2);
 		/* Direct compaction, at every order up to a pageblock. */
-		big = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY,
-				  order);
+		big = alloc_pages(gfp, order);
 		if (big)
 			__free_pages(big, order);
 	}
-	while (!list_empty(&held)) {
-		struct page *page = list_first_entry(&held, struct page, lru);
-
-		list_del(&page->lru);
-		__free_page(page);
-	}
+	test_held_free(&held, 0);
 	return 0;
 }
 

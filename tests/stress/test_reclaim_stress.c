@@ -95,38 +95,19 @@ static int reader(void *arg)
 
 static int pressure(void *arg)
 {
-	LIST_HEAD(held);
-	unsigned long nr = 0, rounds = test_scaled(100);
+	unsigned long rounds = test_scaled(100);
+	struct test_held held;
 
 	test_rand_seed(300);
+	test_held_init(&held);
 	for (unsigned long r = 0; r < rounds && !atomic_load(&stop_all); r++) {
 		unsigned long target = HOLD_MAX / 2 + test_rand_below(HOLD_MAX / 2);
 
-		while (nr < target) {
-			struct page *page = alloc_page(GFP_KERNEL | __GFP_NOWARN);
-
-			if (!page) {
-				atomic_fetch_add(&alloc_failures, 1);
-				break;
-			}
-			list_add(&page->lru, &held);
-			nr++;
-		}
-		while (nr > target / 4) {
-			struct page *page = list_first_entry(&held, struct page,
-							     lru);
-
-			list_del(&page->lru);
-			__free_page(page);
-			nr--;
-		}
+		if (!test_held_alloc(&held, target, GFP_KERNEL | __GFP_NOWARN))
+			atomic_fetch_add(&alloc_failures, 1);
+		test_held_free(&held, target / 4);
 	}
-	while (!list_empty(&held)) {
-		struct page *page = list_first_entry(&held, struct page, lru);
-
-		list_del(&page->lru);
-		__free_page(page);
-	}
+	test_held_free(&held, 0);
 	return 0;
 }
 

@@ -25,7 +25,7 @@
  * point: vm_check(), memcg_check(), reclaim_check(), writeback_check()
  * and alloc_check(), all with their quiescent flags.
  */
-#include "../support/vm_fixture.h"
+#include "../support/anon_regions.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,15 +36,11 @@
 
 #define RAM (48UL << 20)
 #define NR_ANON 2
-#define REGIONS 8
-#define REGION_PAGES 64
 #define SHARED_PAGES 512		/* two halves of 256 */
 #define PRIVATE_PAGES 128
 #define BIG_PAGES 4096			/* 16 MiB read by the small group */
 #define HOLD_MAX 4096			/* pressure: up to 16 MiB held */
 
-#define ANON_BASE(w) ((1UL << 40) + (unsigned long)(w) * (1UL << 34))
-#define REGION_ADDR(w, r) (ANON_BASE(w) + (unsigned long)(r) * (1UL << 24))
 #define FILE_BASE (1UL << 39)
 
 static _Atomic(bool) stop_all;
@@ -71,73 +67,18 @@ static void page_bytes(char *buf, uint64_t owner, unsigned long addr,
 static int anon_worker(void *arg)
 {
 	int w = (int)(intptr_t)arg;
-	unsigned int gen[REGIONS][REGION_PAGES];
-	unsigned int pages[REGIONS] = { 0 };	/* 0: unmapped */
-	char *buf = malloc(PAGE_SIZE), *got = malloc(PAGE_SIZE);
 	unsigned long rounds = test_scaled(72000);
-	struct mm_struct *mm;
+	struct test_anon_regions ar;
 
 	test_rand_seed(10 + (uint64_t)w);
 	if (memcg_attach(anon_group))
 		stress_fail("attach", w, 0);
-	mm = test_use_new_mm();
-	for (unsigned long i = 0; i < rounds && !atomic_load(&stop_all); i++) {
-		unsigned int r = (unsigned int)test_rand_below(REGIONS);
-		unsigned long base = REGION_ADDR(w, r), got_addr;
-		unsigned int op = (unsigned int)test_rand_below(100);
-
-		if (!pages[r]) {
-			unsigned int n = 1 + (unsigned int)test_rand_below(
-						     REGION_PAGES);
-
-			if (vm_mmap(mm, base, (size_t)n * PAGE_SIZE,
-				    VM_READ | VM_WRITE, NULL, 0, &got_addr)) {
-				stress_fail("mmap", w, r);
-				continue;
-			}
-			pages[r] = n;
-			memset(gen[r], 0, sizeof(gen[r]));
-			continue;
-		}
-		if (op < 3) {
-			if (vm_munmap(mm, base, (size_t)pages[r] * PAGE_SIZE))
-				stress_fail("munmap", w, r);
-			pages[r] = 0;
-			continue;
-		}
-		{
-			unsigned int p = (unsigned int)test_rand_below(pages[r]);
-			unsigned long addr = base + (unsigned long)p * PAGE_SIZE;
-
-			if (op < 60 || !gen[r][p]) {
-				gen[r][p]++;
-				page_bytes(buf, (uint64_t)w, addr, gen[r][p]);
-				if (vm_write(current, addr, buf, PAGE_SIZE) !=
-				    PAGE_SIZE)
-					stress_fail("anon write", w, (long)addr);
-			} else {
-				page_bytes(buf, (uint64_t)w, addr, gen[r][p]);
-				if (vm_read(current, addr, got, PAGE_SIZE) !=
-				    PAGE_SIZE || memcmp(buf, got, PAGE_SIZE))
-					stress_fail("anon bytes", w, (long)addr);
-			}
-		}
-	}
+	test_anon_regions_init(&ar, w, stress_fail);
+	for (unsigned long i = 0; i < rounds && !atomic_load(&stop_all); i++)
+		test_anon_regions_step(&ar, 3, 57);
 	/* Everything still mapped must still be right. */
-	for (unsigned int r = 0; r < REGIONS; r++)
-		for (unsigned int p = 0; p < pages[r]; p++) {
-			unsigned long addr = REGION_ADDR(w, r) +
-					     (unsigned long)p * PAGE_SIZE;
-
-			if (!gen[r][p])
-				continue;
-			page_bytes(buf, (uint64_t)w, addr, gen[r][p]);
-			if (vm_read(current, addr, got, PAGE_SIZE) != PAGE_SIZE ||
-			    memcmp(buf, got, PAGE_SIZE))
-				stress_fail("anon final bytes", w, (long)addr);
-		}
-	free(buf);
-	free(got);
+	test_anon_regions_verify(&ar);
+	test_anon_regions_destroy(&ar);
 	return 0;
 }
 
@@ -308,10 +249,12 @@ static int migrator(void *arg)
 	test_rand_seed(50);
 	for (unsigned long i = 0; i < rounds && !atomic_load(&stop_all); i++) {
 		int w = (int)test_rand_below(NR_ANON);
-		unsigned int r = (unsigned int)test_rand_below(REGIONS);
-		unsigned int p = (unsigned int)test_rand_below(REGION_PAGES);
+		unsigned int r = (unsigned int)test_rand_below(
+						TEST_ANON_REGIONS);
+		unsigned int p = (unsigned int)test_rand_below(
+						TEST_ANON_REGION_PAGES);
 
-		migrate_one(anon_tasks[w], REGION_ADDR(w, r) +
+		migrate_one(anon_tasks[w], TEST_ANON_REGION_ADDR(w, r) +
 					   (unsigned long)p * PAGE_SIZE);
 	}
 	return 0;
@@ -319,56 +262,24 @@ static int migrator(void *arg)
 
 static int pressure(void *arg)
 {
-	LIST_HEAD(held);
-	unsigned long nr = 0, rounds = test_scaled(600);
+	unsigned long rounds = test_scaled(600);
+	struct test_held held;
 
 	test_rand_seed(60);
+	test_held_init(&held);
 	for (unsigned long r = 0; r < rounds && !atomic_load(&stop_all); r++) {
 		unsigned long want = test_rand_below(HOLD_MAX);
 
-		while (nr < want) {
-			struct page *page = alloc_page(GFP_KERNEL | __GFP_NOWARN |
-						       __GFP_NORETRY);
-
-			if (!page)
-				break;
-			list_add(&page->lru, &held);
-			nr++;
-		}
-		while (nr > want / 2) {
-			struct page *page = list_first_entry(&held, struct page,
-							     lru);
-
-			list_del(&page->lru);
-			__free_page(page);
-			nr--;
-		}
+		test_held_alloc(&held, want,
+				GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY);
+		test_held_free(&held, want / 2);
 		task_sleep_ms(1);
 	}
-	while (!list_empty(&held)) {
-		struct page *page = list_first_entry(&held, struct page, lru);
-
-		list_del(&page->lru);
-		__free_page(page);
-	}
+	test_held_free(&held, 0);
 	return 0;
 }
 
 /* ------------------------------------------------------------------ */
-
-static void write_file(const char *name, unsigned long nr, uint64_t seed)
-{
-	struct address_space *m;
-	char *buf = malloc(nr * PAGE_SIZE);
-
-	test_pattern(buf, nr * PAGE_SIZE, seed, 0);
-	assert_int_equal(filemap_open(name, &m), 0);
-	assert_int_equal(filemap_write(m, 0, buf, nr * PAGE_SIZE),
-			 (ssize_t)(nr * PAGE_SIZE));
-	assert_int_equal(filemap_fsync(m), 0);
-	filemap_close(m);
-	free(buf);
-}
 
 static void check_backing(void)
 {
@@ -427,8 +338,8 @@ static void test_vm_stress_all_at_once_consistent(void **state)
 				      MEMCG_MODE_UNIFIED, &hog_group), 0);
 	assert_int_equal(memcg_set_max(hog_group, 512), 0);	/* 2 MiB */
 	hog.memcg = hog_group;
-	write_file("private", PRIVATE_PAGES, 7);
-	write_file("big", BIG_PAGES, 8);
+	filemap_close(test_clean_file("private", PRIVATE_PAGES, 7));
+	filemap_close(test_clean_file("big", BIG_PAGES, 8));
 	drop_slab();	/* evict "big": the small group reads it in itself */
 	assert_int_equal(filemap_open("shared", &m), 0);	/* empty */
 	filemap_close(m);

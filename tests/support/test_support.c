@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 static uint64_t run_seed;	/* written once, under seed_once */
@@ -88,6 +89,37 @@ unsigned long test_free_pages_drained(void)
 {
 	drain_all_pages(NULL);
 	return nr_free_pages();
+}
+
+void test_held_init(struct test_held *h)
+{
+	INIT_LIST_HEAD(&h->pages);
+	h->nr = 0;
+}
+
+bool test_held_alloc(struct test_held *h, unsigned long nr, gfp_t gfp)
+{
+	while (h->nr < nr) {
+		struct page *page = alloc_page(gfp);
+
+		if (!page)
+			return false;
+		list_add(&page->lru, &h->pages);
+		h->nr++;
+	}
+	return true;
+}
+
+void test_held_free(struct test_held *h, unsigned long nr)
+{
+	while (h->nr > nr) {
+		struct page *page = list_first_entry(&h->pages, struct page,
+						     lru);
+
+		list_del(&page->lru);
+		__free_page(page);
+		h->nr--;
+	}
 }
 
 void test_mem_teardown(void)
@@ -167,6 +199,27 @@ void test_pagecache_teardown(void)
 	reclaim_exit();
 	remove_dir(pc_dir);
 	test_mem_teardown();
+}
+
+int test_shell(const char *cmd, char **out)
+{
+	size_t len = 0, cap = 1 << 16;
+	FILE *p = popen(cmd, "r");
+	int status;
+
+	assert_non_null(p);
+	*out = malloc(cap);
+	assert_non_null(*out);
+	while (len < cap - 1) {
+		size_t n = fread(*out + len, 1, cap - 1 - len, p);
+
+		if (!n)
+			break;
+		len += n;
+	}
+	(*out)[len] = 0;
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
 void test_pattern(void *buf, size_t len, uint64_t seed, uint64_t pos)

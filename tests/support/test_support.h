@@ -18,6 +18,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ballast/gfp.h>
+#include <ballast/lib/list.h>
+
 uint64_t test_seed(void);
 
 /* Seed the calling thread's generator from the run seed and @stream. */
@@ -57,6 +60,21 @@ int test_mem_group_teardown(void **state);
 /* Pages free in the buddy lists after draining the per-CPU lists. */
 unsigned long test_free_pages_drained(void);
 
+/*
+ * Pages a pressure task holds (owner only): test_held_alloc() takes
+ * order-0 pages with @gfp until @h holds @nr, and returns false if an
+ * allocation failed first; test_held_free() frees pages until @h holds at
+ * most @nr (0: all of them).
+ */
+struct test_held {
+	struct list_head pages;		/* by page->lru */
+	unsigned long nr;
+};
+
+void test_held_init(struct test_held *h);
+bool test_held_alloc(struct test_held *h, unsigned long nr, gfp_t gfp);
+void test_held_free(struct test_held *h, unsigned long nr);
+
 struct writeback_config;
 
 /*
@@ -73,6 +91,13 @@ void test_pagecache_teardown(void);
 
 /* Path of @name in the backing directory (static buffer). */
 const char *test_backing_path(const char *name);
+
+/*
+ * Run @cmd with /bin/sh and put what it writes to stdout (stderr too if
+ * @cmd redirects it: "2>&1"), up to 64 KiB, NUL-terminated, in *@out,
+ * which the caller frees. Returns its exit status, 128 if it did not exit.
+ */
+int test_shell(const char *cmd, char **out);
 
 /* Fill @buf with the bytes of stream @seed at file offset @pos. */
 void test_pattern(void *buf, size_t len, uint64_t seed, uint64_t pos);

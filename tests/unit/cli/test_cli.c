@@ -12,32 +12,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 /* Run "$BALLAST_BIN @args", capture stdout+stderr; return the status. */
 static int run(const char *args, char **out)
 {
 	const char *bin = getenv("BALLAST_BIN");
 	char cmd[1024];
-	size_t len = 0, cap = 1 << 16;
-	FILE *p;
-	int status;
 
 	assert_non_null(bin);
 	snprintf(cmd, sizeof(cmd), "TMPDIR=/tmp '%s' %s 2>&1", bin, args);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	*out = malloc(cap);
-	while (len < cap - 1) {
-		size_t n = fread(*out + len, 1, cap - 1 - len, p);
-
-		if (!n)
-			break;
-		len += n;
-	}
-	(*out)[len] = 0;
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	return test_shell(cmd, out);
 }
 
 static void expect(const char *args, int status, const char *text)
