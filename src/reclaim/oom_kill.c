@@ -19,6 +19,14 @@
  *    Linux's tsk_is_oom_victim() check). Once reaped it reports REAPED and
  *    is skipped, so a victim that cannot free anything does not block
  *    the next OOM forever.
+ *  - A victim that exits drops task->mm before its teardown frees the
+ *    memory, and a task gone from the list is not seen at all; so,
+ *    besides the per-task check, selection also aborts while any victim
+ *    is queued for the reaper or being reaped (nr_in_flight): Linux keeps
+ *    the victim's mm in signal->oom_mm for this; ballast's reclaim layer
+ *    does not see address spaces. The reaper empties it in bounded time
+ *    (OOM_REAP_RETRIES), so a memcg OOM may wait for another group's
+ *    victim for that long, never longer.
  *  - The reaper queue is a ring of OOM_MAX_QUEUED slots under
  *    oom_reaper_lock (a leaf spinlock): the killer runs when memory is
  *    exhausted and allocates nothing. Each slot owns one task reference
@@ -39,6 +47,8 @@
  */
 #include "internal.h"
 
+#include <ballast/lib/testhook.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
@@ -55,6 +65,7 @@ struct oom_victim {
 static DEFINE_SPINLOCK(oom_reaper_lock);
 static struct oom_victim ring[OOM_MAX_QUEUED];	/* oom_reaper_lock */
 static unsigned int ring_head, ring_nr;		/* oom_reaper_lock */
+static unsigned int nr_in_flight;	/* queued + being reaped: oom_reaper_lock */
 static DEFINE_PASS_SYNC(reaper_sync_waiters);
 static struct task *_Atomic reaper_task;
 static struct completion reaper_wait;
@@ -167,6 +178,7 @@ static void queue_victim(const struct reclaim_oom_ops *ops, struct task *task,
 		ring[(ring_head + ring_nr) % OOM_MAX_QUEUED] =
 			(struct oom_victim){ task, pin };
 		ring_nr++;
+		nr_in_flight++;
 		queued = true;
 	}
 	spin_unlock(&oom_reaper_lock);
@@ -178,6 +190,24 @@ static void queue_victim(const struct reclaim_oom_ops *ops, struct task *task,
 	if (pin)
 		ops->victim_unpin(pin);
 	task_put(task);
+}
+
+/* A queued victim's pin is released: its memory is back or never will be. */
+static void victim_done(void)
+{
+	spin_lock(&oom_reaper_lock);
+	nr_in_flight--;
+	spin_unlock(&oom_reaper_lock);
+}
+
+static bool victims_in_flight(void)
+{
+	bool busy;
+
+	spin_lock(&oom_reaper_lock);
+	busy = nr_in_flight;
+	spin_unlock(&oom_reaper_lock);
+	return busy;
 }
 
 struct sharers {
@@ -253,6 +283,12 @@ bool oom_kill_victim(struct oom_control *oc)
 			return true;
 		}
 	}
+	if (victims_in_flight()) {
+		/* oom_lock held: the hook may not sleep. */
+		TEST_HOOK("oom_kill.wait_in_flight", NULL);
+		oom_count(waits);
+		return true;
+	}
 	task_for_each(oom_evaluate_task, &sel);
 	if (sel.abort) {
 		if (sel.chosen)
@@ -292,6 +328,8 @@ static bool ring_pop(struct oom_victim *v)
 static void oom_reap_one(const struct reclaim_oom_ops *ops,
 			 struct oom_victim *v)
 {
+	/* The reaper, holding nothing: the hook may sleep. */
+	TEST_HOOK("oom_reaper.reap", v->task);
 	for (int attempt = 0; attempt < OOM_REAP_RETRIES; attempt++) {
 		if (ops->reap(v->pin))
 			break;
@@ -302,6 +340,7 @@ static void oom_reap_one(const struct reclaim_oom_ops *ops,
 	ops->victim_unpin(v->pin);
 	task_put(v->task);
 	oom_count(reaped);
+	victim_done();
 }
 
 static int oom_reaper_fn(void *arg)
@@ -322,6 +361,7 @@ static int oom_reaper_fn(void *arg)
 				oom_reap_one(ops, &v);
 			} else {
 				task_put(v.task);	/* vm left: nothing to reap */
+				victim_done();
 			}
 		}
 		pass_sync_end(&reaper_sync_waiters, 0);
@@ -332,6 +372,7 @@ static int oom_reaper_fn(void *arg)
 		if (ops)
 			ops->victim_unpin(v.pin);
 		task_put(v.task);
+		victim_done();
 	}
 	pass_sync_stop(&reaper_sync_waiters);
 	return 0;

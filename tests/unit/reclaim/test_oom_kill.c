@@ -13,7 +13,11 @@
 #include "../../support/lockdep_test.h"
 #include "../../support/vm_fixture.h"
 
+#include <ballast/lib/testhook.h>
+
 #include <errno.h>
+#include <semaphore.h>
+#include <time.h>
 
 #define RAM (32UL << 20)
 #define MIB_PAGES(n) ((n) * 256UL)
@@ -170,12 +174,103 @@ static void test_oom_reaper_frees_victim_still_alive(void **state)
 	assert_quiescent_accounting();
 }
 
+static sem_t reaper_reached, reaper_go, oom_waited;
+
+static void reaper_pause(const char *name, void *arg, void *ctx)
+{
+	sem_post(&reaper_reached);
+	sem_wait(&reaper_go);
+}
+
+static void oom_waits(const char *name, void *arg, void *ctx)
+{
+	sem_post(&oom_waited);
+}
+
+static int sem_wait_s(sem_t *sem, int seconds)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += seconds;
+	return sem_timedwait(sem, &ts);
+}
+
+/*
+ * Setup: a survivor of 4 MiB (oom_score_adj 0) and a victim of 8 MiB
+ * (adj 1000), both parked; the reaper pauses before reaping. Action: a
+ * hog (adj MIN) asks for all free memory plus half the victim's; once
+ * the victim is killed and queued, it exits while the test still holds
+ * its address space, so its task is gone but its memory is not back.
+ * Expected: the hog's next OOM waits for the victim in flight instead of
+ * killing the survivor; when the reaper goes on, the victim's memory
+ * returns, the hog gets its pages, one kill in all, and the survivor
+ * re-reads its bytes.
+ *
+ *   hog OOM -> kill victim -> reaper paused
+ *   victim exits (mm alive) -> hog OOM: wait, not a second kill
+ *   reaper reaps -> hog done
+ */
+static void test_oom_kill_victim_exited_unreaped_no_second_kill(void **state)
+{
+	struct test_hog keep = { .pages = MIB_PAGES(4), .wait = true,
+				 .seed = 9 };
+	struct test_hog victim = { .pages = MIB_PAGES(8), .wait = true,
+				   .oom_score_adj = OOM_SCORE_ADJ_MAX,
+				   .seed = 10 };
+	struct test_hog hog = { .oom_score_adj = OOM_SCORE_ADJ_MIN,
+				.seed = 11 };
+	unsigned long kills = vm_event_sum(OOM_KILL);
+	struct task *tk, *tv, *th;
+	struct mm_struct *mm;
+	struct oom_stats st;
+	int waited;
+
+	sem_init(&reaper_reached, 0, 0);
+	sem_init(&reaper_go, 0, 0);
+	sem_init(&oom_waited, 0, 0);
+	tk = test_hog_start(&keep, "survivor");
+	tv = test_hog_start(&victim, "victim");
+	wait_for_completion(&keep.ready);
+	wait_for_completion(&victim.ready);
+	assert_int_equal(keep.result, 0);
+	assert_int_equal(victim.result, 0);
+	assert_int_equal(test_hook_set("oom_reaper.reap", reaper_pause, NULL),
+			 0);
+	hog.pages = nr_free_pages() + victim.pages / 2;
+	th = test_hog_start(&hog, "hog");
+	assert_int_equal(sem_wait_s(&reaper_reached, 30), 0);
+	assert_true(fatal_signal_pending(tv));
+	mm = get_task_mm(tv);
+	assert_non_null(mm);
+	test_hog_finish(&victim, tv);	/* gone; its memory is not back */
+	assert_int_equal(test_hook_set("oom_kill.wait_in_flight", oom_waits,
+				       NULL), 0);
+	waited = sem_wait_s(&oom_waited, 10);
+	test_hook_clear("oom_kill.wait_in_flight");
+	test_hook_clear("oom_reaper.reap");
+	sem_post(&reaper_go);
+	wait_for_completion(&hog.ready);
+	task_destroy(th);
+	mmput(mm);
+	assert_int_equal(waited, 0);
+	assert_int_equal(hog.result, 0);
+	assert_int_equal(vm_event_sum(OOM_KILL), kills + 1);
+	test_hog_finish(&keep, tk);
+	assert_true(keep.verified);
+	assert_quiescent_accounting();
+	oom_get_stats(&st);
+	assert_int_equal(st.kills, 1);
+	assert_int_equal(st.reaped, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_oom_kill_overcommit_kills_hog_others_survive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oom_score_adj_orders_victims_min_never_killed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oom_reaper_frees_victim_still_alive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oom_kill_victim_exited_unreaped_no_second_kill, setup, teardown),
 	};
 
 	test_seed();
