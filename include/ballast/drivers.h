@@ -44,8 +44,10 @@ struct virtballoon_info {
 	uint64_t alloc_failures;	/* inflate allocations that failed */
 	uint64_t stats_requests;
 	uint64_t resyncs;		/* re-announcements to a new device */
-	uint64_t unacked_messages;	/* not acknowledged in time, or the
-					 * device went away meanwhile */
+	uint64_t ack_waits_failed;	/* waits for acknowledgements that
+					 * ended with messages still posted:
+					 * no answer in time, the device
+					 * went away or broke */
 	bool must_tell_host, stats_vq, deflate_on_oom;
 };
 

@@ -34,6 +34,9 @@
  *  - num_pages = pages in the balloon (listed + isolated).
  *  - With MUST_TELL_HOST a page returns to the guest only after the device
  *    acknowledged its deflate: until then its message holds it (held[]).
+ *    Migration does not wait for its deflate (it must not block on the
+ *    device): every deflate acknowledgement wakes the worker, which
+ *    harvests it if nobody else did.
  *  - The worker thread is the only one that writes the config space
  *    (`actual`); the OOM notifier only deflates and wakes it, because
  *    config writes are not allowed from reclaim. A wake-up for `actual`
@@ -84,6 +87,7 @@ struct virtio_balloon {
 	_Atomic(bool) config_pending;		/* target may have changed */
 	_Atomic(bool) actual_pending;		/* `actual` must be rewritten */
 	_Atomic(bool) stats_pending;		/* the device asked for stats */
+	_Atomic(bool) reap_pending;		/* a deflate was acknowledged */
 	struct completion acked;		/* a buffer came back */
 	struct mutex balloon_lock;
 	struct balloon_dev_info vb_dev_info;
@@ -94,7 +98,7 @@ struct virtio_balloon {
 	struct notifier_block oom_nb;
 	bool must_tell_host, has_stats, deflate_on_oom;	/* immutable */
 	_Atomic(uint64_t) oom_deflated, oom_notifications, alloc_failures,
-		stats_requests, resyncs, unacked;
+		stats_requests, resyncs, ack_waits_failed;
 };
 
 /* ------------------------------------------------------------------ */
@@ -106,6 +110,11 @@ static void balloon_ack(struct virtqueue *vq)
 	struct virtio_balloon *vb = virtqueue_get_priv(vq);
 
 	complete(&vb->acked);
+	/* It may hold pages nobody waits for (migration's): harvest it. */
+	if (vq == vb->deflate_vq) {
+		atomic_store(&vb->reap_pending, true);
+		complete(&vb->work);
+	}
 }
 
 /* Is the device there? A disconnected transport waits for a new host. */
@@ -173,7 +182,7 @@ static unsigned int nr_posted(struct virtio_balloon *vb, struct virtqueue *vq)
  * Harvest @vq's acknowledgements until at most @max of its messages are
  * posted. Waits at most BALLOON_ACK_TIMEOUT_MS, and returns as soon as the
  * transport is disconnected. Messages still posted then stay the device's
- * (counted in unacked).
+ * (the wait is counted in ack_waits_failed).
  * Return: 0; -EIO if the queue broke; -ENOTCONN if the device is gone;
  * -ETIMEDOUT if it does not answer.
  */
@@ -194,7 +203,7 @@ static int wait_acks(struct virtio_balloon *vb, struct virtqueue *vq,
 		else if (waited >= BALLOON_ACK_TIMEOUT_MS)
 			ret = -ETIMEDOUT;
 		if (ret) {
-			atomic_fetch_add(&vb->unacked, 1);
+			atomic_fetch_add(&vb->ack_waits_failed, 1);
 			return ret;
 		}
 		if (!wait_for_completion_timeout(&vb->acked, BALLOON_ACK_POLL_MS))
@@ -308,8 +317,8 @@ static unsigned int fill_balloon(struct virtio_balloon *vb, size_t num)
 
 /*
  * Wait for the inflates in flight, so that `actual`, written next, is what
- * the device acknowledged. Any not acknowledged in time stay posted (and
- * counted in unacked); `actual` then counts them already.
+ * the device acknowledged. Any not acknowledged in time stay posted (the
+ * wait counted in ack_waits_failed); `actual` then counts them already.
  */
 static void flush_inflates(struct virtio_balloon *vb)
 {
@@ -651,10 +660,16 @@ static int balloon_worker(void *arg)
 	while (!atomic_load(&vb->stopping)) {
 		if (!atomic_load(&vb->config_pending) &&
 		    !atomic_load(&vb->actual_pending) &&
-		    !atomic_load(&vb->stats_pending))
+		    !atomic_load(&vb->stats_pending) &&
+		    !atomic_load(&vb->reap_pending))
 			wait_for_completion_idle(&vb->work);
 		if (atomic_load(&vb->stopping))
 			break;
+		if (atomic_exchange(&vb->reap_pending, false)) {
+			mutex_lock(&vb->balloon_lock);
+			reap_acks(vb, vb->deflate_vq);
+			mutex_unlock(&vb->balloon_lock);
+		}
 		if (atomic_exchange(&vb->stats_pending, false))
 			stats_handle_request(vb);
 		if (atomic_exchange(&vb->config_pending, false)) {
@@ -703,7 +718,11 @@ static int virtballoon_migratepage(struct balloon_dev_info *info,
 						 vb_dev_info);
 	struct balloon_msg *in = &vb->msgs[0], *out = &vb->msgs[1];
 
-	/* Never wait for the lock here: compaction can try again later. */
+	/*
+	 * Never wait here, in any mode: not for the lock, not for the device
+	 * (a hung one would stall compaction, and the OOM notifier behind
+	 * balloon_lock). Compaction tries again later.
+	 */
 	if (!mutex_trylock(&vb->balloon_lock))
 		return -EAGAIN;
 	/*
@@ -711,7 +730,9 @@ static int virtballoon_migratepage(struct balloon_dev_info *info,
 	 * of the new pfn and the deflate of the old one need no order between
 	 * them: no other message is in flight.
 	 */
-	if (wait_acks(vb, vb->inflate_vq, 0) || wait_acks(vb, vb->deflate_vq, 0))
+	reap_acks(vb, vb->inflate_vq);
+	reap_acks(vb, vb->deflate_vq);
+	if (nr_posted(vb, vb->inflate_vq) || nr_posted(vb, vb->deflate_vq))
 		goto busy;
 	in->pfns[0] = (uint32_t)page_to_pfn(newpage);
 	in->num_pfns = 1;
@@ -735,9 +756,11 @@ static int virtballoon_migratepage(struct balloon_dev_info *info,
 	 * the balloon from resync_balloon(), without @page) or broke.
 	 */
 	if (!send_msg(vb, vb->deflate_vq, out) && vb->must_tell_host) {
-		out->held[out->nr_held++] = page;	/* the balloon's reference */
-		/* Acknowledged now, or later: it frees @page then. */
-		(void)wait_acks(vb, vb->deflate_vq, 0);
+		/*
+		 * The balloon's reference, dropped when the acknowledgement
+		 * is harvested (by the worker at the latest).
+		 */
+		out->held[out->nr_held++] = page;
 	} else {
 		put_page(page);			/* the balloon's reference */
 	}
@@ -926,7 +949,7 @@ void virtballoon_get_info(struct virtio_balloon *vb,
 	info->alloc_failures = atomic_load(&vb->alloc_failures);
 	info->stats_requests = atomic_load(&vb->stats_requests);
 	info->resyncs = atomic_load(&vb->resyncs);
-	info->unacked_messages = atomic_load(&vb->unacked);
+	info->ack_waits_failed = atomic_load(&vb->ack_waits_failed);
 	info->must_tell_host = vb->must_tell_host;
 	info->stats_vq = vb->has_stats;
 	info->deflate_on_oom = vb->deflate_on_oom;

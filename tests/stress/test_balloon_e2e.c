@@ -13,7 +13,8 @@
  *  - stats: the guest's own counters reach qom-get guest-stats;
  *  - a host that dies: the OOM notifier does not wait for it, a new host
  *    learns the balloon, and removing the driver without a host gives
- *    every page back to the guest.
+ *    every page back to the guest;
+ *  - a host that hangs: migrating ballooned pages never waits for it.
  */
 #include "../support/balloon_e2e.h"
 #include "../support/lockdep_test.h"
@@ -23,6 +24,7 @@
 #include <ballast/task.h>
 #include <ballast/lib/testhook.h>
 
+#include <signal.h>
 #include <string.h>
 
 #define RAM (64UL << 20)
@@ -344,6 +346,63 @@ static void test_virtballoon_remove_isolated_page_waited_for(void **state)
 	assert_null(first_ballooned_page(0));
 }
 
+static struct page *alloc_dst(struct page *src, unsigned long private)
+{
+	return alloc_page(GFP_HIGHUSER_MOVABLE);
+}
+
+static bool page_freed(struct balloon_e2e *e, void *arg)
+{
+	return page_ref_count(arg) == 0;
+}
+
+/*
+ * Setup: 16 MiB ballooned and acknowledged; then the host is stopped
+ * (SIGSTOP: connected, but it answers nothing, as a hung host).
+ * Action: compaction (the test) migrates two ballooned pages,
+ * MIGRATE_ASYNC.
+ * Expected: no wait for the host at all (the driver used to wait 5 s per
+ * message, and -EAGAIN's ten retries made that 50 s per page, holding
+ * balloon_lock against the OOM notifier): the first page moves, its
+ * deflate left in flight holding the old page; the second stays, since a
+ * message is in flight. Once the host runs again the worker harvests the
+ * deflate and frees the old page, and everything agrees.
+ */
+static void test_migratepage_host_stopped_never_waits(void **state)
+{
+	struct virtballoon_info info;
+	struct page *first, *second;
+	unsigned int moved = 0;
+	LIST_HEAD(list);
+	int left;
+
+	e2e_balloon(&e2e, RAM - 16 * MiB);
+	first = first_ballooned_page(0);
+	second = first_ballooned_page(page_to_pfn(first) + 1);
+	assert_true(isolate_movable_page(first, 0));
+	list_add_tail(&first->lru, &list);
+	assert_true(isolate_movable_page(second, 0));
+	list_add_tail(&second->lru, &list);
+
+	assert_int_equal(kill(e2e.host_pid, SIGSTOP), 0);
+	left = migrate_pages(&list, alloc_dst, NULL, 0, MIGRATE_ASYNC,
+			     MR_COMPACTION, &moved);
+	putback_movable_pages(&list);
+	assert_int_equal(kill(e2e.host_pid, SIGCONT), 0);
+	virtballoon_get_info(e2e.vb, &info);	/* reads the host's config */
+
+	assert_int_equal(info.ack_waits_failed, 0);
+	assert_int_equal(left, 1);
+	assert_int_equal(moved, 1);
+	assert_false(PageOffline(first));
+	assert_true(PageOffline(second));
+	assert_int_equal(info.num_pages, 16 * MiB / PAGE_SIZE);
+	e2e_wait(&e2e, page_freed, first, 10,
+		 "the old page freed at the deflate's acknowledgement");
+	assert_int_equal(virtballoon_check(e2e.vb), 0);
+	e2e_assert_agree(&e2e, true);
+}
+
 static int oom_pass_fn(void *arg)
 {
 	struct alloc_fault_config cfg = { .oom_nth = 1 };
@@ -492,6 +551,7 @@ int main(void)
 		T(test_resync_balloon_host_restarted_record_equals_list),
 		T(test_virtballoon_remove_host_gone_frees_every_page),
 		T(test_virtballoon_remove_isolated_page_waited_for),
+		T(test_migratepage_host_stopped_never_waits),
 #undef T
 	};
 
