@@ -403,10 +403,11 @@ static void update_balloon_size(struct virtio_balloon *vb)
  * Block isolation, then wait until compaction has migrated or put back
  * every page it had isolated: from then on only a holder of balloon_lock
  * changes the list. Migration trylocks balloon_lock, so the caller must not
- * hold it. Return: false if the calling worker is asked to stop meanwhile
- * (task_sleep_ms() does not sleep any more then).
+ * hold it. With @stoppable (the worker) it gives up once the calling task
+ * is asked to stop; removal must not: an isolated page would point to the
+ * freed driver. Return: false if it gave up.
  */
-static bool quiesce_isolation(struct virtio_balloon *vb)
+static bool quiesce_isolation(struct virtio_balloon *vb, bool stoppable)
 {
 	unsigned long nr, isolated;
 
@@ -418,9 +419,12 @@ static bool quiesce_isolation(struct virtio_balloon *vb)
 		balloon_dev_counts(&vb->vb_dev_info, &nr, &isolated);
 		if (!isolated)
 			return true;
-		if (task_should_stop())
+		if (!task_should_stop())
+			task_sleep_ms(1);	/* compaction migrates or puts back */
+		else if (stoppable)
 			return false;
-		task_sleep_ms(1);	/* compaction migrates or puts back */
+		else	/* task_sleep_ms() would return at once: no spin */
+			nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
 	}
 }
 
@@ -438,7 +442,7 @@ static int resync_balloon(struct virtio_balloon *vb)
 	struct page *pos = NULL;
 	int ret = -ECANCELED;
 
-	if (!quiesce_isolation(vb))
+	if (!quiesce_isolation(vb, true))
 		goto out;
 	mutex_lock(&vb->balloon_lock);
 	for (;;) {
@@ -899,7 +903,7 @@ void virtballoon_remove(struct virtio_balloon *vb)
 	 * Every page on the list, where compaction cannot take it any more;
 	 * then give back all the device can still be told about.
 	 */
-	quiesce_isolation(vb);
+	(void)quiesce_isolation(vb, false);	/* waits: never gives up */
 	while (leak_balloon(vb, VIRTIO_BALLOON_ARRAY_PFNS_MAX))
 		;
 	update_balloon_size(vb);

@@ -403,6 +403,75 @@ static void test_migratepage_host_stopped_never_waits(void **state)
 	e2e_assert_agree(&e2e, true);
 }
 
+struct stopped_remover {
+	struct isolated_page ip;
+	struct completion blocked;
+	struct task *compactor;
+};
+
+/* On the remover, once isolation is blocked: compaction may finish. */
+static void signal_blocked(const char *name, void *arg, void *ctx)
+{
+	complete(&((struct stopped_remover *)ctx)->blocked);
+}
+
+/* Compaction: puts its page back only after the removal blocked isolation. */
+static int compactor_fn(void *arg)
+{
+	struct stopped_remover *sr = arg;
+
+	wait_for_completion(&sr->blocked);
+	putback_movable_pages(&sr->ip.list);
+	return 0;
+}
+
+/* A task being stopped (task_should_stop()) that removes the driver. */
+static int remover_fn(void *arg)
+{
+	while (!task_should_stop())
+		task_sleep_ms(1000);
+	e2e_driver_stop(&e2e);
+	return 0;
+}
+
+/*
+ * Setup: 16 MiB ballooned; compaction (a task) holds one ballooned page
+ * isolated; the host quits.
+ * Action: a task that has been asked to stop removes the driver; the
+ * compactor puts its page back only once isolation is blocked.
+ * Expected: the removal still waits for the isolated page (it used to
+ * give up when its task was stopping, and free the driver the page
+ * pointed to): it is freed with the rest, nothing is left ballooned.
+ */
+static void test_virtballoon_remove_stopping_task_waits_for_isolated_page(
+	void **state)
+{
+	struct stopped_remover sr = { .ip.list = LIST_HEAD_INIT(sr.ip.list) };
+	struct task *remover;
+	struct page *page;
+
+	e2e_balloon(&e2e, RAM - 16 * MiB);
+	page = first_ballooned_page(0);
+	assert_true(isolate_movable_page(page, 0));
+	list_add(&page->lru, &sr.ip.list);
+	e2e_host_stop(&e2e);
+
+	init_completion(&sr.blocked);
+	assert_int_equal(test_hook_set("virtio_balloon.isolation_blocked",
+				       signal_blocked, &sr), 0);
+	assert_int_equal(task_create(&sr.compactor, "compactor", compactor_fn,
+				     &sr, 0), 0);
+	assert_int_equal(task_create(&remover, "remover", remover_fn, NULL, 0),
+			 0);
+	assert_int_equal(task_destroy(remover), 0);
+	assert_int_equal(task_destroy(sr.compactor), 0);
+	test_hook_clear("virtio_balloon.isolation_blocked");
+	assert_null(e2e.vb);
+	assert_true(list_empty(&sr.ip.list));
+	assert_int_equal(node_page_state(NR_BALLOON_PAGES), 0);
+	assert_null(first_ballooned_page(0));
+}
+
 static int oom_pass_fn(void *arg)
 {
 	struct alloc_fault_config cfg = { .oom_nth = 1 };
@@ -551,6 +620,7 @@ int main(void)
 		T(test_resync_balloon_host_restarted_record_equals_list),
 		T(test_virtballoon_remove_host_gone_frees_every_page),
 		T(test_virtballoon_remove_isolated_page_waited_for),
+		T(test_virtballoon_remove_stopping_task_waits_for_isolated_page),
 		T(test_migratepage_host_stopped_never_waits),
 #undef T
 	};
