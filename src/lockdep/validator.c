@@ -267,23 +267,34 @@ static __noinline bool add_dep(struct ld_task *t, struct ld_class *from,
 	return true;
 }
 
-/* The owed part of @t's context: its classes with a debt, @nr of them. */
-static uint64_t owed_ctx(struct ld_task *t, unsigned int *nr)
-{
-	uint64_t key = 0;
+struct owed_snap {
+	struct ld_class *class;
+	unsigned long ip;
+};
 
-	*nr = 0;
+/*
+ * The owed part of @t's context: its classes with a debt, into @snap.
+ * Another task may pay a debt meanwhile, so the caller keys the context
+ * and adds the edges from this one snapshot (two reads could disagree
+ * and cache a key whose edge was never added). Return: how many.
+ */
+static unsigned int owed_snapshot(struct ld_task *t,
+				  struct owed_snap snap[LD_MAX_OWED])
+{
+	unsigned int nr = 0;
+
 	if (!atomic_load_explicit(&t->nr_owed, memory_order_relaxed))
 		return 0;
 	for (unsigned int i = 0; i < LD_MAX_OWED; i++) {
 		if (!atomic_load_explicit(&t->owed[i].count,
 					  memory_order_relaxed))
 			continue;
-		key += owed_term(atomic_load_explicit(&t->owed[i].class,
-						      memory_order_relaxed));
-		(*nr)++;
+		snap[nr].class = atomic_load_explicit(&t->owed[i].class,
+						      memory_order_relaxed);
+		snap[nr++].ip = atomic_load_explicit(&t->owed[i].ip,
+						     memory_order_relaxed);
 	}
-	return key;
+	return nr;
 }
 
 /* Edges from everything @t holds or owes to @class, acquired as @read. */
@@ -293,14 +304,16 @@ static __noinline void check_deps(struct ld_task *t, struct ld_class *class, int
 	bool to_r = read == LOCKDEP_SHARED_RECURSIVE;
 	unsigned int nr = atomic_load_explicit(&t->nr_held,
 					       memory_order_relaxed);
+	struct owed_snap owed[LD_MAX_OWED];
+	unsigned int nr_owed = owed_snapshot(t, owed);
 	struct dep_stack stack;
 	bool complete = true;
-	unsigned int nr_owed;
-	uint64_t key;
+	uint64_t key = t->ctx_key;
 
-	key = t->ctx_key + owed_ctx(t, &nr_owed);
 	if (!t->nr_ctx && !nr_owed)
 		return;
+	for (unsigned int i = 0; i < nr_owed; i++)
+		key += owed_term(owed[i].class);
 	key = mix64(key ^ mix64((uint64_t)class->id << 1 | to_r));
 	if (ld_chain_known(key))
 		return;
@@ -323,19 +336,10 @@ static __noinline void check_deps(struct ld_task *t, struct ld_class *class, int
 							 memory_order_relaxed),
 				    ip, read, &stack);
 	}
-	for (unsigned int i = 0; i < LD_MAX_OWED; i++) {
-		struct ld_class *c = atomic_load_explicit(
-			&t->owed[i].class, memory_order_relaxed);
-
-		if (!atomic_load_explicit(&t->owed[i].count,
-					  memory_order_relaxed))
-			continue;
-		complete &= add_dep(t, c, class, ld_dep_bit(false, to_r),
-				    LD_VIA_OWED,
-				    atomic_load_explicit(&t->owed[i].ip,
-							 memory_order_relaxed),
-				    ip, read, &stack);
-	}
+	for (unsigned int i = 0; i < nr_owed; i++)
+		complete &= add_dep(t, owed[i].class, class,
+				    ld_dep_bit(false, to_r), LD_VIA_OWED,
+				    owed[i].ip, ip, read, &stack);
 	/* A context with an edge missing (table full) is checked again. */
 	if (complete)
 		ld_chain_add(key);
