@@ -125,7 +125,8 @@ void balloon_page_enqueue(struct balloon_dev_info *b_dev_info,
 	LIST_HEAD(one);
 
 	list_add(&page->lru, &one);
-	balloon_page_list_enqueue(b_dev_info, &one);
+	if (!balloon_page_list_enqueue(b_dev_info, &one))
+		list_del_init(&page->lru);	/* refused: off our stack */
 }
 
 /* No longer a balloon page; lock held; @page is off the list. */

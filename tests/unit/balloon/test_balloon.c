@@ -111,6 +111,28 @@ static void test_balloon_page_list_enqueue_typed_page_stays_with_caller(void **s
 }
 
 /*
+ * Setup: a page from balloon_page_alloc(), given the page-table type (a
+ * caller's bug).
+ * Action: balloon_page_enqueue() of it.
+ * Expected: the misuse is reported, nothing is enqueued, and the page is
+ * left on no list: its lru does not point into the enqueue's stack frame.
+ */
+static void test_balloon_page_enqueue_typed_page_left_unlinked(void **state)
+{
+	unsigned long misuse = log_misuse_count();
+	struct page *typed = balloon_page_alloc();
+
+	assert_non_null(typed);
+	assert_true(page_set_type(typed, PGTY_TABLE));
+	balloon_page_enqueue(&tb.info, typed);
+	assert_int_equal(log_misuse_count(), misuse + 1);
+	assert_int_equal(tb.info.nr_pages, 0);
+	assert_true(list_empty(&typed->lru));
+	assert_true(page_clear_type(typed, PGTY_TABLE));
+	put_page(typed);
+}
+
+/*
  * Isolation takes a page off the list (isolated count 1) and the deflater
  * cannot see it; putback returns it.
  */
@@ -220,6 +242,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_balloon_page_list_enqueue_marks_and_counts),
 		T(test_balloon_page_list_enqueue_typed_page_stays_with_caller),
+		T(test_balloon_page_enqueue_typed_page_left_unlinked),
 		T(test_balloon_page_list_dequeue_skips_isolated_page),
 		T(test_migrate_pages_balloon_page_moves_identity),
 		T(test_isolate_movable_page_device_without_migration_refuses),
