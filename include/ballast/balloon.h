@@ -39,13 +39,16 @@ struct balloon_dev_info;
 /*
  * Called by compaction to move the isolated balloon page @page to @newpage
  * (which has one reference, from the compaction allocator). The driver
- * takes its own reference on @newpage and enqueues it with
- * balloon_page_insert_isolated(), tells the host, finalizes @page with
- * balloon_page_finalize() and drops its reference on it.
+ * tells the host about @newpage, takes its own reference on it and
+ * enqueues it with balloon_page_insert_isolated(), finalizes @page with
+ * balloon_page_finalize() and tells the host it left; it drops its
+ * reference on @page then, or - if the host must be told first
+ * (MUST_TELL_HOST) - once the host acknowledged that.
  * Context: no framework lock held (the callback takes its own and
- * balloon_pages_lock); may sleep in MIGRATE_SYNC* modes; must not allocate
- * with direct reclaim; called from compaction, possibly inside direct
- * reclaim or an allocation's slow path.
+ * balloon_pages_lock); may sleep in MIGRATE_SYNC* modes, though a driver
+ * should not wait for a device there (the virtio driver never does);
+ * must not allocate with direct reclaim; called from compaction, possibly
+ * inside direct reclaim or an allocation's slow path.
  * Return: 0, or a negative errno (the page stays isolated; -EAGAIN: try
  * again later).
  */
