@@ -305,10 +305,10 @@ static int queue_map(struct vhost_user_dev *dev, unsigned int q,
 	return 0;
 }
 
+static int send_config_change(struct vhost_user_dev *dev);
+
 static void dev_mark_needs_reset(struct vhost_user_dev *dev)
 {
-	int ret;
-
 	if (dev->status & VIRTIO_CONFIG_S_NEEDS_RESET)
 		return;
 	dev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
@@ -317,8 +317,7 @@ static void dev_mark_needs_reset(struct vhost_user_dev *dev)
 	 * needs nothing more here: a full channel retries, a broken one was
 	 * logged, and without one the front-end reads the status.
 	 */
-	ret = vhost_user_dev_config_changed(dev);
-	(void)ret;
+	send_config_change(dev);
 }
 
 static void queue_violation(struct vhost_user_dev *dev, unsigned int q)
@@ -430,7 +429,8 @@ void vhost_user_dev_kick(struct vhost_user_dev *dev, unsigned int q)
 	dev_schedule(dev);
 }
 
-int vhost_user_dev_config_changed(struct vhost_user_dev *dev)
+/* vhost_user_dev_config_changed(), whose errno the loop does not need. */
+static int send_config_change(struct vhost_user_dev *dev)
 {
 	struct vhost_user_hdr hdr = {
 		.request = VHOST_USER_BACKEND_CONFIG_CHANGE_MSG,
@@ -463,6 +463,11 @@ int vhost_user_dev_config_changed(struct vhost_user_dev *dev)
 	if (ack)
 		dev->acks_pending++;
 	return 0;
+}
+
+int vhost_user_dev_config_changed(struct vhost_user_dev *dev)
+{
+	return send_config_change(dev);
 }
 
 void vhost_user_dev_needs_reset(struct vhost_user_dev *dev, const char *fmt,
@@ -1214,12 +1219,9 @@ static void run_work(struct vhost_user_server *srv)
 			&batch, struct vhost_user_dev, work_link);
 
 		list_del_init(&dev->work_link);
-		if (dev->config_change_pending) {
-			/* Handled inside: full is retried, broken logged. */
-			int ret = vhost_user_dev_config_changed(dev);
-
-			(void)ret;
-		}
+		/* Handled inside: full is retried, broken logged. */
+		if (dev->config_change_pending)
+			send_config_change(dev);
 		for (unsigned int q = 0; q < srv->ops->nr_queues && !dev->dead;
 		     q++)
 			if (dev->queues[q].kick_pending)
