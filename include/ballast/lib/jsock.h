@@ -62,11 +62,14 @@ int __must_check jsock_server_create(struct jsock_server **sp, const char *path,
 				     const struct jsock_config *cfg);
 
 /**
- * jsock_server_add_conn() - serve the connected stream socket @fd as a
- * client (the server owns it from now on, even on failure; it should be
- * non-blocking): greet it if the server greets.
+ * jsock_server_add_conn() - serve a connected socket as a client, greeting
+ * it if the server greets.
+ * @s: the server.
+ * @fd: a connected stream socket, preferably non-blocking; the server owns
+ * it from now on, even on failure.
  * Context: the server's thread (rule 2); no locks; never sleeps;
- * allocates from the C heap (the connection and its input buffer).
+ * allocates from the C heap only (the connection and its input buffer),
+ * never guest memory, so no reclaim.
  * Return: 0, -ENOMEM, or a negative errno of epoll_ctl(2) (@fd closed).
  */
 int __must_check jsock_server_add_conn(struct jsock_server *s, int fd);
