@@ -334,7 +334,7 @@ static __noinline void wait_writeback_under_spin_b(struct page *page)
  * report where they were called from, not their own line, so one site
  * does not hide the others.
  */
-static void test_might_sleep_two_sites_under_spinlocks_reports_each(void **state)
+static void test_might_sleep_six_sites_under_spinlocks_reports_each(void **state)
 {
 	struct kmem_cache *cache = kmem_cache_create("site_cache", 64, 0, 0,
 						     NULL);
@@ -526,7 +526,7 @@ int main(void)
 		lockdep_unit_test(test_wait_for_completion_holding_completers_lock_reports_cycle),
 		lockdep_unit_test(test_mutex_lock_under_spinlock_reports_invalid_context),
 		lockdep_unit_test(test_alloc_pages_kernel_under_spinlock_reports_invalid_context),
-		lockdep_unit_test(test_might_sleep_two_sites_under_spinlocks_reports_each),
+		lockdep_unit_test(test_might_sleep_six_sites_under_spinlocks_reports_each),
 		lockdep_unit_test(test_might_sleep_known_site_then_new_site_reports_new),
 		lockdep_unit_test(test_lockdep_hung_task_start_real_hang_reported),
 		lockdep_unit_test(test_lockdep_hung_task_start_bad_env_uses_default),

@@ -284,19 +284,6 @@ static void test_wait_on_page_writeback_sleeps_until_end(void **state)
 	assert_false(PageWriteback(l.page));
 }
 
-/* Misuse of page bits is reported (by the validator), not accepted. */
-static void test_unlock_page_unlocked_is_reported(void **state)
-{
-	struct page *page = pfn_to_page(44);
-
-	unlock_page(page);
-	end_page_writeback(page);
-	assert_int_equal(lockdep_report_claim(LOCKDEP_REPORT_MISUSE,
-					      "unlock_page on unlocked"), 1);
-	assert_int_equal(lockdep_report_claim(LOCKDEP_REPORT_MISUSE,
-					      "end_page_writeback on pfn"), 1);
-}
-
 /* Flag helpers: test-and-set/clear return the old value. */
 static void test_page_flags_test_and_set_returns_old(void **state)
 {
@@ -329,7 +316,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock_page_contended_sleeps_until_unlock, ram_setup, ram_teardown),
 		cmocka_unit_test_setup_teardown(test_wait_on_page_locked_sleeps_until_unlock, ram_setup, ram_teardown),
 		cmocka_unit_test_setup_teardown(test_wait_on_page_writeback_sleeps_until_end, ram_setup, ram_teardown),
-		cmocka_unit_test_setup_teardown(test_unlock_page_unlocked_is_reported, ram_setup, ram_teardown),
 		cmocka_unit_test_setup_teardown(test_page_flags_test_and_set_returns_old, ram_setup, ram_teardown),
 	};
 
