@@ -43,6 +43,7 @@
  * operation no punch has failed.
  */
 #include "../../src/host/balloon_dev.h"
+#include "../../src/virtio/internal.h"
 #include "fuzz_support.h"
 
 #include <ballast/lib/bitmap.h>
@@ -110,24 +111,8 @@ static void send_req(uint32_t req, const void *payload, uint32_t size,
 	struct vhost_user_hdr hdr = { .request = req,
 				      .flags = VHOST_USER_VERSION,
 				      .size = size };
-	struct iovec iov[2] = { { &hdr, sizeof(hdr) },
-				{ (void *)payload, size } };
-	char ctl[CMSG_SPACE(2 * sizeof(int))];
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = size ? 2 : 1 };
 
-	if (nr_fds) {
-		struct cmsghdr *cm;
-
-		memset(ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl;
-		mh.msg_controllen = CMSG_SPACE(nr_fds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nr_fds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nr_fds * sizeof(int));
-	}
-	if (sendmsg(f.sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+	if (vu_send(f.sock, &hdr, payload, fds, nr_fds, true))
 		abort();	/* the back-end stopped reading: a hang */
 	if (reply) {
 		memset(reply, 0, rlen);

@@ -2,7 +2,7 @@
 /*
  * fuzz_support.h - helpers shared by the fuzzers. A fuzzer is built from
  * its one .c file and src/ (FUZZ_* in the Makefile), without tests/support,
- * so what they share lives here, static.
+ * so what they share lives here, static (a unit test may include it too).
  */
 #ifndef BALLAST_FUZZ_SUPPORT_H
 #define BALLAST_FUZZ_SUPPORT_H

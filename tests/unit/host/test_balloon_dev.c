@@ -13,6 +13,7 @@
  */
 #include "../../support/test_support.h"
 #include "../../../src/host/balloon_dev.h"
+#include "../../../src/virtio/internal.h"
 
 #include <endian.h>
 #include <string.h>
@@ -52,24 +53,8 @@ static void send_msg(uint32_t req, const void *payload, uint32_t size,
 	struct vhost_user_hdr hdr = { .request = req,
 				      .flags = VHOST_USER_VERSION,
 				      .size = size };
-	struct iovec iov[2] = { { &hdr, sizeof(hdr) },
-				{ (void *)payload, size } };
-	char ctl[CMSG_SPACE(VHOST_USER_MAX_FDS * sizeof(int))] = { 0 };
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = size ? 2 : 1 };
 
-	if (nr_fds) {
-		struct cmsghdr *cm;
-
-		mh.msg_control = ctl;
-		mh.msg_controllen = CMSG_SPACE(nr_fds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nr_fds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nr_fds * sizeof(int));
-	}
-	assert_int_equal(sendmsg(sock, &mh, MSG_NOSIGNAL),
-			 (ssize_t)(sizeof(hdr) + size));
+	assert_int_equal(vu_send(sock, &hdr, payload, fds, nr_fds, false), 0);
 	run_server();
 }
 

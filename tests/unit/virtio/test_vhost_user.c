@@ -17,6 +17,7 @@
  */
 #include "../../support/test_support.h"
 #include "../../support/virtio_echo.h"
+#include "../../../src/virtio/internal.h"
 
 #include <ballast/slab.h>
 #include <ballast/task.h>
@@ -311,30 +312,10 @@ static int raw_connect(void)
 static void raw_send(int fd, uint32_t req, uint32_t flags, const void *p,
 		     uint32_t size, const int *fds, unsigned int nr_fds)
 {
-	char buf[VHOST_USER_HDR_SIZE + 512];
-	char ctl[CMSG_SPACE(8 * sizeof(int))];
 	struct vhost_user_hdr h = { .request = req, .flags = flags,
 				    .size = size };
-	struct iovec iov = { .iov_base = buf,
-			     .iov_len = VHOST_USER_HDR_SIZE + size };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-	assert_true(size <= 512);
-	memcpy(buf, &h, sizeof(h));
-	if (size)
-		memcpy(buf + VHOST_USER_HDR_SIZE, p, size);
-	if (nr_fds) {
-		struct cmsghdr *cm;
-
-		mh.msg_control = ctl;
-		mh.msg_controllen = CMSG_SPACE(nr_fds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nr_fds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nr_fds * sizeof(int));
-	}
-	assert_int_equal(sendmsg(fd, &mh, MSG_NOSIGNAL), (ssize_t)iov.iov_len);
+	assert_int_equal(vu_send(fd, &h, p, fds, nr_fds, false), 0);
 }
 
 /* Read one reply to @req; returns its payload size, payload in @p. */

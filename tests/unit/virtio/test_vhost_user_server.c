@@ -14,10 +14,10 @@
  * does not make the loop spin.
  */
 #include "../../support/test_support.h"
+#include "../../fuzz/fuzz_support.h"	/* count_fds() */
 
 #include <ballast/vhost_user.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -68,18 +68,6 @@ static const struct vhost_user_dev_ops probe_ops = {
 	.mem_changed = probe_mem_changed,
 	.handle_queue = probe_handle_queue,
 };
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 static bool readable(int fd)
 {
