@@ -426,18 +426,21 @@ void kmem_cache_free(struct kmem_cache *cache, void *obj)
 
 	if (!obj || !object_valid(cache, obj))
 		return;
+	c = cache_cpu(cache);
+	spin_lock(&c->lock);
 #if BALLAST_DEBUG
 	/*
 	 * Already free, in any CPU's array or on the slab's freelist: refuse
-	 * it, or it would be handed out twice.
+	 * it, or it would be handed out twice. Marked under c->lock, as the
+	 * allocation clears it, so slab_check() (which takes every lock)
+	 * never sees a free bit without its object in an array.
 	 */
 	if (obj_mark_free(cache, obj, true)) {
+		spin_unlock(&c->lock);
 		report_misuse("%s: double free of %p", cache->name, obj);
 		return;
 	}
 #endif
-	c = cache_cpu(cache);
-	spin_lock(&c->lock);
 	if (c->avail == SLAB_CPU_LIMIT) {
 		spin_lock(&cache->list_lock);
 		free_to_slabs_locked(cache, c->entries, SLAB_CPU_BATCH,

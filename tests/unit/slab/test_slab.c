@@ -3,6 +3,7 @@
 #include "../../support/test_support.h"
 
 #include <ballast/slab.h>
+#include <ballast/task.h>
 
 #include <pthread.h>
 #include <sched.h>
@@ -319,6 +320,55 @@ static void test_slab_check_detects_object_in_cpu_array_and_freelist(void **stat
 	kmem_cache_destroy(c);
 }
 
+struct churn {
+	struct kmem_cache *cache;
+	_Atomic(bool) stop;
+};
+
+/* Allocate and free objects of the cache until told to stop. */
+static int churn_fn(void *arg)
+{
+	struct churn *ch = arg;
+	void *objs[32];
+
+	while (!atomic_load(&ch->stop)) {
+		for (int i = 0; i < 32; i++)
+			objs[i] = kmem_cache_alloc(ch->cache, GFP_KERNEL);
+		for (int i = 0; i < 32; i++)
+			kmem_cache_free(ch->cache, objs[i]);
+	}
+	return 0;
+}
+
+/*
+ * Setup: two tasks allocate and free objects of one cache without pause.
+ * Action: slab_check() many times meanwhile.
+ * Expected: no violation: it takes every lock of the cache, so it sees no
+ * object between its free bit and its place (a free marked its bit before
+ * taking its CPU's lock, and slab_check() then counted one free bit more
+ * than free objects).
+ */
+static void test_slab_check_while_allocating_is_clean(void **state)
+{
+	struct churn ch = {
+		.cache = kmem_cache_create("test-churn", 64, 0, 0, NULL),
+	};
+	unsigned long errors = 0, rounds = test_scaled(5000);
+	struct task *t[2];
+
+	assert_non_null(ch.cache);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(task_create(&t[i], "churn", churn_fn, &ch, 0),
+				 0);
+	for (unsigned long i = 0; i < rounds; i++)
+		errors += slab_check();
+	atomic_store(&ch.stop, true);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(task_destroy(t[i]), 0);
+	assert_int_equal(errors, 0);
+	kmem_cache_destroy(ch.cache);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +383,7 @@ int main(void)
 		T(test_kmem_cache_alloc_zero_clears_reused_object),
 		T(test_slab_check_detects_corrupt_freelist),
 		T(test_slab_check_detects_object_in_cpu_array_and_freelist),
+		T(test_slab_check_while_allocating_is_clean),
 #undef T
 	};
 
