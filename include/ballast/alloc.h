@@ -214,6 +214,17 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order);
 #define alloc_page(gfp) alloc_pages((gfp), 0)
 
 /**
+ * alloc_pages_ip() - alloc_pages() for an allocating API built on it
+ * (slab): the validator's reports name @ip, the API's caller, as the API's
+ * own might_alloc_ip() does, so one call site is reported once, not once
+ * more at the API's internal call.
+ *
+ * Context: as alloc_pages().
+ * Return: as alloc_pages().
+ */
+struct page *alloc_pages_ip(gfp_t gfp, unsigned int order, unsigned long ip);
+
+/**
  * __free_pages() - drop a reference on a block from alloc_pages(); the last
  * reference frees it. A wrong order, a double free or freeing a free page
  * is reported and the page left alone.

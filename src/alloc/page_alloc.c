@@ -158,6 +158,11 @@ static struct page *alloc_charge(struct page *page, unsigned int order,
 
 struct page *alloc_pages(gfp_t gfp, unsigned int order)
 {
+	return alloc_pages_ip(gfp, order, _RET_IP_);
+}
+
+struct page *alloc_pages_ip(gfp_t gfp, unsigned int order, unsigned long ip)
+{
 	struct alloc_context ac;
 	struct page *page;
 
@@ -172,8 +177,7 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 		report_misuse("unknown gfp bits %#x", gfp & ~GFP_VALID_MASK);
 #endif
 	gfp = current_gfp_context(gfp);
-	/* Name our caller, not this function, in the validator's reports. */
-	might_alloc_ip(gfp, _RET_IP_);
+	might_alloc_ip(gfp, ip);
 #if BALLAST_TESTING
 	{
 		struct alloc_forced forced;

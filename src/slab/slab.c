@@ -238,14 +238,18 @@ static bool obj_mark_free(struct kmem_cache *cache, void *obj, bool free)
 }
 #endif
 
-/* Allocate and carve a new slab; no slab lock is held. */
-static struct page *new_slab(struct kmem_cache *cache, gfp_t gfp)
+/*
+ * Allocate and carve a new slab for an allocation called at @ip; no slab
+ * lock is held.
+ */
+static struct page *new_slab(struct kmem_cache *cache, gfp_t gfp,
+			     unsigned long ip)
 {
 	struct page *slab;
 
 	/* Slab pages are never charged to a memcg (slab.h rule 6). */
-	slab = alloc_pages((gfp & ~(__GFP_ZERO | __GFP_ACCOUNT)) |
-				   cache->gfp_flags, cache->order);
+	slab = alloc_pages_ip((gfp & ~(__GFP_ZERO | __GFP_ACCOUNT)) |
+			      cache->gfp_flags, cache->order, ip);
 	if (!slab)
 		return NULL;
 	if (!page_set_type(slab, PGTY_SLAB)) {
@@ -339,7 +343,7 @@ static void *slab_alloc(struct kmem_cache *cache, gfp_t gfp, unsigned long ip)
 			break;
 		/* Grow with no slab lock held: this may enter reclaim. */
 		alloc_scope_push(gfp, cache->name, ip);
-		slab = new_slab(cache, gfp);
+		slab = new_slab(cache, gfp, ip);
 		alloc_scope_pop();
 		if (!slab)
 			return NULL;
@@ -579,14 +583,13 @@ static void *do_kmalloc(size_t size, gfp_t gfp, unsigned long ip)
 			return NULL;
 		return slab_alloc(cache, gfp, ip);
 	}
-	might_alloc_ip(gfp, ip);
 	order = size_to_order(size);
 	if (order > MAX_PAGE_ORDER) {
 		if (!(gfp & __GFP_NOWARN))
 			report_misuse("kmalloc(%zu): too large", size);
 		return NULL;
 	}
-	page = alloc_pages(gfp | __GFP_COMP, order);
+	page = alloc_pages_ip(gfp | __GFP_COMP, order, ip);
 	if (!page)
 		return NULL;
 	mod_node_page_state(NR_KERNEL_MISC, 1L << order);

@@ -17,6 +17,7 @@
 
 #include <ballast/alloc.h>
 #include <ballast/reclaim.h>
+#include <ballast/slab.h>
 #include <ballast/task.h>
 
 static int group_setup(void **state)
@@ -367,6 +368,43 @@ static void test_alloc_scope_push_laxer_nested_alloc_reports(void **state)
 	assert_int_equal(lockdep_report_count(LOCKDEP_REPORT_ALLOC_SCOPE), 1);
 }
 
+/* Inside a GFP_NOIO scope: a large kmalloc and a kmem_cache_alloc that grows. */
+static __noinline void slab_allocs_in_noio_scope(struct kmem_cache *cache)
+{
+	void *big, *obj;
+
+	alloc_scope_push(GFP_NOIO, "__vmalloc", _RET_IP_);
+	big = kmalloc(64 << 10, GFP_KERNEL);		/* pages, not a cache */
+	obj = kmem_cache_alloc(cache, GFP_KERNEL);	/* a new slab */
+	alloc_scope_pop();
+	assert_non_null(big);
+	assert_non_null(obj);
+	kfree(big);
+	kmem_cache_free(cache, obj);
+}
+
+/*
+ * Setup: an empty cache (its first allocation grows a slab).
+ * Action: inside a GFP_NOIO scope, a GFP_KERNEL kmalloc too large for the
+ * caches and a GFP_KERNEL kmem_cache_alloc of the empty cache.
+ * Expected: one alloc-scope report each, naming the caller's function: the
+ * page allocation under them is the same call site, not a second report
+ * naming slab.c (the large kmalloc used to report twice).
+ */
+static void test_alloc_scope_slab_page_alloc_reports_caller_once(void **state)
+{
+	struct kmem_cache *cache = kmem_cache_create("scope-cache", 64, 0, 0,
+						     NULL);
+
+	assert_non_null(cache);
+	slab_allocs_in_noio_scope(cache);
+	assert_lockdep_claim(LOCKDEP_REPORT_ALLOC_SCOPE,
+			     "allocation in slab_allocs_in_noio_scope inside "
+			     "__vmalloc", 2);
+	assert_int_equal(lockdep_report_count(LOCKDEP_REPORT_ALLOC_SCOPE), 2);
+	kmem_cache_destroy(cache);
+}
+
 /* ------------------------------------------------------------------ */
 /* Bug 5: page lock -> pte allocation -> reclaim waits on writeback       */
 /* ------------------------------------------------------------------ */
@@ -450,6 +488,7 @@ int main(void)
 		lockdep_unit_test(test_alloc_pages_io_lock_in_noio_scope_no_report),
 		lockdep_unit_test(test_alloc_pages_io_lock_without_scope_reports_cycle),
 		lockdep_unit_test(test_alloc_scope_push_laxer_nested_alloc_reports),
+		lockdep_unit_test(test_alloc_scope_slab_page_alloc_reports_caller_once),
 		lockdep_unit_test(test_lock_page_alloc_under_page_lock_writeback_reports_cycle),
 	};
 
