@@ -365,9 +365,10 @@ struct virtqueue_info {
 /*
  * struct virtio_config_ops - what a transport implements (Linux's
  * virtio_config_ops, with errors reported: a remote device can vanish).
- * Every op may sleep; none may be called from a virtqueue callback except
- * get, set, get_status and reset (reset from the interrupt thread is
- * supported: it does not wait for callbacks of its own thread).
+ * Every op may sleep, except instance; none may be called from a virtqueue
+ * callback except get, set, get_status, reset and instance (reset from the
+ * interrupt thread is supported: it does not wait for callbacks of its own
+ * thread). instance is optional (NULL: one device, always there).
  */
 struct virtio_config_ops {
 	int (*get)(struct virtio_device *vdev, unsigned int offset, void *buf,
@@ -383,6 +384,7 @@ struct virtio_config_ops {
 			struct virtqueue *vqs[],
 			const struct virtqueue_info info[]);
 	void (*del_vqs)(struct virtio_device *vdev);
+	unsigned long (*instance)(struct virtio_device *vdev);
 };
 
 /*
@@ -484,6 +486,27 @@ static inline int __must_check virtio_cwrite(struct virtio_device *vdev,
 					     const void *buf, unsigned int len)
 {
 	return vdev->config->set(vdev, offset, buf, len);
+}
+
+/**
+ * virtio_device_instance() - which device is behind the transport: 0 while
+ * none is (a remote device's transport is disconnected: buffers posted
+ * then wait for a reconnect, none is answered), otherwise a number that
+ * changes whenever the device was replaced (a reconnect to a new host),
+ * so a driver can tell whether the device knows what it told the last one.
+ * virtio_device_present() - is a device there (instance not 0)?
+ * Context: any, including under a driver's locks and from reclaim; no
+ * locks taken (atomic); never sleeps; no allocation.
+ * Return: the instance (1 for a transport without the op); present or not.
+ */
+static inline unsigned long virtio_device_instance(struct virtio_device *vdev)
+{
+	return vdev->config->instance ? vdev->config->instance(vdev) : 1;
+}
+
+static inline bool virtio_device_present(struct virtio_device *vdev)
+{
+	return virtio_device_instance(vdev) != 0;
 }
 
 /**

@@ -49,7 +49,6 @@
 #include <ballast/drivers.h>
 #include <ballast/slab.h>
 #include <ballast/task.h>
-#include <ballast/vhost_user.h>
 #include <ballast/lib/testhook.h>
 
 #include <endian.h>
@@ -96,6 +95,9 @@ struct virtio_balloon {
 	_Atomic(uint32_t) num_pages;		/* written under balloon_lock */
 	struct virtio_balloon_stat *stats;	/* guest RAM */
 	struct notifier_block oom_nb;
+	unsigned long known_instance;	/* the device that knows our balloon
+					 * (virtio_device_instance()):
+					 * written by probe and the worker */
 	bool must_tell_host, has_stats, deflate_on_oom;	/* immutable */
 	_Atomic(uint64_t) oom_deflated, oom_notifications, alloc_failures,
 		stats_requests, resyncs, ack_waits_failed;
@@ -120,7 +122,7 @@ static void balloon_ack(struct virtqueue *vq)
 /* Is the device there? A disconnected transport waits for a new host. */
 static bool device_present(struct virtio_balloon *vb)
 {
-	return vhost_user_frontend_connected(vb->vdev);
+	return virtio_device_present(vb->vdev);
 }
 
 static struct virtqueue *other_vq(struct virtio_balloon *vb,
@@ -387,12 +389,16 @@ static bool read_target(struct virtio_balloon *vb, uint32_t *target)
 	return true;
 }
 
-/* Write `actual`, if the device is there (a reconnect rewrites it). */
+/*
+ * Write `actual`, if the device there is the one that knows our balloon: a
+ * new one is told the balloon first (resync_balloon()), then `actual`.
+ * Worker (or removal, once the worker stopped).
+ */
 static void update_balloon_size(struct virtio_balloon *vb)
 {
 	uint32_t actual = htole32(atomic_load(&vb->num_pages));
 
-	if (device_present(vb) &&
+	if (virtio_device_instance(vb->vdev) == vb->known_instance &&
 	    virtio_cwrite(vb->vdev, offsetof(struct virtio_balloon_config,
 					     actual),
 			  &actual, sizeof(actual)))
@@ -601,21 +607,23 @@ static void balloon_backoff(struct virtio_balloon *vb)
  */
 static void balloon_update(struct virtio_balloon *vb)
 {
-	uint32_t dev_actual = 0, target;
+	unsigned long instance = virtio_device_instance(vb->vdev);
 	uint64_t written = now_ms();
+	uint32_t target;
 
-	if (!virtio_cread(vb->vdev, offsetof(struct virtio_balloon_config, actual),
-			  &dev_actual, sizeof(dev_actual)) &&
-	    le32toh(dev_actual) != atomic_load(&vb->num_pages) &&
-	    !le32toh(dev_actual) && atomic_load(&vb->num_pages)) {
-		/* `actual` stays 0 until it succeeds: the next try resyncs. */
-		if (resync_balloon(vb)) {
-			if (device_present(vb))
-				balloon_backoff(vb);
-			return;
+	if (instance && instance != vb->known_instance) {
+		/* A new device: `actual` waits until it knows the balloon. */
+		if (atomic_load(&vb->num_pages)) {
+			if (resync_balloon(vb)) {
+				if (device_present(vb))
+					balloon_backoff(vb);
+				return;
+			}
+			/* Test builds: a test may compare the host's record. */
+			TEST_HOOK("virtio_balloon.resynced", vb);
 		}
-		/* Test builds: a test may compare the new host's record. */
-		TEST_HOOK("virtio_balloon.resynced", vb);
+		/* Replaced again meanwhile: the next update resyncs again. */
+		vb->known_instance = instance;
 	}
 	if (!read_target(vb, &target)) {
 		update_balloon_size(vb);
@@ -626,8 +634,12 @@ static void balloon_update(struct virtio_balloon *vb)
 
 		if (!diff || atomic_load(&vb->stopping))
 			break;
-		/* Nothing to tell it: a reconnect runs config_changed again. */
-		if (!device_present(vb))
+		/*
+		 * Gone, or replaced by a device that does not know the balloon
+		 * yet: a reconnect runs config_changed again, and the next
+		 * update resyncs first.
+		 */
+		if (virtio_device_instance(vb->vdev) != vb->known_instance)
 			break;
 		/* Short of the target: `actual` reaches it only below. */
 		if (now_ms() - written >= BALLOON_ACTUAL_EVERY_MS) {
@@ -849,6 +861,8 @@ int virtballoon_probe(struct virtio_device *vdev, struct virtio_balloon **vbp)
 	ret = init_vqs(vb);
 	if (ret)
 		goto fail;
+	/* This device knows the balloon: it is empty. */
+	vb->known_instance = virtio_device_instance(vdev);
 	vdev->priv = vb;
 	vdev->config_changed = virtballoon_changed;
 	if (vb->has_stats) {

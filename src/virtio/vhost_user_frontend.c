@@ -26,8 +26,9 @@
  *    without the lock, which is safe because a queue cannot be used
  *    after del_vqs. Kick and call eventfds belong to the front-end and
  *    survive reconnects, so kicks made while disconnected are not lost.
- *  - connected is atomic (read by connected() without the lock); it is
- *    written with lock held. A disconnect closes sock and backend_fd,
+ *  - instance is atomic (read by connected() and the instance op without
+ *    the lock): 0 while disconnected, else the number of the connection
+ *    (nr_connects); it is written with lock held. A disconnect closes sock and backend_fd,
  *    leaves the rings alone and clears every queue's started flag; a
  *    reconnect restarts every active queue at virtqueue_prepare_restart()'s
  *    base (vhost_user.h, reconnect decision).
@@ -100,7 +101,8 @@ struct vu_fe {
 	int epfd, wake_fd;
 	struct fe_src wake_src, sock_src, backend_src;
 	_Atomic(unsigned int) vq_gen;
-	_Atomic(bool) connected;
+	_Atomic(unsigned long) instance;
+	unsigned long nr_connects;		/* lock */
 	_Atomic(bool) stopping;
 	_Atomic(bool) pending_resync;	/* run callbacks + config_changed */
 	_Atomic(unsigned long) nr_reconnects;
@@ -157,7 +159,7 @@ static void fe_disconnect_locked(struct vu_fe *fe)
 	fe->mem_sent = false;
 	for (unsigned int i = 0; i < fe->nvqs; i++)
 		fe->vqs[i].started = false;
-	atomic_store(&fe->connected, false);
+	atomic_store(&fe->instance, 0);
 	/* The interrupt thread starts retrying (opts.reconnect_ms). */
 	fe_wake(fe);
 }
@@ -401,7 +403,7 @@ static int fe_connect_locked(struct vu_fe *fe, bool reconnect)
 		return ret;
 	fe->sock = ret;
 	fe->protocol = 0;
-	atomic_store(&fe->connected, true);
+	atomic_store(&fe->instance, ++fe->nr_connects);
 
 	ret = fe_get_u64_locked(fe, VHOST_USER_GET_FEATURES, &features);
 	if (ret)
@@ -490,7 +492,12 @@ int vhost_user_frontend_reconnect(struct virtio_device *vdev)
 
 bool vhost_user_frontend_connected(struct virtio_device *vdev)
 {
-	return atomic_load(&to_fe(vdev)->connected);
+	return atomic_load(&to_fe(vdev)->instance) != 0;
+}
+
+static unsigned long fe_instance(struct virtio_device *vdev)
+{
+	return atomic_load(&to_fe(vdev)->instance);
 }
 
 unsigned long vhost_user_frontend_nr_reconnects(struct virtio_device *vdev)
@@ -625,7 +632,7 @@ static int fe_irq_thread(void *arg)
 	struct epoll_event ev[FE_EVENTS];
 
 	while (!atomic_load(&fe->stopping) && !task_should_stop()) {
-		bool retry = !atomic_load(&fe->connected) &&
+		bool retry = !atomic_load(&fe->instance) &&
 			     fe->opts.reconnect_ms;
 		/*
 		 * Sampled before waiting: queues torn down between the wait
@@ -966,6 +973,7 @@ static const struct virtio_config_ops fe_config_ops = {
 	.finalize_features = fe_finalize_features,
 	.find_vqs = fe_find_vqs,
 	.del_vqs = fe_del_vqs,
+	.instance = fe_instance,
 };
 
 /* ------------------------------------------------------------------ */

@@ -534,6 +534,64 @@ static void test_oom_notify_host_killed_returns_without_deflating(void **state)
 	e2e_assert_agree(&e2e, false);
 }
 
+struct restart_at_backoff {
+	struct completion at_backoff, go;
+};
+
+/* On the worker, backing off inside a move: wait while the host restarts. */
+static void pause_at_backoff(const char *name, void *arg, void *ctx)
+{
+	struct restart_at_backoff *rb = ctx;
+
+	complete(&rb->at_backoff);
+	wait_for_completion(&rb->go);
+}
+
+/*
+ * Setup: 8 MiB ballooned, every ballooned page isolated (compaction, the
+ * test); the target moves to 0, so the worker backs off inside the move.
+ * Action: while it is backing off, the host is killed, a new one starts
+ * and the front-end reconnects; then the worker goes on, and the test
+ * puts its pages back.
+ * Expected: the new host is told the balloon before anything else: the
+ * end of the interrupted move does not write `actual` to it (the driver
+ * used to, and then took the new host's non-zero `actual` for a host that
+ * knew the balloon and never re-announced it: the host then refused every
+ * deflate). One resync, the balloon deflated, everything agrees.
+ */
+static void test_host_restart_during_move_resyncs_before_actual(void **state)
+{
+	struct restart_at_backoff rb;
+	LIST_HEAD(isolated);
+	struct page *page;
+
+	e2e_balloon(&e2e, RAM - 8 * MiB);
+	for (unsigned long pfn = 0; pfn < max_pfn; pfn++) {
+		page = pfn_to_page(pfn);
+		if (PageOffline(page) && isolate_movable_page(page, 0))
+			list_add(&page->lru, &isolated);
+	}
+	init_completion(&rb.at_backoff);
+	init_completion(&rb.go);
+	assert_int_equal(test_hook_set("virtio_balloon.backoff",
+				       pause_at_backoff, &rb), 0);
+	json_decref(e2e_qmp(&e2e, "balloon", json_pack("{s:I}", "value",
+						       (json_int_t)RAM)));
+	if (!wait_for_completion_timeout(&rb.at_backoff, E2E_TIMEOUT_MS))
+		fail_msg("the worker never backed off");
+	test_hook_clear("virtio_balloon.backoff");
+	e2e_host_kill(&e2e);
+	e2e_host_restart(&e2e, NULL);
+	assert_int_equal(vhost_user_frontend_reconnect(e2e.vdev), 0);
+	complete(&rb.go);
+	putback_movable_pages(&isolated);
+
+	e2e_wait(&e2e, resynced_and_empty, NULL, 10,
+		 "the resync and the deflate to the new host's target");
+	assert_int_equal(e2e_host_int(&e2e, "refused-deflates"), 0);
+	e2e_assert_agree(&e2e, true);
+}
+
 struct resync_pause {
 	struct completion resynced, go;
 };
@@ -618,6 +676,7 @@ int main(void)
 		T(test_balloon_update_all_isolated_backs_off),
 		T(test_oom_notify_host_killed_returns_without_deflating),
 		T(test_resync_balloon_host_restarted_record_equals_list),
+		T(test_host_restart_during_move_resyncs_before_actual),
 		T(test_virtballoon_remove_host_gone_frees_every_page),
 		T(test_virtballoon_remove_isolated_page_waited_for),
 		T(test_virtballoon_remove_stopping_task_waits_for_isolated_page),
