@@ -15,7 +15,10 @@
  *    reclaim is ever made with it held (the validator checks this), and
  *    no wait under it is unbounded: an acknowledgement is awaited at most
  *    BALLOON_ACK_TIMEOUT_MS, and not at all while the transport is
- *    disconnected (a host that died or restarted).
+ *    disconnected (a host that died or restarted). Each wait is bounded,
+ *    not every hold: a resync holds it across one wait per 256 ballooned
+ *    pages (its walk needs the list unchanged), and the OOM notifier
+ *    waits behind it.
  *  - A message belongs to the device from the moment it is posted until
  *    its acknowledgement is harvested (or the device was reset and it is
  *    detached): its pfns are never rewritten in between. One that is not
@@ -342,7 +345,6 @@ static unsigned int leak_balloon(struct virtio_balloon *vb, size_t num)
 	struct page *page, *next;
 	LIST_HEAD(pages);
 	unsigned int n;
-	int ret;
 
 	num = min(num, (size_t)VIRTIO_BALLOON_ARRAY_PFNS_MAX);
 	mutex_lock(&vb->balloon_lock);
@@ -359,18 +361,22 @@ static unsigned int leak_balloon(struct virtio_balloon *vb, size_t num)
 		goto none;
 	}
 	atomic_store(&vb->num_pages, atomic_load(&vb->num_pages) - n);
-	if (vb->must_tell_host) {
-		/* The device must know before the guest touches them. */
-		list_for_each_entry_safe(page, next, &pages, lru) {
-			list_del(&page->lru);
-			msg->held[msg->nr_held++] = page;
-		}
-	} else {
+	if (!vb->must_tell_host) {
+		/* The guest may use them at once: nothing to wait for. */
+		mutex_unlock(&vb->balloon_lock);
 		release_pages_balloon(&pages);
+		return n;
 	}
-	ret = wait_acks(vb, vb->deflate_vq, 0);
+	/* The device must know before the guest touches them. */
+	list_for_each_entry_safe(page, next, &pages, lru) {
+		list_del(&page->lru);
+		msg->held[msg->nr_held++] = page;
+	}
+	(void)wait_acks(vb, vb->deflate_vq, 0);
+	/* Harvested: its pages are the guest's (an older one may not be). */
+	n = msg->vq ? 0 : n;
 	mutex_unlock(&vb->balloon_lock);
-	return ret && vb->must_tell_host ? 0 : n;
+	return n;
 none:
 	mutex_unlock(&vb->balloon_lock);
 	return 0;

@@ -26,6 +26,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #define RAM (64UL << 20)
 #define MiB (1UL << 20)
@@ -374,7 +375,7 @@ static void test_migratepage_host_stopped_never_waits(void **state)
 	struct page *first, *second;
 	unsigned int moved = 0;
 	LIST_HEAD(list);
-	int left;
+	int left, status;
 
 	e2e_balloon(&e2e, RAM - 16 * MiB);
 	first = first_ballooned_page(0);
@@ -385,6 +386,10 @@ static void test_migratepage_host_stopped_never_waits(void **state)
 	list_add_tail(&second->lru, &list);
 
 	assert_int_equal(kill(e2e.host_pid, SIGSTOP), 0);
+	/* Stopped before the test goes on: it answers nothing from now. */
+	assert_int_equal(waitpid(e2e.host_pid, &status, WUNTRACED),
+			 e2e.host_pid);
+	assert_true(WIFSTOPPED(status));
 	left = migrate_pages(&list, alloc_dst, NULL, 0, MIGRATE_ASYNC,
 			     MR_COMPACTION, &moved);
 	putback_movable_pages(&list);
