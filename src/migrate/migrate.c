@@ -212,9 +212,7 @@ static bool lru_page_freed(struct page *src)
 	if (page_ref_count(src) != 1)
 		return false;
 	list_del_init(&src->lru);
-	mod_node_page_state(PageSwapBacked(src) ? NR_ISOLATED_ANON
-						: NR_ISOLATED_FILE, -1);
-	put_page(src);	/* the LRU free hook clears PG_active/PG_unevictable */
+	putback_lru_page(src);	/* drops the last reference: freed */
 	return true;
 }
 
