@@ -52,12 +52,6 @@ static void stress_fail(const char *what, long a, long b)
 		fprintf(stderr, "migrate stress: %s (%ld, %ld)\n", what, a, b);
 }
 
-static void page_bytes(char *buf, uint64_t owner, unsigned long off,
-		       unsigned int gen)
-{
-	test_pattern(buf, PAGE_SIZE, owner * 1000003u + gen, off);
-}
-
 /* ------------------------------------------------------------------ */
 /* Anonymous workers                                                     */
 /* ------------------------------------------------------------------ */
@@ -87,8 +81,8 @@ static int anon_worker(void *arg)
 
 static bool file_check(int f, unsigned int p, char *buf, char *got)
 {
-	page_bytes(buf, 100 + (uint64_t)f, (unsigned long)p * PAGE_SIZE,
-		   file_gen[f][p]);
+	test_page_bytes(buf, 100 + (uint64_t)f, (unsigned long)p * PAGE_SIZE,
+			file_gen[f][p]);
 	return filemap_read(files[f], (loff_t)p * PAGE_SIZE, got, PAGE_SIZE) ==
 		       PAGE_SIZE &&
 	       !memcmp(buf, got, PAGE_SIZE);
@@ -109,8 +103,9 @@ static int file_worker(void *arg)
 
 		if (op < 500) {
 			file_gen[f][p]++;
-			page_bytes(buf, 100 + (uint64_t)f,
-				   (unsigned long)p * PAGE_SIZE, file_gen[f][p]);
+			test_page_bytes(buf, 100 + (uint64_t)f,
+					(unsigned long)p * PAGE_SIZE,
+					file_gen[f][p]);
 			if (filemap_write(m, (loff_t)p * PAGE_SIZE, buf,
 					  PAGE_SIZE) != PAGE_SIZE)
 				stress_fail("file write", f, p);
@@ -184,8 +179,8 @@ static void file_check_all(int f)
 	fd = open(test_backing_path(name), O_RDONLY);
 	assert_true(fd >= 0);
 	for (unsigned int p = 0; p < FILE_PAGES; p++) {
-		page_bytes(buf, 100 + (uint64_t)f, (unsigned long)p * PAGE_SIZE,
-			   file_gen[f][p]);
+		test_page_bytes(buf, 100 + (uint64_t)f,
+				(unsigned long)p * PAGE_SIZE, file_gen[f][p]);
 		assert_int_equal(pread(fd, got, PAGE_SIZE, (off_t)p * PAGE_SIZE),
 				 PAGE_SIZE);
 		if (memcmp(buf, got, PAGE_SIZE))
@@ -243,8 +238,8 @@ static void test_migrate_stress_lru_pages_move_under_their_owners(void **state)
 		assert_int_equal(filemap_open(name, &files[f]), 0);
 		for (unsigned int p = 0; p < FILE_PAGES; p++) {
 			file_gen[f][p] = 1;
-			page_bytes(buf, 100 + (uint64_t)f,
-				   (unsigned long)p * PAGE_SIZE, 1);
+			test_page_bytes(buf, 100 + (uint64_t)f,
+					(unsigned long)p * PAGE_SIZE, 1);
 			assert_int_equal(filemap_write(files[f],
 						       (loff_t)p * PAGE_SIZE,
 						       buf, PAGE_SIZE),

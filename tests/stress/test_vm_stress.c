@@ -54,12 +54,6 @@ static void stress_fail(const char *what, long a, long b)
 		fprintf(stderr, "vm stress: %s (%ld, %ld)\n", what, a, b);
 }
 
-static void page_bytes(char *buf, uint64_t owner, unsigned long addr,
-		       unsigned int gen)
-{
-	test_pattern(buf, PAGE_SIZE, owner * 1000003u + gen, addr);
-}
-
 /* ------------------------------------------------------------------ */
 /* Anonymous workers                                                     */
 /* ------------------------------------------------------------------ */
@@ -110,13 +104,13 @@ static int shared_writer(void *arg)
 
 		if (test_rand_below(100) < 70 || !shared_gen[p]) {
 			shared_gen[p]++;
-			page_bytes(buf, 100, (unsigned long)p * PAGE_SIZE,
-				   shared_gen[p]);
+			test_page_bytes(buf, 100, (unsigned long)p * PAGE_SIZE,
+					shared_gen[p]);
 			if (vm_write(current, addr, buf, PAGE_SIZE) != PAGE_SIZE)
 				stress_fail("shared write", w, p);
 		} else {
-			page_bytes(buf, 100, (unsigned long)p * PAGE_SIZE,
-				   shared_gen[p]);
+			test_page_bytes(buf, 100, (unsigned long)p * PAGE_SIZE,
+					shared_gen[p]);
 			if (vm_read(current, addr, got, PAGE_SIZE) != PAGE_SIZE ||
 			    memcmp(buf, got, PAGE_SIZE))
 				stress_fail("shared bytes", w, p);
@@ -150,13 +144,13 @@ static int cow_worker(void *arg)
 
 		if (test_rand_below(100) < 30) {
 			gen[p]++;
-			page_bytes(buf, 200, addr, gen[p]);
+			test_page_bytes(buf, 200, addr, gen[p]);
 			if (vm_write(current, addr, buf, PAGE_SIZE) != PAGE_SIZE)
 				stress_fail("cow write", p, 0);
 			continue;
 		}
 		if (gen[p])
-			page_bytes(buf, 200, addr, gen[p]);
+			test_page_bytes(buf, 200, addr, gen[p]);
 		else
 			test_pattern(buf, PAGE_SIZE, 7,
 				     (uint64_t)p * PAGE_SIZE);
@@ -289,8 +283,8 @@ static void check_backing(void)
 	assert_true(fd >= 0);
 	for (unsigned int p = 0; p < SHARED_PAGES; p++) {
 		if (shared_gen[p])
-			page_bytes(want, 100, (unsigned long)p * PAGE_SIZE,
-				   shared_gen[p]);
+			test_page_bytes(want, 100, (unsigned long)p * PAGE_SIZE,
+					shared_gen[p]);
 		else
 			memset(want, 0, PAGE_SIZE);
 		assert_int_equal(pread(fd, buf, PAGE_SIZE,

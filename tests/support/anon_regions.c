@@ -5,17 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void anon_page_bytes(struct test_anon_regions *ar, unsigned long addr,
-			    unsigned int gen)
-{
-	test_pattern(ar->buf, PAGE_SIZE, (uint64_t)ar->w * 1000003u + gen,
-		     addr);
-}
-
 static bool anon_page_check(struct test_anon_regions *ar, unsigned long addr,
 			    unsigned int gen)
 {
-	anon_page_bytes(ar, addr, gen);
+	test_page_bytes(ar->buf, (uint64_t)ar->w, addr, gen);
 	return vm_read(current, addr, ar->got, PAGE_SIZE) == PAGE_SIZE &&
 	       !memcmp(ar->buf, ar->got, PAGE_SIZE);
 }
@@ -69,7 +62,7 @@ void test_anon_regions_step(struct test_anon_regions *ar,
 	addr = base + (unsigned long)p * PAGE_SIZE;
 	if (op < unmap_pct + write_pct || !gen[p]) {
 		gen[p]++;
-		anon_page_bytes(ar, addr, gen[p]);
+		test_page_bytes(ar->buf, (uint64_t)ar->w, addr, gen[p]);
 		if (vm_write(current, addr, ar->buf, PAGE_SIZE) != PAGE_SIZE)
 			ar->report("anon write", ar->w, (long)addr);
 	} else if (!anon_page_check(ar, addr, gen[p])) {

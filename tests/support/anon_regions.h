@@ -31,6 +31,16 @@
 
 typedef void (*test_report_fn)(const char *what, long a, long b);
 
+/*
+ * The content of a page of the stress workloads: generation @gen of the
+ * page at @off (an address or file offset) of @owner (a worker, a file).
+ */
+static inline void test_page_bytes(char *buf, uint64_t owner,
+				   unsigned long off, unsigned int gen)
+{
+	test_pattern(buf, PAGE_SIZE, owner * 1000003u + gen, off);
+}
+
 struct test_anon_regions {
 	int w;
 	struct mm_struct *mm;
