@@ -400,7 +400,8 @@ static void release_freepages(struct compact_control *cc)
 
 /*
  * After a zone failed to compact for an order at a synchronous priority,
- * Linux skips the next 1, 2, 4 ... 64 attempts for that order or higher
+ * Linux skips attempts for that order or higher: 1 << defer_shift of them
+ * are counted, the last one compacts, so 1, 3, 7 ... 63 are skipped
  * (defer_compaction(), compaction_deferred(), compaction_defer_reset()).
  * The state lives here, indexed by zone; each field is atomic and touched
  * only by these three helpers. Racing compactors may lose an update,
@@ -408,7 +409,7 @@ static void release_freepages(struct compact_control *cc)
  */
 struct compact_defer {
 	_Atomic(unsigned int) considered;	/* attempts since a failure */
-	_Atomic(unsigned int) defer_shift;	/* skip 1 << shift of them */
+	_Atomic(unsigned int) defer_shift;	/* the 1 << shift-th compacts */
 	_Atomic(int) order_failed;		/* lowest order that failed */
 };
 

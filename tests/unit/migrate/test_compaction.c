@@ -259,9 +259,9 @@ static void test_alloc_pages_order9_noio_scope_does_not_compact(void **state)
  * no compaction can succeed; compaction and kcompactd running.
  * Action and expected, as Linux's defer_compaction() counts for Normal:
  *  1. an order-9 __GFP_RETRY_MAYFAIL allocation fails at every priority;
- *     the sync-light and sync-full failures defer the zone twice: the next
- *     1 << 2 attempts are skipped. kcompactd, woken by the failure, counts
- *     attempt 1.
+ *     the sync-light and sync-full failures defer the zone twice: of the
+ *     next 1 << 2 attempts, 3 are skipped. kcompactd, woken by the failure,
+ *     counts attempt 1.
  *  2. an order-9 __GFP_NORETRY allocation: attempt 2 is deferred: it fails
  *     without scanning a page (compaction was skipped), yet counts a stall
  *     and a failure, as Linux counts COMPACT_DEFERRED; kcompactd's wake is
