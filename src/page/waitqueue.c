@@ -90,7 +90,6 @@ void page_wake_bit(struct page *page, unsigned int bit)
 
 void lock_page(struct page *page)
 {
-	__might_sleep_ip(_RET_IP_);
 	lock_acquire(&page_lock_map, 0, 0, LOCKDEP_EXCLUSIVE, _RET_IP_);
 	if (likely(!test_and_set_page_bit(page, PG_locked)))
 		return;
@@ -123,7 +122,6 @@ void unlock_page(struct page *page)
 
 void wait_on_page_locked(struct page *page)
 {
-	__might_sleep_ip(_RET_IP_);
 	lock_wait(&page_lock_map, _RET_IP_);
 	if (PageLocked(page))
 		page_wait_bit(page, PG_locked, false, &page_lock_map, _RET_IP_);
@@ -176,7 +174,6 @@ misuse:
 
 void wait_on_page_writeback(struct page *page)
 {
-	__might_sleep_ip(_RET_IP_);
 	lock_wait(&page_writeback_map, _RET_IP_);
 	if (PageWriteback(page))
 		page_wait_bit(page, PG_writeback, false, &page_writeback_map,
