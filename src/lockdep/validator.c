@@ -814,12 +814,9 @@ int lockdep_reset(void)
 
 	pthread_mutex_lock(&ld_registry_lock);
 	list_for_each_entry(t, &ld_registry, node) {
-		if (atomic_load_explicit(&t->nr_held, memory_order_relaxed))
+		if (atomic_load_explicit(&t->nr_held, memory_order_relaxed) ||
+		    atomic_load_explicit(&t->nr_owed, memory_order_relaxed))
 			busy = 1;
-		for (unsigned int i = 0; i < LD_MAX_OWED; i++)
-			if (atomic_load_explicit(&t->owed[i].count,
-						 memory_order_relaxed))
-				busy = 1;
 	}
 	if (!busy) {
 		ld_graph_reset();
