@@ -126,18 +126,20 @@ static void calculate_sizes(struct kmem_cache *cache, size_t align)
 	cache->size = size;
 	for (unsigned int order = 0; order <= SLAB_MAX_ORDER; order++) {
 		size_t bytes = PAGE_SIZE << order;
-		size_t waste;
 
 		cache->order = order;
 		cache->objects = (unsigned int)(bytes / size);
-		while (cache->objects &&
-		       cache->objects * size + free_map_bytes(cache->objects) >
-			       bytes)
-			cache->objects--;
-		waste = bytes - cache->objects * size;
-		if (cache->objects >= 8 && waste * 8 <= bytes)
+		if (cache->objects >= 8 && (bytes % size) * 8 <= bytes)
 			break;
 	}
+	/*
+	 * Debug builds: the free map takes the objects' place at the end,
+	 * after the order was chosen as in release builds, so both use
+	 * slabs of the same order (a power-of-two cache loses an object).
+	 */
+	while (cache->objects * size + free_map_bytes(cache->objects) >
+	       PAGE_SIZE << cache->order)
+		cache->objects--;
 }
 
 struct kmem_cache *kmem_cache_create(const char *name, size_t size,
@@ -261,10 +263,11 @@ static struct page *new_slab(struct kmem_cache *cache, gfp_t gfp,
 	slab->inuse = 0;
 	slab->freelist = NULL;
 #if BALLAST_DEBUG
-	/* Not published yet: plain stores. Every object starts free. */
-	memset(slab_free_map(slab), 0, free_map_bytes(cache->objects));
-	for (unsigned int i = 0; i < cache->objects; i++)
-		bitmap_set_bit(slab_free_map(slab), i);
+	/*
+	 * Not published yet. Every object starts free (bits past the last
+	 * object are never read).
+	 */
+	memset(slab_free_map(slab), 0xff, free_map_bytes(cache->objects));
 #endif
 	for (unsigned int i = cache->objects; i-- > 0;) {
 		void *obj = slab_obj(slab, i);

@@ -131,6 +131,27 @@ static void test_kmalloc_size_classes_and_large_pages(void **state)
  * Misuse is reported and refused: a pointer into the middle of an object,
  * an object of another cache, a double free, destroying a busy cache.
  */
+/*
+ * Setup: the kmalloc caches of 512 to 4096 bytes.
+ * Action: allocate one object of each.
+ * Expected: its slab has the order a release build chooses (the smallest
+ * holding 8 objects with little waste): debug builds keep their free map
+ * inside the slab, and used to pick twice as large slabs for it, so no
+ * test ran the production layout.
+ */
+static void test_kmalloc_slab_order_is_the_release_order(void **state)
+{
+	for (unsigned int order = 0; order <= 3; order++) {
+		size_t size = (PAGE_SIZE << order) / 8;
+		void *p = kmalloc(size, GFP_KERNEL);
+
+		assert_non_null(p);
+		assert_int_equal(compound_order(compound_head(virt_to_page(p))),
+				 order);
+		kfree(p);
+	}
+}
+
 static void test_kfree_misuse_is_reported(void **state)
 {
 	struct kmem_cache *a = kmem_cache_create("test-a", 64, 0, 0, NULL);
@@ -376,6 +397,7 @@ int main(void)
 		T(test_kmem_cache_alloc_objects_live_in_slab_pages),
 		T(test_kmem_cache_reclaimable_is_accounted_separately),
 		T(test_kmalloc_size_classes_and_large_pages),
+		T(test_kmalloc_slab_order_is_the_release_order),
 		T(test_kfree_misuse_is_reported),
 		T(test_kmem_cache_free_after_shrink_double_free_is_refused),
 		T(test_kmem_cache_free_on_other_cpu_double_free_is_refused),
