@@ -15,6 +15,7 @@
  */
 #include "../../support/test_support.h"
 #include "../../fuzz/fuzz_support.h"	/* count_fds() */
+#include "../../../src/virtio/internal.h"	/* vu_send() */
 
 #include <ballast/vhost_user.h>
 
@@ -79,29 +80,12 @@ static bool readable(int fd)
 static void send_msg(int fd, uint32_t req, const void *p, uint32_t size,
 		     int pass_fd)
 {
-	char buf[VHOST_USER_HDR_SIZE + 64];
-	char ctl[CMSG_SPACE(sizeof(int))];
 	struct vhost_user_hdr h = { .request = req,
 				    .flags = VHOST_USER_VERSION,
 				    .size = size };
-	struct iovec iov = { buf, VHOST_USER_HDR_SIZE + size };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-	memcpy(buf, &h, sizeof(h));
-	if (size)
-		memcpy(buf + VHOST_USER_HDR_SIZE, p, size);
-	if (pass_fd >= 0) {
-		struct cmsghdr *cm;
-
-		mh.msg_control = ctl;
-		mh.msg_controllen = sizeof(ctl);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
-	}
-	assert_int_equal(sendmsg(fd, &mh, 0), (ssize_t)iov.iov_len);
+	assert_int_equal(vu_send(fd, &h, p, pass_fd >= 0 ? &pass_fd : NULL,
+				 pass_fd >= 0, false), 0);
 }
 
 /*
@@ -303,6 +287,7 @@ static void test_vhost_user_dev_mem_keeps_region_file(void **state)
 	uint8_t *mine;
 
 	memset(&probe, 0, sizeof(probe));
+	assert_true(before >= 0);	/* /proc/self/fd readable */
 	memfd = memfd_create("server-test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	assert_int_equal(ftruncate(memfd, (1 << 20) + 4096), 0);
 	mine = mmap(NULL, (1 << 20) + 4096, PROT_READ | PROT_WRITE,
