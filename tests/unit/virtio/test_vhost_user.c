@@ -651,16 +651,12 @@ struct flood_backend {
 
 static int flood_reply(int fd, uint32_t req, uint64_t v)
 {
-	struct {
-		struct vhost_user_hdr h;
-		uint64_t v;
-	} __attribute__((packed)) r = {
-		.h = { .request = req, .size = 8,
-		       .flags = VHOST_USER_VERSION | VHOST_USER_REPLY_MASK },
-		.v = v,
+	struct vhost_user_hdr h = {
+		.request = req, .size = sizeof(v),
+		.flags = VHOST_USER_VERSION | VHOST_USER_REPLY_MASK,
 	};
 
-	return send(fd, &r, sizeof(r), MSG_NOSIGNAL) == sizeof(r) ? 0 : 1;
+	return vu_send(fd, &h, &v, NULL, 0, false) ? 1 : 0;
 }
 
 /* Serve requests until SET_BACKEND_REQ_FD; return the channel or -1. */
@@ -672,34 +668,26 @@ static int flood_negotiate(int fd)
 				  (1ULL << VHOST_USER_PROTOCOL_F_BACKEND_REQ);
 
 	for (;;) {
-		char ctl[CMSG_SPACE(sizeof(int))], payload[512];
-		struct vhost_user_hdr h;
-		struct iovec iov = { &h, sizeof(h) };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-				     .msg_control = ctl,
-				     .msg_controllen = sizeof(ctl) };
-		struct cmsghdr *cm;
+		struct vhost_user_msg msg;
+		unsigned int nr_fds;
 		int ch = -1, bad = 0;
+		uint32_t req;
 
-		if (recvmsg(fd, &mh, MSG_WAITALL) != sizeof(h) ||
-		    h.size > sizeof(payload) ||
-		    (h.size && recv(fd, payload, h.size, MSG_WAITALL) !=
-				       (ssize_t)h.size))
+		if (vu_recv_blocking(fd, &msg, VHOST_USER_FROM_FRONTEND, &ch, 1,
+				     &nr_fds))
 			return -1;
-		cm = CMSG_FIRSTHDR(&mh);
-		if (cm && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&ch, CMSG_DATA(cm), sizeof(ch));
-		if (h.request == VHOST_USER_GET_FEATURES)
-			bad = flood_reply(fd, h.request, features);
-		else if (h.request == VHOST_USER_GET_PROTOCOL_FEATURES)
-			bad = flood_reply(fd, h.request, protocol);
-		else if (h.flags & VHOST_USER_NEED_REPLY_MASK)
-			bad = flood_reply(fd, h.request, 0);
+		req = msg.hdr.request;
+		if (req == VHOST_USER_GET_FEATURES)
+			bad = flood_reply(fd, req, features);
+		else if (req == VHOST_USER_GET_PROTOCOL_FEATURES)
+			bad = flood_reply(fd, req, protocol);
+		else if (msg.hdr.flags & VHOST_USER_NEED_REPLY_MASK)
+			bad = flood_reply(fd, req, 0);
 		if (bad)
 			return -1;
-		if (h.request == VHOST_USER_SET_BACKEND_REQ_FD)
-			return ch;
-		if (ch >= 0)
+		if (req == VHOST_USER_SET_BACKEND_REQ_FD)
+			return nr_fds ? ch : -1;
+		if (nr_fds)
 			close(ch);
 	}
 }
