@@ -146,10 +146,13 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all $(filter-out -Wshadow=local -Wformat=2,$(WARNINGS)) \
 	-Wno-unused-command-line-argument $(DEBUG_DEFS) -DBALLAST_FUZZ=1 -pthread
 FUZZ_LIB_SRC := $(LIB_SRC)
+# One clang command per fuzzer, no .d files: any header may matter.
+FUZZ_HDRS := $(wildcard tests/fuzz/*.h include/ballast/*.h \
+	include/ballast/lib/*.h src/*/*.h)
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 15
 
-build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_support.h $(FUZZ_LIB_SRC)
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_HDRS) $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
 	@echo "  CLANG [fuzz] $@"
 	@clang $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)

@@ -99,6 +99,12 @@ static inline uint16_t *vr_avail_event(struct vring_used *used,
 /* ------------------------------------------------------------------ */
 
 /*
+ * Messages either side reads from one peer per wake-up of its loop, so a
+ * flooding peer cannot keep the thread (and its locks) to itself.
+ */
+#define VU_MSGS_PER_WAKE 32
+
+/*
  * vu_send() - send @hdr and hdr->size bytes of @payload, with @nr_fds
  * descriptors, as one sendmsg (MSG_NOSIGNAL; MSG_DONTWAIT if @nonblock).
  * Returns 0, -EAGAIN (nothing sent; only with @nonblock), or -EPIPE /

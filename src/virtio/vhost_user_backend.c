@@ -69,7 +69,6 @@
 #include <ballast/lib/log.h>
 
 #define VU_MAX_CONNS 1024
-#define VU_MSGS_PER_WAKE 32
 #define VU_EVENTS 64
 
 enum vu_src_type {
@@ -367,7 +366,7 @@ int vhost_user_dev_pop(struct vhost_user_dev *dev, unsigned int q,
 		return -EIO;
 	if (!vq->budget) {
 		/*
-		 * A ring's worth per pass: a guest that re-posts as fast as
+		 * A ring's worth per run: a guest that re-posts as fast as
 		 * we complete must not keep the one thread from the other
 		 * queues and connections. Kicks stay off; we come back.
 		 */

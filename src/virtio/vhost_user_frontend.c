@@ -36,7 +36,7 @@
  *    request, carry the REPLY flag and have the exact size; anything else
  *    is a protocol violation that drops the connection (-EPROTO). Back-end
  *    requests are checked with vhost_user_msg_check(); the interrupt
- *    thread reads at most FE_BACKEND_MSGS_PER_WAKE of them per wake-up,
+ *    thread reads at most VU_MSGS_PER_WAKE of them per wake-up,
  *    so a flooding back-end cannot keep it (or lock) to itself.
  * Entry points that sleep: all config ops, create, destroy, reconnect
  * (socket I/O and mutexes). Rings are allocated with GFP_KERNEL before
@@ -59,7 +59,6 @@
 
 #define FE_DEFAULT_TIMEOUT_MS 10000
 #define FE_EVENTS 16
-#define FE_BACKEND_MSGS_PER_WAKE 32
 
 enum fe_src_type { FE_SRC_WAKE, FE_SRC_SOCK, FE_SRC_BACKEND, FE_SRC_CALL };
 
@@ -562,7 +561,7 @@ static void fe_backend_read(struct vu_fe *fe)
 	 * lock, and this thread, for good. The channel is level-triggered,
 	 * so what is left wakes us again after the other events.
 	 */
-	for (int i = 0; i < FE_BACKEND_MSGS_PER_WAKE; i++) {
+	for (int i = 0; i < VU_MSGS_PER_WAKE; i++) {
 		if (fe->backend_fd < 0) {
 			vu_rx_reset(rx);
 			break;
