@@ -338,7 +338,8 @@ static void *slab_alloc(struct kmem_cache *cache, gfp_t gfp, unsigned long ip)
 		if (c->avail) {
 			obj = c->entries[--c->avail];
 #if BALLAST_DEBUG
-			obj_mark_free(cache, obj, false);
+			/* Free in an array but not marked: corrupted. */
+			WARN_ON_ONCE(!obj_mark_free(cache, obj, false));
 #endif
 		}
 		spin_unlock(&c->lock);
@@ -769,10 +770,16 @@ static unsigned long check_slab(struct kmem_cache *cache, struct page *slab,
 		}
 	}
 	ncpu = cpu_objs_lower_bound(co, end) - cpu_objs_lower_bound(co, start);
-	if (nfree + slab->inuse != slab->objects || ncpu > slab->inuse) {
-		pr_err("slab_check: %s: pfn %#lx inuse %u (%lu per-CPU) + "
-		       "free %lu != %u", cache->name, page_to_pfn(slab),
-		       slab->inuse, ncpu, nfree, slab->objects);
+	if (nfree + slab->inuse != slab->objects) {
+		pr_err("slab_check: %s: pfn %#lx inuse %u + free %lu != %u",
+		       cache->name, page_to_pfn(slab), slab->inuse, nfree,
+		       slab->objects);
+		errors++;
+	}
+	if (ncpu > slab->inuse) {
+		pr_err("slab_check: %s: pfn %#lx has %lu objects in per-CPU "
+		       "arrays, more than its %u in use", cache->name,
+		       page_to_pfn(slab), ncpu, slab->inuse);
 		errors++;
 	}
 #if BALLAST_DEBUG
