@@ -420,10 +420,15 @@ void memcg_count_event(struct mem_cgroup *memcg, enum memcg_event_item item,
 					  memory_order_relaxed);
 }
 
+/* The group the current task's allocations are charged to (or NULL). */
+static struct mem_cgroup *current_memcg(void)
+{
+	return active_memcg ? active_memcg : current->memcg;
+}
+
 void memcg_count_event_current(enum memcg_event_item item, unsigned long n)
 {
-	memcg_count_event(active_memcg ? active_memcg : current->memcg, item,
-			  n);
+	memcg_count_event(current_memcg(), item, n);
 }
 
 /*
@@ -550,8 +555,7 @@ done:
 
 static int memcg_charge_hook(struct page *page, unsigned int order, gfp_t gfp)
 {
-	struct mem_cgroup *memcg = active_memcg ? active_memcg
-						: current->memcg;
+	struct mem_cgroup *memcg = current_memcg();
 	int ret;
 
 	if (!memcg || memcg == root_mem_cgroup)

@@ -145,11 +145,7 @@ static void test_memcg_page_cache_limit_reclaims_own_lru(void **state)
 	struct address_space *m;
 
 	test_pattern(want, nr * PAGE_SIZE, 3, 0);
-	assert_int_equal(filemap_open("cache", &m), 0);
-	assert_int_equal(filemap_write(m, 0, want, nr * PAGE_SIZE),
-			 (ssize_t)(nr * PAGE_SIZE));
-	assert_int_equal(filemap_fsync(m), 0);
-	filemap_close(m);
+	filemap_close(test_clean_file("cache", nr, 3));
 	drop_slab();			/* evict the closed file's pages */
 	filemap_close(test_clean_file("root-file", 64, 8));
 	writeback_get_stats(&before);
