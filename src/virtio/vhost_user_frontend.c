@@ -28,10 +28,11 @@
  *    survive reconnects, so kicks made while disconnected are not lost.
  *  - instance is atomic (read by connected() and the instance op without
  *    the lock): 0 while disconnected, else the number of the connection
- *    (nr_connects); it is written with lock held. A disconnect closes sock and backend_fd,
- *    leaves the rings alone and clears every queue's started flag; a
- *    reconnect restarts every active queue at virtqueue_prepare_restart()'s
- *    base (vhost_user.h, reconnect decision).
+ *    (nr_connects); it is written with lock held. A disconnect closes
+ *    sock and backend_fd, leaves the rings alone and clears every queue's
+ *    started flag; a reconnect restarts every active queue at
+ *    virtqueue_prepare_restart()'s base (vhost_user.h, reconnect
+ *    decision).
  *  - Untrusted: everything the back-end sends. Replies must name the
  *    request, carry the REPLY flag and have the exact size; anything else
  *    is a protocol violation that drops the connection (-EPROTO). Back-end
