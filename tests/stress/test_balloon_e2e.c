@@ -539,17 +539,17 @@ static void test_oom_notify_host_killed_returns_without_deflating(void **state)
 	e2e_assert_agree(&e2e, false);
 }
 
-struct restart_at_backoff {
-	struct completion at_backoff, go;
+/* A hook that holds the worker where it runs until the test says go. */
+struct hook_pause {
+	struct completion reached, go;
 };
 
-/* On the worker, backing off inside a move: wait while the host restarts. */
-static void pause_at_backoff(const char *name, void *arg, void *ctx)
+static void pause_in_hook(const char *name, void *arg, void *ctx)
 {
-	struct restart_at_backoff *rb = ctx;
+	struct hook_pause *hp = ctx;
 
-	complete(&rb->at_backoff);
-	wait_for_completion(&rb->go);
+	complete(&hp->reached);
+	wait_for_completion(&hp->go);
 }
 
 /*
@@ -566,7 +566,7 @@ static void pause_at_backoff(const char *name, void *arg, void *ctx)
  */
 static void test_host_restart_during_move_resyncs_before_actual(void **state)
 {
-	struct restart_at_backoff rb;
+	struct hook_pause hp;
 	LIST_HEAD(isolated);
 	struct page *page;
 
@@ -576,19 +576,19 @@ static void test_host_restart_during_move_resyncs_before_actual(void **state)
 		if (PageOffline(page) && isolate_movable_page(page, 0))
 			list_add(&page->lru, &isolated);
 	}
-	init_completion(&rb.at_backoff);
-	init_completion(&rb.go);
+	init_completion(&hp.reached);
+	init_completion(&hp.go);
 	assert_int_equal(test_hook_set("virtio_balloon.backoff",
-				       pause_at_backoff, &rb), 0);
+				       pause_in_hook, &hp), 0);
 	json_decref(e2e_qmp(&e2e, "balloon", json_pack("{s:I}", "value",
 						       (json_int_t)RAM)));
-	if (!wait_for_completion_timeout(&rb.at_backoff, E2E_TIMEOUT_MS))
+	if (!wait_for_completion_timeout(&hp.reached, E2E_TIMEOUT_MS))
 		fail_msg("the worker never backed off");
 	test_hook_clear("virtio_balloon.backoff");
 	e2e_host_kill(&e2e);
 	e2e_host_restart(&e2e, NULL);
 	assert_int_equal(vhost_user_frontend_reconnect(e2e.vdev), 0);
-	complete(&rb.go);
+	complete(&hp.go);
 	putback_movable_pages(&isolated);
 
 	e2e_wait(&e2e, resynced_and_empty, NULL, 10,
@@ -597,18 +597,6 @@ static void test_host_restart_during_move_resyncs_before_actual(void **state)
 	e2e_assert_agree(&e2e, true);
 }
 
-struct resync_pause {
-	struct completion resynced, go;
-};
-
-/* On the worker, right after the re-announcement: wait for the test. */
-static void pause_after_resync(const char *name, void *arg, void *ctx)
-{
-	struct resync_pause *rp = ctx;
-
-	complete(&rp->resynced);
-	wait_for_completion(&rp->go);
-}
 
 /*
  * Setup: 24 MiB ballooned and acknowledged (nothing in flight); one
@@ -627,7 +615,7 @@ static void test_resync_balloon_host_restarted_record_equals_list(void **state)
 {
 	struct isolated_page ip = { .list = LIST_HEAD_INIT(ip.list) };
 	struct virtballoon_info info;
-	struct resync_pause rp;
+	struct hook_pause hp;
 	struct page *page;
 	size_t backed;
 
@@ -638,15 +626,15 @@ static void test_resync_balloon_host_restarted_record_equals_list(void **state)
 	list_add(&page->lru, &ip.list);
 	e2e_host_kill(&e2e);
 
-	init_completion(&rp.resynced);
-	init_completion(&rp.go);
+	init_completion(&hp.reached);
+	init_completion(&hp.go);
 	assert_int_equal(test_hook_set("virtio_balloon.isolation_blocked",
 				       put_back_at_block, &ip), 0);
 	assert_int_equal(test_hook_set("virtio_balloon.resynced",
-				       pause_after_resync, &rp), 0);
+				       pause_in_hook, &hp), 0);
 	e2e_host_restart(&e2e, NULL);
 	assert_int_equal(vhost_user_frontend_reconnect(e2e.vdev), 0);
-	if (!wait_for_completion_timeout(&rp.resynced, E2E_TIMEOUT_MS))
+	if (!wait_for_completion_timeout(&hp.reached, E2E_TIMEOUT_MS))
 		fail_msg("no re-announcement to the new host");
 	test_hook_clear("virtio_balloon.isolation_blocked");
 	test_hook_clear("virtio_balloon.resynced");
@@ -663,7 +651,7 @@ static void test_resync_balloon_host_restarted_record_equals_list(void **state)
 	touch_free_memory();
 	backed = page_ram_allocated_bytes();
 	assert_int_equal(backed, e2e.backed_empty - 24 * MiB);
-	complete(&rp.go);
+	complete(&hp.go);
 
 	e2e_wait(&e2e, resynced_and_empty, NULL, 10,
 		 "the deflate to the new host's target");
